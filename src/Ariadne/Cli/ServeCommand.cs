@@ -1,0 +1,87 @@
+using System.CommandLine;
+using Ariadne.Configuration;
+using Ariadne.Hosting;
+
+namespace Ariadne.Cli;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config", "-c") { Description = "JSON config file (keys as in docs/configuration.md)." };
+        var storage = new Option<string?>("--storage") { Description = "Storage engine: memory, embedded or clickhouse." };
+        var data = new Option<string?>("--data") { Description = "Data directory of the embedded engine [default: ./ariadne-data]." };
+        var listen = new Option<string?>("--listen-address") { Description = "Address to bind [default: 0.0.0.0]." };
+        var memoryMaxTraces = new Option<int?>("--memory-max-traces") { Description = "Traces the memory engine keeps per tenant [default: 100000]." };
+        var ports = new (Option<int?> Option, string Key)[]
+        {
+            (new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port [default: 4317]; 0 picks a free port." }, "Ports:OtlpGrpc"),
+            (new Option<int?>("--otlp-http-port") { Description = "OTLP/HTTP port [default: 4318]." }, "Ports:OtlpHttp"),
+            (new Option<int?>("--zipkin-port") { Description = "Zipkin v2 port [default: 9411]." }, "Ports:Zipkin"),
+            (new Option<int?>("--query-port") { Description = "UI, Jaeger query API and /metrics port [default: 16686]." }, "Ports:Query"),
+            (new Option<int?>("--sampling-port") { Description = "Jaeger remote sampling port [default: 5778]." }, "Ports:Sampling"),
+        };
+
+        var command = new Command("serve", "Run the Ariadne server: ingest (OTLP, Zipkin), storage, query API and UI.");
+        command.Options.Add(config);
+        command.Options.Add(storage);
+        command.Options.Add(data);
+        command.Options.Add(listen);
+        command.Options.Add(memoryMaxTraces);
+        foreach (var (option, _) in ports)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            void Set(string key, object? value)
+            {
+                if (value is not null)
+                {
+                    overrides[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            Set("Storage", parse.GetValue(storage));
+            Set("DataDirectory", parse.GetValue(data));
+            Set("ListenAddress", parse.GetValue(listen));
+            Set("Memory:MaxTraces", parse.GetValue(memoryMaxTraces));
+            foreach (var (option, key) in ports)
+            {
+                Set(key, parse.GetValue(option));
+            }
+
+            AriadneOptions options;
+            try
+            {
+                options = ConfigurationLoader.Load(parse.GetValue(config), overrides);
+            }
+            catch (ConfigurationException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne: invalid configuration:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            await using var server = AriadneServer.Create(options);
+            try
+            {
+                await server.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne: cannot listen: {e.Message}. Stop whatever holds the port, or choose another with the --*-port flags.");
+                return 1;
+            }
+
+            Console.WriteLine(
+                $"Ariadne is up: UI and query API http://localhost:{server.GetPort(Listener.Query)}, " +
+                $"OTLP gRPC :{server.GetPort(Listener.OtlpGrpc)}, OTLP HTTP :{server.GetPort(Listener.OtlpHttp)}, " +
+                $"Zipkin :{server.GetPort(Listener.Zipkin)}, sampling :{server.GetPort(Listener.Sampling)}; storage {options.Storage}.");
+            await server.App.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,57 @@
+namespace Ariadne.Configuration;
+
+/// <summary>
+/// All server settings. Bound from (later wins) the config file, <c>ARIADNE__</c> environment variables
+/// (<c>ARIADNE__Ports__OtlpGrpc=4317</c>) and command-line flags.
+/// </summary>
+public sealed class AriadneOptions
+{
+    public PortOptions Ports { get; set; } = new();
+
+    /// <summary>Address every listener binds; 0.0.0.0 for all interfaces.</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>memory, embedded or clickhouse.</summary>
+    public string Storage { get; set; } = "memory";
+
+    public string DataDirectory { get; set; } = "./ariadne-data";
+
+    public MemoryStorageOptions Memory { get; set; } = new();
+
+    public IngestOptions Ingest { get; set; } = new();
+
+    public TenancyOptions Tenancy { get; set; } = new();
+}
+
+public sealed class PortOptions
+{
+    public int OtlpGrpc { get; set; } = 4317;
+
+    public int OtlpHttp { get; set; } = 4318;
+
+    public int Zipkin { get; set; } = 9411;
+
+    public int Query { get; set; } = 16686;
+
+    public int Sampling { get; set; } = 5778;
+}
+
+public sealed class MemoryStorageOptions
+{
+    public int MaxTraces { get; set; } = 100_000;
+}
+
+public sealed class IngestOptions
+{
+    /// <summary>Largest request body accepted, measured after decompression (also the gzip-bomb guard).</summary>
+    public long MaxRequestBytes { get; set; } = 16 * 1024 * 1024;
+}
+
+public sealed class TenancyOptions
+{
+    /// <summary>Header that names the tenant on ingest and query. Tempo's X-Scope-OrgID is always accepted too.</summary>
+    public string Header { get; set; } = "x-tenant";
+
+    /// <summary>Tenant of requests that name none.</summary>
+    public string DefaultTenant { get; set; } = "default";
+}

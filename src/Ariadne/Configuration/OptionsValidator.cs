@@ -1,0 +1,57 @@
+namespace Ariadne.Configuration;
+
+/// <summary>Start-up validation: every message names the configuration key and says what would be valid.</summary>
+public static class OptionsValidator
+{
+    private static readonly string[] s_storageEngines = ["memory", "embedded", "clickhouse"];
+
+    public static IReadOnlyList<string> Validate(AriadneOptions options)
+    {
+        var errors = new List<string>();
+        CheckPort(errors, "Ports:OtlpGrpc", options.Ports.OtlpGrpc);
+        CheckPort(errors, "Ports:OtlpHttp", options.Ports.OtlpHttp);
+        CheckPort(errors, "Ports:Zipkin", options.Ports.Zipkin);
+        CheckPort(errors, "Ports:Query", options.Ports.Query);
+        CheckPort(errors, "Ports:Sampling", options.Ports.Sampling);
+
+        if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            errors.Add($"ListenAddress: '{options.ListenAddress}' is not an IP address; use 0.0.0.0 for all interfaces or 127.0.0.1 for this machine only.");
+        }
+
+        if (!s_storageEngines.Contains(options.Storage))
+        {
+            errors.Add($"Storage: '{options.Storage}' is not a storage engine; use one of {string.Join(", ", s_storageEngines)}.");
+        }
+
+        if (options.Memory.MaxTraces < 1)
+        {
+            errors.Add($"Memory:MaxTraces: {options.Memory.MaxTraces} must be at least 1.");
+        }
+
+        if (options.Ingest.MaxRequestBytes < 1024)
+        {
+            errors.Add($"Ingest:MaxRequestBytes: {options.Ingest.MaxRequestBytes} is too small; use at least 1024 (default 16777216).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Tenancy.Header))
+        {
+            errors.Add("Tenancy:Header: must name an HTTP header, such as x-tenant.");
+        }
+
+        if (!Tenancy.TenantResolver.IsValidTenant(options.Tenancy.DefaultTenant))
+        {
+            errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
+        }
+
+        return errors;
+    }
+
+    private static void CheckPort(List<string> errors, string key, int port)
+    {
+        if (port is < 0 or > 65535)
+        {
+            errors.Add($"{key}: {port} is not a TCP port; use 1-65535, or 0 to pick a free one.");
+        }
+    }
+}

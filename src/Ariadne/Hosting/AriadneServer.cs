@@ -1,0 +1,108 @@
+using System.Net;
+using Ariadne.Configuration;
+using Ariadne.Operations;
+using Ariadne.Pipeline;
+using Ariadne.Storage;
+using Ariadne.Storage.Memory;
+using Ariadne.Tenancy;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+
+namespace Ariadne.Hosting;
+
+/// <summary>
+/// The whole server in one process: every listener, the ingest pipeline, storage and the query side.
+/// Tests start it exactly as `ariadne serve` does, with port 0 and a temp data directory.
+/// </summary>
+public sealed class AriadneServer : IAsyncDisposable
+{
+    private readonly Dictionary<Listener, ListenOptions> _listeners = [];
+
+    private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
+    {
+        Options = options;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null)
+        {
+            configureLogging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.Ingest.MaxRequestBytes;
+            var address = IPAddress.Parse(options.ListenAddress);
+            Listen(kestrel, address, Listener.OtlpGrpc, options.Ports.OtlpGrpc, HttpProtocols.Http2);
+            Listen(kestrel, address, Listener.OtlpHttp, options.Ports.OtlpHttp, HttpProtocols.Http1);
+            Listen(kestrel, address, Listener.Zipkin, options.Ports.Zipkin, HttpProtocols.Http1);
+            Listen(kestrel, address, Listener.Query, options.Ports.Query, HttpProtocols.Http1);
+            Listen(kestrel, address, Listener.Sampling, options.Ports.Sampling, HttpProtocols.Http1);
+        });
+
+        var registry = Metrics.NewCustomRegistry();
+        DotNetStats.Register(registry);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
+        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddHealthChecks();
+
+        App = builder.Build();
+        App.UseRouting();
+        App.UseListenerRouting();
+        MapOperations(App, registry);
+    }
+
+    public AriadneOptions Options { get; }
+
+    public WebApplication App { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    public static AriadneServer Create(AriadneOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
+        new(options, configureLogging);
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
+
+    /// <summary>The port a listener is bound to; after start, the real one even when configured as 0.</summary>
+    public int GetPort(Listener listener) => ((IPEndPoint)_listeners[listener].EndPoint).Port;
+
+    /// <summary>A loopback base address of a listener, for clients on this machine.</summary>
+    public Uri GetUri(Listener listener) => new($"http://127.0.0.1:{GetPort(listener)}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+    }
+
+    private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
+    {
+        "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
+    };
+
+    private static void MapOperations(WebApplication app, CollectorRegistry registry)
+    {
+        app.MapGet("/health/live", () => Results.Text("OK")).RequireListener(Listener.Query);
+        app.MapHealthChecks("/health/ready").RequireListener(Listener.Query);
+        app.MapMetrics("/metrics", registry).RequireListener(Listener.Query);
+    }
+
+    private void Listen(KestrelServerOptions kestrel, IPAddress address, Listener listener, int port, HttpProtocols protocols)
+    {
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = protocols;
+            listen.TagConnections(listener);
+            _listeners[listener] = listen;
+        });
+    }
+}

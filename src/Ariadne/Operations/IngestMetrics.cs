@@ -1,0 +1,31 @@
+using Prometheus;
+
+namespace Ariadne.Operations;
+
+/// <summary>Ingest counters exposed on /metrics. Updated once per request, never per span.</summary>
+public sealed class IngestMetrics
+{
+    private readonly Counter _accepted;
+    private readonly Counter _rejected;
+    private readonly Counter _requestsFailed;
+
+    public IngestMetrics(CollectorRegistry registry)
+    {
+        var factory = Metrics.WithCustomRegistry(registry);
+        _accepted = factory.CreateCounter("ariadne_spans_accepted_total", "Spans accepted and handed to storage.", "protocol", "tenant");
+        _rejected = factory.CreateCounter("ariadne_spans_rejected_total", "Spans rejected individually (invalid ids), reported as OTLP partial success.", "protocol", "tenant");
+        _requestsFailed = factory.CreateCounter("ariadne_ingest_requests_failed_total", "Ingest requests refused as a whole.", "protocol", "reason");
+    }
+
+    public void RecordIngest(string protocol, string tenant, int accepted, int rejected)
+    {
+        _accepted.WithLabels(protocol, tenant).Inc(accepted);
+        if (rejected > 0)
+        {
+            _rejected.WithLabels(protocol, tenant).Inc(rejected);
+        }
+    }
+
+    /// <summary>A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant, unavailable.</summary>
+    public void RecordFailedRequest(string protocol, string reason) => _requestsFailed.WithLabels(protocol, reason).Inc();
+}
