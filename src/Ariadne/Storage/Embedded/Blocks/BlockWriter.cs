@@ -27,6 +27,7 @@ public sealed class BlockWriter : IDisposable
     private readonly Dictionary<string, HashSet<OperationInfo>> _operations = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private TraceId _lastTrace;
+    private short[] _definitionLevels = [];
     private bool _completed;
 
     public BlockWriter(string tenantDirectory, string tenant, long expectedTraces, EmbeddedStorageOptions options, TimeProvider time,
@@ -75,7 +76,8 @@ public sealed class BlockWriter : IDisposable
         _meta.TraceCount++;
         _bloom.Add(traceId);
         _aggregates.AddTrace(spans);
-        var traceBytes = traceId.ToBytes();
+        Span<byte> traceBytes = stackalloc byte[TraceId.ByteLength];
+        traceId.WriteBytes(traceBytes);
         foreach (var span in spans)
         {
             AddRow(traceBytes, span);
@@ -139,7 +141,7 @@ public sealed class BlockWriter : IDisposable
         file.Flush(flushToDisk: true);
     }
 
-    private void AddRow(byte[] traceBytes, Span span)
+    private void AddRow(ReadOnlySpan<byte> traceBytes, Span span)
     {
         _meta.SpanCount++;
         _meta.MinStartUnixNano = Math.Min(_meta.MinStartUnixNano, span.StartTimeUnixNano);
@@ -165,8 +167,11 @@ public sealed class BlockWriter : IDisposable
 
         var b = _buffer;
         b.TraceIds.Add(traceBytes);
-        b.SpanIds.Add(span.SpanId.ToBytes());
-        b.ParentSpanIds.Add(span.ParentSpanId.IsEmpty ? [] : span.ParentSpanId.ToBytes());
+        Span<byte> id = stackalloc byte[SpanId.ByteLength];
+        span.SpanId.WriteBytes(id);
+        b.SpanIds.Add(id);
+        span.ParentSpanId.WriteBytes(id);
+        b.ParentSpanIds.Add(span.ParentSpanId.IsEmpty ? [] : id);
         b.Services.Add(span.ServiceName);
         b.Names.Add(span.Name);
         b.Kinds.Add((int)span.Kind);
@@ -178,13 +183,14 @@ public sealed class BlockWriter : IDisposable
         b.Flags.Add((int)span.Flags);
         b.Resources.Add(resource);
         b.Scopes.Add(scope);
-        b.Attributes.Add(span.Attributes.Length == 0 ? s_emptyList : Encode(w => SpanCodec.WriteAttributes(w, span.Attributes)));
-        b.Events.Add(span.Events.Length == 0 ? s_emptyList : Encode(w => SpanCodec.WriteEvents(w, span.Events)));
-        b.Links.Add(span.Links.Length == 0 ? s_emptyList : Encode(w => SpanCodec.WriteLinks(w, span.Links)));
+        SpanCodec.WriteAttributes(b.Attributes, span.Attributes);
+        b.Attributes.Commit();
+        SpanCodec.WriteEvents(b.Events, span.Events);
+        b.Events.Commit();
+        SpanCodec.WriteLinks(b.Links, span.Links);
+        b.Links.Commit();
         b.DroppedCounts.Add(PackDropped(span.DroppedAttributesCount, span.DroppedEventsCount, span.DroppedLinksCount));
     }
-
-    private static readonly byte[] s_emptyList = [0];
 
     /// <summary>Three 21-bit counters in one column: almost always zero, so the column costs nearly nothing.</summary>
     internal static long PackDropped(uint attributes, uint events, uint links) =>
@@ -221,30 +227,36 @@ public sealed class BlockWriter : IDisposable
         {
             Rows = b.Count,
             MinTraceId = TraceId.FromBytes(b.TraceIds[0]).ToHex(),
-            MaxTraceId = TraceId.FromBytes(b.TraceIds[^1]).ToHex(),
+            MaxTraceId = TraceId.FromBytes(b.TraceIds[b.Count - 1]).ToHex(),
             MinStartUnixNano = minStart,
             MaxStartUnixNano = maxStart,
             MaxDurationNanos = maxDuration,
         });
 
+        if (_definitionLevels.Length < b.Count)
+        {
+            _definitionLevels = new short[b.Count];
+            Array.Fill(_definitionLevels, (short)1);
+        }
+
         using var rowGroup = _writer.AppendRowGroup();
-        Write(rowGroup, b.TraceIds);
-        Write(rowGroup, b.SpanIds);
-        Write(rowGroup, b.ParentSpanIds);
-        Write(rowGroup, b.Services);
-        Write(rowGroup, b.Names);
+        b.TraceIds.WriteTo(rowGroup, _definitionLevels);
+        b.SpanIds.WriteTo(rowGroup, _definitionLevels);
+        b.ParentSpanIds.WriteTo(rowGroup, _definitionLevels);
+        b.Services.WriteTo(rowGroup, _definitionLevels);
+        b.Names.WriteTo(rowGroup, _definitionLevels);
         Write(rowGroup, b.Kinds);
         Write(rowGroup, b.Starts);
         Write(rowGroup, b.Durations);
         Write(rowGroup, b.StatusCodes);
-        Write(rowGroup, b.StatusMessages);
-        Write(rowGroup, b.TraceStates);
+        b.StatusMessages.WriteTo(rowGroup, _definitionLevels);
+        b.TraceStates.WriteTo(rowGroup, _definitionLevels);
         Write(rowGroup, b.Flags);
-        Write(rowGroup, b.Resources);
-        Write(rowGroup, b.Scopes);
-        Write(rowGroup, b.Attributes);
-        Write(rowGroup, b.Events);
-        Write(rowGroup, b.Links);
+        b.Resources.WriteTo(rowGroup, _definitionLevels);
+        b.Scopes.WriteTo(rowGroup, _definitionLevels);
+        b.Attributes.WriteTo(rowGroup, _definitionLevels);
+        b.Events.WriteTo(rowGroup, _definitionLevels);
+        b.Links.WriteTo(rowGroup, _definitionLevels);
         Write(rowGroup, b.DroppedCounts);
         b.Clear();
     }
@@ -257,23 +269,23 @@ public sealed class BlockWriter : IDisposable
 
     private sealed class RowGroupBuffer(int capacity)
     {
-        public List<byte[]> TraceIds { get; } = new(capacity);
-        public List<byte[]> SpanIds { get; } = new(capacity);
-        public List<byte[]> ParentSpanIds { get; } = new(capacity);
-        public List<string> Services { get; } = new(capacity);
-        public List<string> Names { get; } = new(capacity);
+        public ByteColumnBuffer TraceIds { get; } = new();
+        public ByteColumnBuffer SpanIds { get; } = new();
+        public ByteColumnBuffer ParentSpanIds { get; } = new();
+        public ByteColumnBuffer Services { get; } = new();
+        public ByteColumnBuffer Names { get; } = new();
         public List<int> Kinds { get; } = new(capacity);
         public List<long> Starts { get; } = new(capacity);
         public List<long> Durations { get; } = new(capacity);
         public List<int> StatusCodes { get; } = new(capacity);
-        public List<string> StatusMessages { get; } = new(capacity);
-        public List<string> TraceStates { get; } = new(capacity);
+        public ByteColumnBuffer StatusMessages { get; } = new();
+        public ByteColumnBuffer TraceStates { get; } = new();
         public List<int> Flags { get; } = new(capacity);
-        public List<byte[]> Resources { get; } = new(capacity);
-        public List<byte[]> Scopes { get; } = new(capacity);
-        public List<byte[]> Attributes { get; } = new(capacity);
-        public List<byte[]> Events { get; } = new(capacity);
-        public List<byte[]> Links { get; } = new(capacity);
+        public ByteColumnBuffer Resources { get; } = new();
+        public ByteColumnBuffer Scopes { get; } = new();
+        public ByteColumnBuffer Attributes { get; } = new();
+        public ByteColumnBuffer Events { get; } = new();
+        public ByteColumnBuffer Links { get; } = new();
         public List<long> DroppedCounts { get; } = new(capacity);
 
         public int Count => TraceIds.Count;

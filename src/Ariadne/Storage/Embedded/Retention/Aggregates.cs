@@ -14,11 +14,20 @@ public sealed class Aggregates
     /// <summary>Histogram bucket i counts durations in [2^i, 2^(i+1)) microseconds; bucket 0 also holds shorter ones.</summary>
     public const int HistogramBuckets = 40;
 
+    private readonly Dictionary<EdgeKey, EdgeStats> _edges = [];
+
     public Dictionary<OperationKey, OperationStats> Operations { get; } = [];
 
-    public Dictionary<EdgeKey, EdgeStats> Edges { get; } = [];
+    private readonly Dictionary<long, DependencyCalculator> _pendingEdges = [];
 
-    public bool IsEmpty => Operations.Count == 0 && Edges.Count == 0;
+    public Dictionary<EdgeKey, EdgeStats> Edges
+    {
+        get
+        {
+            FlushPendingEdges();
+            return _edges;
+        }
+    }
 
     public static long MinuteOf(long unixNanos) => Math.DivRem(unixNanos, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0);
 
@@ -49,18 +58,33 @@ public sealed class Aggregates
             stats.Add(span.DurationNanos, span.IsError);
         }
 
-        var calculator = new DependencyCalculator();
-        calculator.AddTrace(trace);
-        foreach (var link in calculator.ToLinks())
+        if (!_pendingEdges.TryGetValue(bucket, out var calculator))
         {
-            AddEdge(new EdgeKey(bucket, link.Parent, link.Child), link.CallCount, link.ErrorCount);
+            calculator = new DependencyCalculator();
+            _pendingEdges.Add(bucket, calculator);
         }
+
+        calculator.AddTrace(trace);
+    }
+
+    /// <summary>Folds edges gathered by <see cref="AddTrace"/> (one calculator per bucket, not per trace) into <see cref="Edges"/>.</summary>
+    private void FlushPendingEdges()
+    {
+        foreach (var (bucket, calculator) in _pendingEdges)
+        {
+            foreach (var link in calculator.ToLinks())
+            {
+                AddEdge(new EdgeKey(bucket, link.Parent, link.Child), link.CallCount, link.ErrorCount);
+            }
+        }
+
+        _pendingEdges.Clear();
     }
 
     public void AddEdge(EdgeKey key, long calls, long errors)
     {
-        Edges.TryGetValue(key, out var current);
-        Edges[key] = new EdgeStats(current.Calls + calls, current.Errors + errors);
+        _edges.TryGetValue(key, out var current);
+        _edges[key] = new EdgeStats(current.Calls + calls, current.Errors + errors);
     }
 
     /// <summary>Adds <paramref name="other"/>, with buckets coarsened to <paramref name="bucketSeconds"/> (60 or 3600).</summary>
