@@ -100,6 +100,9 @@ public static class SpanMatcher
         return false;
     }
 
+    /// <summary>Tags that come from span fields rather than attributes (engines cannot look for them in attribute data).</summary>
+    public static bool IsDerivedTag(string key) => key is "error" or "span.kind" or "otel.status_code" or "otel.status_description";
+
     /// <summary>Jaeger's lower-case span kind names, used for the <c>span.kind</c> tag and operation kinds.</summary>
     public static string SpanKindName(SpanKind kind) => kind switch
     {

@@ -49,5 +49,5 @@ public static class DataDirectoryFormat
     }
 }
 
-/// <summary>The data directory cannot be used by this build; the message says why and what to do.</summary>
+/// <summary>The data directory cannot be used (other format version, not Ariadne's, in use); the message says why and what to do.</summary>
 public sealed class StorageFormatException(string message) : Exception(message);

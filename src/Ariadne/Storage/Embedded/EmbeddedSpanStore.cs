@@ -33,6 +33,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     private long _flushingSealedSegment;
     private readonly HashSet<string> _flushedTenants = new(StringComparer.Ordinal);
     private Task _cutTask = Task.CompletedTask;
+    private readonly FileStream _directoryLock;
     private bool _disposed;
 
     private EmbeddedSpanStore(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger)
@@ -44,6 +45,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         _head = new Head(time.GetTimestamp());
 
         DataDirectoryFormat.EnsureCompatible(directory);
+        _directoryLock = LockDirectory(directory);
         _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"));
         LoadBlocks();
         ReplayWal();
@@ -378,6 +380,21 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         }
 
         _stop.Dispose();
+        await _directoryLock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One process per data directory: a second server or a `storage compact` would corrupt the first's view.</summary>
+    private static FileStream LockDirectory(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new StorageFormatException(
+                $"Data directory '{Path.GetFullPath(directory)}' is in use by another Ariadne process ({e.Message}). Stop it first, or use another --data directory.");
+        }
     }
 
     internal static long ToNanos(DateTimeOffset time)

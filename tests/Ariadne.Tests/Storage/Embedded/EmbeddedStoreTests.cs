@@ -39,7 +39,7 @@ public sealed class EmbeddedStoreTests
         var copy = System.IO.Directory.CreateTempSubdirectory("ariadne-crash-copy-").FullName;
         try
         {
-            foreach (var file in System.IO.Directory.GetFiles(f.Directory, "*", SearchOption.AllDirectories))
+            foreach (var file in System.IO.Directory.GetFiles(f.Directory, "*", SearchOption.AllDirectories).Where(p => Path.GetFileName(p) != "LOCK"))
             {
                 var target = Path.Combine(copy, Path.GetRelativePath(f.Directory, file));
                 System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
