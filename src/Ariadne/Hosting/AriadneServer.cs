@@ -1,4 +1,5 @@
 using System.Net;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
@@ -6,6 +7,7 @@ using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
+using Ariadne.Ui;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -22,7 +24,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
     {
         Options = options;
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (configureLogging is not null)
         {
@@ -53,6 +55,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(services => CreateStore(options, services));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddAnalysis();
+        builder.AddAriadneUi();
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
@@ -60,6 +64,8 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapAnalysisApi();
+        App.MapAriadneUi();
     }
 
     public AriadneOptions Options { get; }

@@ -206,8 +206,6 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
 
     public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
-        var fromNanos = ToNanos(endTime - lookback);
-        var toNanos = ToNanos(endTime);
         var fromSeconds = (endTime - lookback).ToUnixTimeSeconds();
         var toSeconds = endTime.ToUnixTimeSeconds();
         var edges = new Dictionary<(string Parent, string Child), (long Calls, long Errors)>();
@@ -217,18 +215,14 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             block.Aggregates.AddEdgesTo(edges, fromSeconds, toSeconds);
         }
 
-        var calculator = new DependencyCalculator();
+        var calculator = DependencyCalculator.ForWindow(endTime, lookback);
         foreach (var head in HeadsOf(tenant))
         {
             lock (_ingestLock)
             {
                 foreach (var trace in head.Traces.Values)
                 {
-                    var start = trace.Min(s => s.StartTimeUnixNano);
-                    if (start >= fromNanos && start <= toNanos)
-                    {
-                        calculator.AddTrace(trace);
-                    }
+                    calculator.AddTrace(trace);
                 }
             }
         }

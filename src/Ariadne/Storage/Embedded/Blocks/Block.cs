@@ -282,55 +282,32 @@ public sealed class Block
             return;
         }
 
-        // Tag filters compare against span, resource and event attributes and derived tags. A tag key that is
-        // not derived must appear, as UTF-8, in one of the attribute columns of the row: that cheap byte search
-        // drops most rows; the rest are checked exactly by the shared matcher on a span built from the columns
-        // the matcher reads.
-        var keys = query.Tags.Keys.Where(k => !SpanMatcher.IsDerivedTag(k)).Select(k => System.Text.Encoding.UTF8.GetBytes(k)).ToArray();
-        var attributes = ReadColumn<byte[]>(group, BlockSchema.Attributes, rows);
-        var resources = ReadColumn<byte[]>(group, BlockSchema.Resource, rows);
-        var events = ReadColumn<byte[]>(group, BlockSchema.Events, rows);
-        string[]? allNames = null, statusMessages = null;
-        int[]? kinds = null, statusCodes = null;
-        byte[][]? traceIds = null;
+        // A tag filter on an attribute needs its key, as UTF-8, somewhere in the row's attribute columns: that byte
+        // search drops most rows before anything is decoded; the rest are checked exactly by the shared matcher.
+        var keys = query.Tags.Keys.Select(SpanMatcher.RequiredAttributeKey).OfType<string>()
+            .Select(k => System.Text.Encoding.UTF8.GetBytes(k)).ToArray();
+        byte[][][] attributeColumns = keys.Length == 0 ? [] :
+        [
+            ReadColumn<byte[]>(group, BlockSchema.Attributes, rows),
+            ReadColumn<byte[]>(group, BlockSchema.Resource, rows),
+            ReadColumn<byte[]>(group, BlockSchema.Events, rows),
+            ReadColumn<byte[]>(group, BlockSchema.Scope, rows),
+            ReadColumn<byte[]>(group, BlockSchema.Links, rows),
+        ];
+        RowGroupColumns? columns = null;
         var strings = new StringTable();
         foreach (var i in candidates)
         {
-            var possible = true;
-            foreach (var key in keys)
-            {
-                if (attributes[i].AsSpan().IndexOf(key) < 0 && resources[i].AsSpan().IndexOf(key) < 0 && events[i].AsSpan().IndexOf(key) < 0)
-                {
-                    possible = false;
-                    break;
-                }
-            }
-
-            if (!possible)
+            if (!keys.All(key => attributeColumns.Any(column => column[i].AsSpan().IndexOf(key) >= 0)))
             {
                 continue;
             }
 
-            allNames ??= names ?? ReadColumn<string>(group, BlockSchema.Name, rows);
-            kinds ??= ReadColumn<int>(group, BlockSchema.Kind, rows);
-            statusCodes ??= ReadColumn<int>(group, BlockSchema.StatusCode, rows);
-            statusMessages ??= ReadColumn<string>(group, BlockSchema.StatusMessage, rows);
-            traceIds ??= ReadColumn<byte[]>(group, BlockSchema.TraceId, rows);
-            var span = new Span
-            {
-                Name = allNames[i] ?? string.Empty,
-                Kind = (SpanKind)kinds[i],
-                StartTimeUnixNano = starts[i],
-                EndTimeUnixNano = starts[i] + durations[i],
-                StatusCode = (StatusCode)statusCodes[i],
-                StatusMessage = statusMessages[i] ?? string.Empty,
-                Resource = _resources.GetOrAdd(resources[i], static bytes => new SpanCodecReader(bytes).ReadResource()),
-                Attributes = new SpanCodecReader(attributes[i], strings).ReadAttributes(),
-                Events = new SpanCodecReader(events[i], strings).ReadEvents(),
-            };
+            columns ??= RowGroupColumns.Read(group, rows);
+            var span = Materialize(columns, i, strings);
             if (SpanMatcher.Matches(span, query))
             {
-                results.Add(TraceId.FromBytes(traceIds[i]), starts[i]);
+                results.Add(span.TraceId, span.StartTimeUnixNano);
             }
         }
     }

@@ -6,8 +6,7 @@ namespace Ariadne.Storage.Embedded.Retention;
 /// <summary>
 /// What outlives detailed spans: per time bucket (a minute, or an hour after roll-up) and service/operation/kind/
 /// status, the request and error counts, the duration sum and a log2 latency histogram; and per bucket the
-/// service-dependency edges with call and error counts. Buckets are keyed by the trace's first span start, so a
-/// dependency window selects the same traces the detailed engine would.
+/// service-dependency edges with call and error counts, in the bucket their child span starts in.
 /// </summary>
 public sealed class Aggregates
 {
@@ -45,7 +44,6 @@ public sealed class Aggregates
             traceStart = Math.Min(traceStart, span.StartTimeUnixNano);
         }
 
-        var bucket = MinuteOf(traceStart) * 60;
         foreach (var span in trace)
         {
             var key = new OperationKey(MinuteOf(span.StartTimeUnixNano) * 60, span.ServiceName, span.Name, span.Kind, span.StatusCode);
@@ -58,13 +56,24 @@ public sealed class Aggregates
             stats.Add(span.DurationNanos, span.IsError);
         }
 
-        if (!_pendingEdges.TryGetValue(bucket, out var calculator))
+        // An edge belongs to the minute its child span starts in: one windowed calculator per minute.
+        var firstMinute = MinuteOf(traceStart);
+        var lastMinute = firstMinute;
+        foreach (var span in trace)
         {
-            calculator = new DependencyCalculator();
-            _pendingEdges.Add(bucket, calculator);
+            lastMinute = Math.Max(lastMinute, MinuteOf(span.StartTimeUnixNano));
         }
 
-        calculator.AddTrace(trace);
+        for (var minute = firstMinute; minute <= lastMinute; minute++)
+        {
+            if (!_pendingEdges.TryGetValue(minute * 60, out var calculator))
+            {
+                calculator = new DependencyCalculator(minute * 60_000_000_000L, (minute + 1) * 60_000_000_000L - 1);
+                _pendingEdges.Add(minute * 60, calculator);
+            }
+
+            calculator.AddTrace(trace);
+        }
     }
 
     /// <summary>Folds edges gathered by <see cref="AddTrace"/> (one calculator per bucket, not per trace) into <see cref="Edges"/>.</summary>
