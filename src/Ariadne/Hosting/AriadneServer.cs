@@ -1,4 +1,5 @@
 using System.Net;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
@@ -6,6 +7,7 @@ using Ariadne.Query.Jaeger;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
+using Ariadne.Ui;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -22,7 +24,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
     {
         Options = options;
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (configureLogging is not null)
         {
@@ -53,12 +55,16 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(CreateStore(options));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddAnalysis();
+        builder.AddAriadneUi();
 
         App = builder.Build();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
         App.MapJaegerQuery();
+        App.MapAnalysisApi();
+        App.MapAriadneUi();
     }
 
     public AriadneOptions Options { get; }
