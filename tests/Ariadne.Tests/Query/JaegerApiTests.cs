@@ -61,6 +61,50 @@ public sealed class JaegerApiTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task Jaegers_adjusters_fix_shared_ids_duplicates_ips_sdk_attributes_and_links()
+    {
+        var traceId = NewTraceId();
+        var gateway = Resource("gateway");
+        var orders = Resource("orders", KeyValue.String("telemetry.sdk.name", "opentelemetry"));
+        var ms = TimeSpan.FromMilliseconds(10);
+        var worker = Create(orders, traceId, 0xc, "work", s_recent.AddMilliseconds(2), TimeSpan.FromMilliseconds(2), parentSpanId: 0xb,
+            attributes: [KeyValue.Int("ip", 0x0a000001), KeyValue.String("telemetry.sdk.language", "go"), KeyValue.String("telemetry.sdk.name", "zipkin")],
+            links: [new SpanLink(default, new SpanId(5), "", [])]);
+        await Store.AppendAsync(_tenant,
+        [
+            Create(gateway, traceId, 0xa, "GET /", s_recent, ms, SpanKind.Server),
+            Create(gateway, traceId, 0xb, "call", s_recent.AddMilliseconds(1), TimeSpan.FromMilliseconds(8), SpanKind.Client, parentSpanId: 0xa),
+            Create(orders, traceId, 0xb, "handle", s_recent.AddMilliseconds(1), TimeSpan.FromMilliseconds(7), SpanKind.Server, parentSpanId: 0xa),
+            worker,
+            Create(orders, traceId, 0xd, "orphan", s_recent.AddMilliseconds(3), TimeSpan.FromMilliseconds(1), parentSpanId: 0xee),
+        ], default);
+        await Store.AppendAsync(_tenant, [worker], default);
+
+        var trace = (await GetJsonAsync($"/api/traces/{Hex(traceId)}"))["data"]![0]!;
+
+        var spans = trace["spans"]!.AsArray().ToDictionary(s => (string)s!["operationName"]!, s => s!);
+        Assert.Equal(5, spans.Count);
+        Assert.Equal("0000000000000001", (string)spans["handle"]["spanID"]!);
+        Assert.Equal("000000000000000b", (string)spans["handle"]["references"]![0]!["spanID"]!);
+        Assert.Equal("0000000000000001", (string)spans["work"]["references"]![0]!["spanID"]!);
+        Assert.Single(spans["work"]["references"]!.AsArray());
+        Assert.Equal(
+            ["conflicting values between Span and Resource for attribute telemetry.sdk.name", "Invalid span link removed"],
+            spans["work"]["warnings"]!.AsArray().Select(w => (string)w!));
+        Assert.Equal(
+            ["parent span ID=00000000000000ee is not in the trace; skipping clock skew adjustment"],
+            spans["orphan"]["warnings"]!.AsArray().Select(w => (string)w!));
+        var workTags = spans["work"]["tags"]!.AsArray().ToDictionary(t => (string)t!["key"]!, t => t!["value"]!.ToJsonString());
+        Assert.Equal("\"10.0.0.1\"", workTags["ip"]);
+        Assert.Equal("\"zipkin\"", workTags["telemetry.sdk.name"]);
+        Assert.False(workTags.ContainsKey("telemetry.sdk.language"));
+        var ordersProcess = trace["processes"]![(string)spans["work"]["processID"]!]!;
+        Assert.Equal(
+            ["telemetry.sdk.name", "telemetry.sdk.language"],
+            ordersProcess["tags"]!.AsArray().Select(t => (string)t!["key"]!));
+    }
+
+    [Fact]
     public async Task Unknown_trace_is_404_with_jaeger_error_entry()
     {
         await Store.AppendAsync(_tenant, CheckoutTrace.Spans(), default);

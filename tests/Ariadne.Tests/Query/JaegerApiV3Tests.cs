@@ -42,6 +42,21 @@ public sealed class JaegerApiV3Tests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(["http.request.method", "url.path", "http.route", "http.response.status_code", "user_agent.original"], root["attributes"]!.AsArray().Select(a => (string)a!["key"]!));
     }
 
+    [Fact]
+    public async Task Spans_of_equal_resources_share_one_resource_spans_entry_with_a_service_name_attribute()
+    {
+        var traceId = NewTraceId();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-1);
+        // Written in two batches, each with its own resource instance that names the service only in ServiceName.
+        await Store.AppendAsync(_tenant, [Create(new Resource { ServiceName = "zipkin-svc" }, traceId, 1, "a", start, TimeSpan.FromMilliseconds(2), SpanKind.Server)], default);
+        await Store.AppendAsync(_tenant, [Create(new Resource { ServiceName = "zipkin-svc" }, traceId, 2, "b", start, TimeSpan.FromMilliseconds(1), parentSpanId: 1)], default);
+
+        var resourceSpans = Assert.Single((await GetJsonAsync($"/api/v3/traces/{traceId.ToHex()}"))["result"]!["resourceSpans"]!.AsArray())!;
+
+        AssertJson("""{"attributes":[{"key":"service.name","value":{"stringValue":"zipkin-svc"}}]}""", resourceSpans["resource"]!.ToJsonString());
+        Assert.Equal(2, resourceSpans["scopeSpans"]![0]!["spans"]!.AsArray().Count);
+    }
+
     [Theory]
     [InlineData("/api/v3/traces/00000000000000000000000000000042", HttpStatusCode.NotFound, "No traces found")]
     [InlineData("/api/v3/traces/xyz", HttpStatusCode.BadRequest, "malformed parameter trace_id: strconv.ParseUint: parsing \"xyz\": invalid syntax")]

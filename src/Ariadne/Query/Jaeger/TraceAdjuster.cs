@@ -28,8 +28,8 @@ public static class TraceAdjuster
     /// </summary>
     public static List<Span> Prepare(IReadOnlyList<Span> stored, bool adjust)
     {
-        var resources = new List<Resource>();
-        var scopes = new List<InstrumentationScope>();
+        var resources = new List<(Resource Stored, Resource Copy)>();
+        var scopes = new List<(InstrumentationScope Stored, InstrumentationScope Copy)>();
         var spans = new List<Span>(stored.Count);
         foreach (var span in stored.OrderBy(s => s.StartTimeUnixNano).ThenBy(s => s.SpanId.Value))
         {
@@ -79,19 +79,19 @@ public static class TraceAdjuster
         span.Attributes = [.. attributes, new KeyValue(WarningsAttribute, AnyValue.FromArray([AnyValue.FromString(warning)]))];
     }
 
-    private static T Intern<T>(List<T> seen, T item, Func<T, T, bool> same, Func<T, T> copy)
+    private static T Intern<T>(List<(T Stored, T Copy)> seen, T item, Func<T, T, bool> same, Func<T, T> copy)
     {
-        foreach (var existing in seen)
+        foreach (var (stored, copied) in seen)
         {
-            if (same(existing, item))
+            if (same(stored, item))
             {
-                return existing;
+                return copied;
             }
         }
 
-        var copied = copy(item);
-        seen.Add(copied);
-        return copied;
+        var fresh = copy(item);
+        seen.Add((item, fresh));
+        return fresh;
     }
 
     /// <summary>
