@@ -3,6 +3,7 @@ using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Query.Jaeger;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
@@ -64,6 +65,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
     }
