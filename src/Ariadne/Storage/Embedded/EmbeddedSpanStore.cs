@@ -449,14 +449,18 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         }
     }
 
-    /// <summary>Spans of one trace sorted by start, one per span id (client retries send the same span twice).</summary>
+    /// <summary>
+    /// Spans of one trace sorted by start, each copy of a resent span (client retries) kept once. A copy has the same
+    /// span id, service, kind and start; Zipkin-style client and server halves share a span id but differ in service
+    /// and kind, and both are kept.
+    /// </summary>
     internal static List<Span> Deduplicate(List<Span> spans)
     {
-        var seen = new HashSet<SpanId>(spans.Count);
+        var seen = new HashSet<(SpanId, string, SpanKind, long)>(spans.Count);
         var result = new List<Span>(spans.Count);
         foreach (var span in spans)
         {
-            if (seen.Add(span.SpanId))
+            if (seen.Add((span.SpanId, span.ServiceName, span.Kind, span.StartTimeUnixNano)))
             {
                 result.Add(span);
             }
