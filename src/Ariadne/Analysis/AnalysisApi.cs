@@ -1,5 +1,6 @@
 using Ariadne.Hosting;
 using Ariadne.Model;
+using Ariadne.Search;
 using Ariadne.Tenancy;
 
 namespace Ariadne.Analysis;
@@ -17,6 +18,7 @@ public static class AnalysisApi
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TraceAnalysisService>();
+        services.AddSingleton<TraceSearchService>();
         return services;
     }
 
@@ -28,6 +30,7 @@ public static class AnalysisApi
         api.MapGet("/compare", CompareAsync);
         api.MapGet("/services/{service}/operations", OperationsAsync);
         api.MapGet("/bottlenecks", BottlenecksAsync);
+        api.MapGet("/search", SearchApi.SearchAsync);
         api.RequireListener(Listener.Query);
     }
 
@@ -262,23 +265,23 @@ public static class AnalysisApi
         children = node.Children.Select(ToJson),
     };
 
-    private static long Micros(long nanos) => nanos / 1000;
+    internal static long Micros(long nanos) => nanos / 1000;
 
-    private static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
+    internal static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
 
-    private static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
+    internal static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
     {
         window = fallback;
         return string.IsNullOrEmpty(text) || (DurationText.TryParse(text, out window) && window > TimeSpan.Zero);
     }
 
-    private static IResult BadTenant(TenantResolver tenants) =>
+    internal static IResult BadTenant(TenantResolver tenants) =>
         Results.BadRequest(new { error = $"The {tenants.HeaderName} header must be 1-64 letters, digits, '-', '_' or '.'." });
 
     private static IResult BadTraceId(string? text) =>
         Results.BadRequest(new { error = $"'{text}' is not a trace id: use 1 to 32 hex digits." });
 
-    private static IResult BadLookback(string? text) =>
+    internal static IResult BadLookback(string? text) =>
         Results.BadRequest(new { error = $"'{text}' is not a lookback: use a duration such as 15m, 1h or 2d." });
 
     private static IResult TraceNotFound(TraceId id) =>
