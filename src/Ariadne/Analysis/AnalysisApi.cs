@@ -31,6 +31,7 @@ public static class AnalysisApi
         api.MapGet("/services/{service}/operations", OperationsAsync);
         api.MapGet("/bottlenecks", BottlenecksAsync);
         api.MapGet("/search", SearchApi.SearchAsync);
+        api.MapGet("/alerts", Alerts.AlertsApi.Get);
         api.RequireListener(Listener.Query);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
@@ -55,6 +56,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
+        builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
 
         App = builder.Build();
