@@ -4,7 +4,9 @@ using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Query.Jaeger;
 using Ariadne.Storage;
+using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
 using Ariadne.Ui;
@@ -52,7 +54,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
-        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton(services => CreateStore(options, services));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
@@ -60,9 +62,12 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.AddAriadneUi();
 
         App = builder.Build();
+        // Open storage now, so a bad data directory fails start-up instead of the first request.
+        App.Services.GetRequiredService<ISpanStore>();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
     }
@@ -91,9 +96,11 @@ public sealed class AriadneServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
+    private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 
