@@ -263,7 +263,7 @@ public sealed class SearchParser
             case FieldKind.Status when ParseStatus(value) is null:
                 problem = "status is error, ok or unset";
                 break;
-            case FieldKind.Kind when SpanMatcher.ParseSpanKind(value.Text) is null || value.Kind is not (LiteralKind.Keyword or LiteralKind.String):
+            case FieldKind.Kind when ParseKind(value.Text) is null || value.Kind is not (LiteralKind.Keyword or LiteralKind.String):
                 problem = "kind is server, client, producer, consumer, internal or unspecified";
                 break;
             case FieldKind.Duration when value.Kind != LiteralKind.Duration:
@@ -297,6 +297,18 @@ public sealed class SearchParser
             throw new SearchSyntaxException(at, $"At {at}: {problem}.");
         }
     }
+
+    /// <summary>The span kind a name (any case) stands for, or null.</summary>
+    public static Model.SpanKind? ParseKind(string name) => name.ToLowerInvariant() switch
+    {
+        "unspecified" => Model.SpanKind.Unspecified,
+        "internal" => Model.SpanKind.Internal,
+        "server" => Model.SpanKind.Server,
+        "client" => Model.SpanKind.Client,
+        "producer" => Model.SpanKind.Producer,
+        "consumer" => Model.SpanKind.Consumer,
+        _ => null,
+    };
 
     /// <summary>The status a literal names, or null.</summary>
     public static Model.StatusCode? ParseStatus(Literal value) => value.Kind is LiteralKind.Keyword or LiteralKind.String

@@ -183,7 +183,7 @@ public sealed class SpanConditionEvaluator
             case FieldKind.Status:
                 return (span.StatusCode == SearchParser.ParseStatus(c.Value)) == (c.Op == CompareOp.Equal);
             case FieldKind.Kind:
-                return (span.Kind == SpanMatcher.ParseSpanKind(c.Value.Text)) == (c.Op == CompareOp.Equal);
+                return (span.Kind == SearchParser.ParseKind(c.Value.Text)) == (c.Op == CompareOp.Equal);
             case FieldKind.Duration:
                 return CompareNumbers(span.DurationNanos, c.Op, c.Value.Nanos);
         }
