@@ -228,3 +228,34 @@ public sealed class AlertEngineTests : IAsyncDisposable
         }
     }
 }
+
+public sealed class AlertConfigTests
+{
+    [Fact]
+    public void Rules_bind_from_the_Alerts_section_of_the_config_file()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("ariadne-alerts-").FullName, "ariadne.json");
+        File.WriteAllText(file, """
+            {
+              "Alerts": {
+                "AlertmanagerUrl": "http://127.0.0.1:9093",
+                "EvaluationInterval": "00:00:15",
+                "Rules": [
+                  { "Name": "CheckoutSlow", "Service": "orders", "Operation": "POST /checkout", "Signal": "Latency",
+                    "Percentile": 99, "Above": 800, "BaselineWindows": 6, "Factor": 3, "Window": "00:05:00", "For": "00:02:00",
+                    "Labels": { "team": "checkout" } },
+                  { "Name": "OrdersErrors", "Service": "orders", "Signal": "ErrorRate", "Above": 0.05 }
+                ]
+              }
+            }
+            """);
+        var options = Ariadne.Configuration.ConfigurationLoader.Load(file, new Dictionary<string, string?>());
+        Assert.Equal(TimeSpan.FromSeconds(15), options.Alerts.EvaluationInterval);
+        var slow = options.Alerts.Rules[0];
+        Assert.Equal((AlertSignal.Latency, 99, 800.0, 6, 3.0), (slow.Signal, slow.Percentile, slow.Above!.Value, slow.BaselineWindows, slow.Factor));
+        Assert.Equal(TimeSpan.FromMinutes(2), slow.For);
+        Assert.Equal("checkout", slow.Labels["team"]);
+        Assert.Equal(AlertSignal.ErrorRate, options.Alerts.Rules[1].Signal);
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+    }
+}
