@@ -4,12 +4,16 @@ using Ariadne.Configuration;
 using Ariadne.Model;
 using Ariadne.Storage;
 using Ariadne.Tests.Infrastructure;
+using Ariadne.Hosting;
+using Ariadne.Tests.Ui;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace Ariadne.Tests.Alerts;
 
 /// <summary>The server sends a firing alert and its resolution to a real Alertmanager, which notifies its webhook.</summary>
-public sealed class AlertmanagerTests(AlertmanagerFixture alertmanager) : IClassFixture<AlertmanagerFixture>, IAsyncLifetime
+public sealed class AlertmanagerTests(AlertmanagerFixture alertmanager, UiFixture ui) : IClassFixture<AlertmanagerFixture>, IClassFixture<UiFixture>, IAsyncLifetime
 {
     private static readonly Resource s_orders = new() { ServiceName = "orders" };
     private readonly AlertServer _server = new(alertmanager.Url);
@@ -58,6 +62,18 @@ public sealed class AlertmanagerTests(AlertmanagerFixture alertmanager) : IClass
             Assert.Equal(0.5, rule.GetProperty("value").GetDouble());
             Assert.Equal(0.1, rule.GetProperty("limit").GetDouble());
         }
+
+        // The Alerts page of this server shows the rule firing, with its value and a link to the failed traces.
+        var browser = await ui.GetBrowserAsync();
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = _server.Server.GetUri(Listener.Query).ToString() });
+        await page.GotoAsync("alerts");
+        await UiFixture.WaitInteractiveAsync(page);
+        var row = page.Locator("#alerts-table tr[data-rule='CheckoutErrors']");
+        await Expect(row).ToHaveAttributeAsync("data-state", "firing");
+        await Expect(row).ToContainTextAsync("50%");
+        await Expect(row.Locator("a", new() { HasText = "Traces" })).ToHaveAttributeAsync("href", "search?service=orders&operation=POST%20%2Fcheckout&lookback=1m&tags=error%3Dtrue");
+        await ui.ScreenshotAsync(page, "alerts");
+        await page.CloseAsync();
 
         // Enough good checkouts bring the error rate under 10%.
         await TrafficAsync(400, errors: 0);
