@@ -2,6 +2,7 @@ using System.Net;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Receivers.Otlp;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
@@ -52,11 +53,13 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(CreateStore(options));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapOtlpReceivers();
     }
 
     public AriadneOptions Options { get; }

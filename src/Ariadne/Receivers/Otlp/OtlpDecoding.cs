@@ -64,6 +64,18 @@ internal static class OtlpDecoding
     public static KeyValue[] Append(KeyValue[] existing, KeyValue[] more) =>
         existing.Length == 0 ? more : more.Length == 0 ? existing : [.. existing, .. more];
 
+    /// <summary>
+    /// Protobuf's merge of an AnyValue that occurs twice: an unset one changes nothing, two arrays or two kvlists
+    /// concatenate, anything else replaces. Senders do not do this; it keeps the decoder equal to the generated one.
+    /// </summary>
+    public static AnyValue Merge(AnyValue existing, AnyValue incoming) => (existing.Type, incoming.Type) switch
+    {
+        (_, AnyValueType.Empty) => existing,
+        (AnyValueType.Array, AnyValueType.Array) => AnyValue.FromArray([.. existing.AsArray, .. incoming.AsArray]),
+        (AnyValueType.KeyValueList, AnyValueType.KeyValueList) => AnyValue.FromKeyValueList([.. existing.AsKeyValueList, .. incoming.AsKeyValueList]),
+        _ => incoming,
+    };
+
     private static string FindServiceName(KeyValue[] attributes)
     {
         foreach (var attribute in attributes)

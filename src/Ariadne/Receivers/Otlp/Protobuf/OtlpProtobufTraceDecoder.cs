@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Ariadne.Model;
 using Ariadne.Pipeline;
@@ -40,28 +39,6 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         finally
         {
             DecoderScratch.Return(scratch);
-        }
-    }
-
-    /// <summary>Decodes a request body that may span several buffers; those are copied once into a pooled one.</summary>
-    public static void Decode(in ReadOnlySequence<byte> payload, SpanBatch batch)
-    {
-        if (payload.IsSingleSegment)
-        {
-            Decode(payload.FirstSpan, batch);
-            return;
-        }
-
-        var length = checked((int)payload.Length);
-        var rented = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            payload.CopyTo(rented);
-            Decode(rented.AsSpan(0, length), batch);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
@@ -198,6 +175,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         uint droppedAttributes = 0;
         uint droppedEvents = 0;
         uint droppedLinks = 0;
+        uint invalidLinks = 0;
         var attributeStart = _keyValues.Count;
         var eventStart = _events.Count;
         var linkStart = _links.Count;
@@ -247,17 +225,18 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     droppedEvents = (uint)reader.ReadVarint();
                     break;
                 case Span_Links << 3 | Len:
-                    if (!TryDecodeLink(reader.ReadLengthDelimited(), out var link))
+                    if (TryDecodeLink(reader.ReadLengthDelimited(), out var link))
                     {
-                        droppedLinks++;
-                        break;
+                        _links.Push(link);
+                    }
+                    else
+                    {
+                        invalidLinks++;
                     }
 
-                    _links.Push(link);
                     break;
                 case Span_DroppedLinksCount << 3 | Varint:
-                    // Links dropped for invalid ids (above) add to what the sender reports.
-                    droppedLinks += (uint)reader.ReadVarint();
+                    droppedLinks = (uint)reader.ReadVarint();
                     break;
                 case Span_Status << 3 | Len:
                     DecodeStatus(reader.ReadLengthDelimited(), ref statusMessage, ref statusCode);
@@ -294,7 +273,8 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
             Events = _events.Pop(eventStart),
             DroppedEventsCount = droppedEvents,
             Links = _links.Pop(linkStart),
-            DroppedLinksCount = droppedLinks,
+            // Links dropped for invalid ids add to what the sender reports.
+            DroppedLinksCount = droppedLinks + invalidLinks,
             StatusCode = statusCode,
             StatusMessage = statusMessage,
             Resource = OtlpDecoding.PendingResource,
@@ -413,7 +393,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     key = scratch.GetName(reader.ReadLengthDelimited());
                     break;
                 case KeyValue_Value << 3 | Len:
-                    value = DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1);
+                    value = OtlpDecoding.Merge(value, DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1));
                     break;
                 default:
                     reader.SkipField(tag);
@@ -431,7 +411,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         var reader = new ProtobufReader(message);
         while (reader.TryReadTag(out var tag))
         {
-            // A oneof: the last member on the wire wins.
+            // A oneof: the last member on the wire wins (an array or kvlist met twice is merged).
             switch (tag)
             {
                 case AnyValue_StringValue << 3 | Len:
@@ -447,10 +427,10 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     value = AnyValue.FromDouble(BitConverter.UInt64BitsToDouble(reader.ReadFixed64()));
                     break;
                 case AnyValue_ArrayValue << 3 | Len:
-                    value = AnyValue.FromArray(DecodeArrayValue(reader.ReadLengthDelimited(), depth + 1));
+                    value = OtlpDecoding.Merge(value, AnyValue.FromArray(DecodeArrayValue(reader.ReadLengthDelimited(), depth + 1)));
                     break;
                 case AnyValue_KvlistValue << 3 | Len:
-                    value = AnyValue.FromKeyValueList(DecodeKeyValueList(reader.ReadLengthDelimited(), depth + 1));
+                    value = OtlpDecoding.Merge(value, AnyValue.FromKeyValueList(DecodeKeyValueList(reader.ReadLengthDelimited(), depth + 1)));
                     break;
                 case AnyValue_BytesValue << 3 | Len:
                     value = AnyValue.FromBytes(reader.ReadLengthDelimited().ToArray());
