@@ -1,4 +1,3 @@
-using System.Text;
 using Ariadne.Model;
 
 namespace Ariadne.Receivers.Otlp;
@@ -48,5 +47,5 @@ internal sealed class DecoderScratch
 
     /// <summary>A value: interned when short enough to be a repeated one.</summary>
     public string GetValue(ReadOnlySpan<byte> utf8) =>
-        utf8.Length <= MaxInternedValueBytes ? Strings.Get(utf8) : Encoding.UTF8.GetString(utf8);
+        utf8.Length <= MaxInternedValueBytes ? Strings.Get(utf8) : OtlpStrings.Decode(utf8);
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Ariadne.Receivers.Otlp;
 
@@ -44,13 +43,13 @@ internal sealed class Utf8StringTable
 
             if (chain == MaxChainLength)
             {
-                return Encoding.UTF8.GetString(utf8);
+                return OtlpStrings.Decode(utf8);
             }
 
             index = entry.Next;
         }
 
-        var value = Encoding.UTF8.GetString(utf8);
+        var value = OtlpStrings.Decode(utf8);
         if (_count < MaxEntries && utf8.Length <= MaxArenaBytes - _arenaUsed)
         {
             utf8.CopyTo(_arena.AsSpan(_arenaUsed));

@@ -29,6 +29,9 @@ internal static class OtlpCommonFieldNumbers
 
     public const int Resource_Attributes = 1;
     public const int Resource_DroppedAttributesCount = 2;
+    public const int Resource_EntityRefs = 3;
+
+    // EntityRef: schema_url = 1, type = 2, id_keys = 3, description_keys = 4, all strings.
 }
 
 /// <summary>opentelemetry/proto/trace/v1/trace.proto and collector/trace/v1/trace_service.proto.</summary>
@@ -42,9 +45,11 @@ internal static class OtlpTraceFieldNumbers
 
     public const int ResourceSpans_Resource = 1;
     public const int ResourceSpans_ScopeSpans = 2;
+    public const int ResourceSpans_SchemaUrl = 3;
 
     public const int ScopeSpans_Scope = 1;
     public const int ScopeSpans_Spans = 2;
+    public const int ScopeSpans_SchemaUrl = 3;
 
     public const int Span_TraceId = 1;
     public const int Span_SpanId = 2;

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Unicode;
 using Ariadne.Model;
 using Ariadne.Pipeline;
 using static Ariadne.Receivers.Otlp.Protobuf.OtlpCommonFieldNumbers;
@@ -74,6 +74,9 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                 case ResourceSpans_ScopeSpans << 3 | Len:
                     DecodeScopeSpans(reader.ReadLengthDelimited(), batch);
                     break;
+                case ResourceSpans_SchemaUrl << 3 | Len:
+                    ValidateUtf8(reader.ReadLengthDelimited());
+                    break;
                 default:
                     reader.SkipField(tag);
                     break;
@@ -97,6 +100,9 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     break;
                 case Resource_DroppedAttributesCount << 3 | Varint:
                     droppedAttributes = (uint)reader.ReadVarint();
+                    break;
+                case Resource_EntityRefs << 3 | Len:
+                    ValidateEntityRef(reader.ReadLengthDelimited());
                     break;
                 default:
                     reader.SkipField(tag);
@@ -123,6 +129,9 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     break;
                 case ScopeSpans_Spans << 3 | Len:
                     DecodeSpan(reader.ReadLengthDelimited(), batch);
+                    break;
+                case ScopeSpans_SchemaUrl << 3 | Len:
+                    ValidateUtf8(reader.ReadLengthDelimited());
                     break;
                 default:
                     reader.SkipField(tag);
@@ -289,7 +298,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
             switch (tag)
             {
                 case Status_Message << 3 | Len:
-                    statusMessage = Encoding.UTF8.GetString(reader.ReadLengthDelimited());
+                    statusMessage = OtlpStrings.Decode(reader.ReadLengthDelimited());
                     break;
                 case Status_Code << 3 | Varint:
                     code = OtlpDecoding.ToStatusCode(reader.ReadVarint());
@@ -482,6 +491,32 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         }
 
         return _keyValues.Pop(start);
+    }
+
+    // The fields below are not kept, but they are strings: invalid UTF-8 in them makes the request malformed for
+    // the generated parsers, so it does here too.
+    private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            OtlpMalformedException.Throw("A string field is not valid UTF-8.");
+        }
+    }
+
+    private static void ValidateEntityRef(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtobufReader(message);
+        while (reader.TryReadTag(out var tag))
+        {
+            if ((tag & 7) == Len && tag >> 3 is >= 1 and <= 4)
+            {
+                ValidateUtf8(reader.ReadLengthDelimited());
+            }
+            else
+            {
+                reader.SkipField(tag);
+            }
+        }
     }
 
     private static void CheckDepth(int depth)

@@ -177,15 +177,16 @@ internal ref struct ProtobufReader(ReadOnlySpan<byte> buffer)
         OtlpMalformedException.Throw($"Group {fieldNumber} has no end-group tag.");
     }
 
+    // A tag is a 32-bit varint; like Google.Protobuf, bits beyond 32 in an over-long encoding are ignored.
     private uint ReadTagSlow()
     {
-        var tag = ReadVarint();
-        if (tag > uint.MaxValue || tag >> 3 == 0)
+        var tag = (uint)ReadVarint();
+        if (tag >> 3 == 0)
         {
-            OtlpMalformedException.Throw("A field has an invalid tag (field number 0 or over 2^29).");
+            OtlpMalformedException.Throw("A field has the invalid field number 0.");
         }
 
-        return (uint)tag;
+        return tag;
     }
 
     private ulong ReadVarintSlow()
