@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Ariadne.Receivers.Otlp.Json;
 using Ariadne.Receivers.Otlp.Protobuf;
 using static Ariadne.Receivers.Otlp.Protobuf.OtlpIgnoredSignalFieldNumbers;
 
@@ -62,7 +63,9 @@ public sealed class OtlpIgnoredSignal
                 OtlpMalformedException.Throw($"An OTLP/JSON {Name} request must be a JSON object.");
             }
 
-            return CountJson(ref reader, level: 0);
+            var count = CountJson(ref reader, level: 0);
+            OtlpJsonTraceDecoder.ExpectEnd(ref reader);
+            return count;
         }
         catch (JsonException e)
         {

@@ -64,6 +64,17 @@ internal sealed class OtlpJsonTraceDecoder(DecoderScratch scratch)
                 reader.Skip();
             }
         }
+
+        ExpectEnd(ref reader);
+    }
+
+    /// <summary>Nothing but whitespace may follow the request object (the reader throws on anything else).</summary>
+    internal static void ExpectEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            OtlpMalformedException.Throw("The body has more JSON after the request object.");
+        }
     }
 
     private void DecodeResourceSpans(ref Utf8JsonReader reader, SpanBatch batch)
@@ -588,7 +599,7 @@ internal sealed class OtlpJsonTraceDecoder(DecoderScratch scratch)
             OtlpMalformedException.Throw($"{field} must be a JSON string.");
         }
 
-        return reader.GetString()!;
+        return Unescape(ref reader);
     }
 
     private string ReadCurrentString(ref Utf8JsonReader reader, string field, bool isName)
@@ -600,10 +611,22 @@ internal sealed class OtlpJsonTraceDecoder(DecoderScratch scratch)
 
         if (reader.ValueIsEscaped)
         {
-            return reader.GetString()!;
+            return Unescape(ref reader);
         }
 
         return isName ? scratch.GetName(reader.ValueSpan) : scratch.GetValue(reader.ValueSpan);
+    }
+
+    private static string Unescape(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new OtlpMalformedException("A JSON string is not valid UTF-8.", e);
+        }
     }
 
     /// <summary>Moves to the value of the current property; true when it is null (proto3 JSON: the field is unset).</summary>
