@@ -24,7 +24,7 @@ public static class OtlpReceiverExtensions
 
     public static WebApplication MapOtlpReceivers(this WebApplication app)
     {
-        app.UseOtlpGrpcFailureAccounting(app.Services.GetRequiredService<OtlpTraceService>());
+        app.UseOtlpGrpc(app.Services.GetRequiredService<OtlpTraceService>());
         app.MapGrpcService<OtlpGrpcTraceService>().RequireListener(Listener.OtlpGrpc);
         app.MapGrpcService<OtlpGrpcIgnoredSignalsService>().RequireListener(Listener.OtlpGrpc);
 

@@ -17,10 +17,10 @@ public class OtlpGrpcTraceService(OtlpTraceService service)
     {
         var http = context.GetHttpContext();
         var tenant = service.ResolveTenant(http.Request)
-            ?? throw OtlpGrpcFailures.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
+            ?? throw OtlpGrpcMiddleware.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
         if (request.Batch is null)
         {
-            throw OtlpGrpcFailures.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed!);
+            throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed!);
         }
 
         return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
@@ -45,12 +45,12 @@ public class OtlpGrpcIgnoredSignalsService(OtlpTraceService service)
         var http = context.GetHttpContext();
         if (service.ResolveTenant(http.Request) is null)
         {
-            throw OtlpGrpcFailures.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
+            throw OtlpGrpcMiddleware.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
         }
 
         if (request.Malformed is not null)
         {
-            throw OtlpGrpcFailures.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed);
+            throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed);
         }
 
         return Task.FromResult(service.Ignore(request.Signal, request.Items));

@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Ariadne.Receivers.Otlp.Grpc;
 
 /// <summary>
-/// Accounting of refused OTLP/gRPC requests. The services refuse what they see (tenant, malformed message); what
-/// Grpc.AspNetCore refuses before our code runs (a message over the size limit, an unknown grpc-encoding) is
-/// counted by a middleware from the call's final grpc-status, so every refusal is counted and logged once.
+/// What the OTLP gRPC methods need around Grpc.AspNetCore: its per-message size limit instead of Kestrel's
+/// whole-body one, and the accounting of refused calls. The services refuse what they see (tenant, malformed
+/// message); what Grpc.AspNetCore refuses before our code runs (a message over the limit, an unknown
+/// grpc-encoding) is counted here from the call's final grpc-status, so every refusal is counted and logged once.
 /// </summary>
-internal static class OtlpGrpcFailures
+internal static class OtlpGrpcMiddleware
 {
     private static readonly object s_accountedKey = new();
 
@@ -20,13 +21,21 @@ internal static class OtlpGrpcFailures
         return new RpcException(new Status(code, message));
     }
 
-    public static IApplicationBuilder UseOtlpGrpcFailureAccounting(this IApplicationBuilder app, OtlpTraceService service) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseOtlpGrpc(this IApplicationBuilder app, OtlpTraceService service) => app.Use(async (context, next) =>
     {
         var serviceType = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType;
         if (serviceType != typeof(OtlpGrpcTraceService) && serviceType != typeof(OtlpGrpcIgnoredSignalsService))
         {
             await next(context);
             return;
+        }
+
+        // Grpc.AspNetCore holds each message to Ingest:MaxRequestBytes and answers ResourceExhausted. Kestrel's
+        // body limit (the same number) would cut the stream a few framing bytes earlier, and the client would get
+        // Unknown instead.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
         }
 
         await next(context);
