@@ -1,3 +1,4 @@
+using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Grpc;
@@ -23,7 +24,15 @@ public class OtlpGrpcTraceService(OtlpTraceService service)
             throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed!);
         }
 
-        return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
+        try
+        {
+            return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
+        }
+        catch (StorageUnavailableException e)
+        {
+            // Unavailable is the retryable status of OTLP/gRPC.
+            throw OtlpGrpcMiddleware.Refuse(service, http, "unavailable", StatusCode.Unavailable, e.Message);
+        }
     }
 }
 

@@ -5,6 +5,7 @@ using Ariadne.Configuration;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp.Json;
 using Ariadne.Receivers.Otlp.Protobuf;
+using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Http;
@@ -94,9 +95,21 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var response = batch is not null
-            ? await service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, batch, context.RequestAborted)
-            : service.Ignore(ignored!, ignoredItems);
+        OtlpExportResponse response;
+        try
+        {
+            response = batch is not null
+                ? await service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, batch, context.RequestAborted)
+                : service.Ignore(ignored!, ignoredItems);
+        }
+        catch (StorageUnavailableException e)
+        {
+            // OTLP/HTTP: 503 is retryable; Retry-After tells the exporter when.
+            context.Response.Headers.RetryAfter = OtlpTraceService.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await RefuseAsync(context, format, StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "unavailable", e.Message);
+            return;
+        }
+
         await WriteExportResponseAsync(context, format, response);
     }
 
