@@ -64,8 +64,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
-        // Open storage now, so a bad data directory fails start-up instead of the first request.
-        App.Services.GetRequiredService<ISpanStore>();
+        // Open storage now, so a bad data directory fails start-up instead of the first request; its size goes on /metrics.
+        StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>());
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);

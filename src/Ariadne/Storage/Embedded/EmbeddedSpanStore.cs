@@ -251,7 +251,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
                 foreach (var tenant in head?.Tenants.Values ?? Enumerable.Empty<TenantHead>())
                 {
                     traces += tenant.Traces.Count;
-                    spans += tenant.Traces.Values.Sum(t => (long)t.Count);
+                    spans += tenant.SpanCount;
                 }
             }
         }
@@ -266,12 +266,21 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             }
         }
 
-        foreach (var (_, path) in WriteAheadLog.ListSegments(WalDirectory))
-        {
-            bytes += new FileInfo(path).Length;
-        }
+        return new StorageStats(spans, traces, bytes + WalBytes);
+    }
 
-        return new StorageStats(spans, traces, bytes);
+    /// <summary>Size of the WAL segments on disk: spans not yet in blocks, or in blocks whose cut is still running.</summary>
+    public long WalBytes => WriteAheadLog.ListSegments(WalDirectory).Sum(s => new FileInfo(s.Path).Length);
+
+    public int BlockCount
+    {
+        get
+        {
+            lock (_blocksLock)
+            {
+                return _blocks.Values.Sum(b => b.Count);
+            }
+        }
     }
 
     /// <summary>The blocks of every tenant, for `ariadne storage list`.</summary>
