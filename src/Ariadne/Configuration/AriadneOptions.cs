@@ -18,6 +18,8 @@ public sealed class AriadneOptions
 
     public MemoryStorageOptions Memory { get; set; } = new();
 
+    public Storage.ClickHouse.ClickHouseOptions ClickHouse { get; set; } = new();
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();

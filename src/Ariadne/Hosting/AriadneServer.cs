@@ -3,6 +3,7 @@ using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -49,7 +50,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
-        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton(_ => CreateStore(options));
+        builder.Services.AddClickHouseMaintenance(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
 
@@ -86,6 +88,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        "clickhouse" => new ClickHouseSpanStore(options.ClickHouse),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 

@@ -1,0 +1,418 @@
+using System.Text;
+using System.Threading.Channels;
+using Ariadne.Model;
+
+namespace Ariadne.Storage.ClickHouse;
+
+/// <summary>
+/// The ClickHouse engine. Appends are grouped: concurrent callers share one RowBinary INSERT of up to
+/// <see cref="ClickHouseOptions.MaxBatchSpans"/> spans, and each returns once its spans are in ClickHouse
+/// (on every shard they go to: cluster inserts are synchronous). Reads go through the Distributed tables.
+/// The schema is created or migrated on first use (see <see cref="ClickHouseMigrations"/>).
+/// </summary>
+public sealed class ClickHouseSpanStore : ISpanStore
+{
+    private readonly ClickHouseOptions _options;
+    private readonly ClickHouseClient[] _nodes;
+    private readonly Channel<PendingAppend> _queue;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _initLock = new();
+    private readonly List<Task> _writers = [];
+    private Task<ClickHouseSchema>? _init;
+    private StorageStats _stats;
+    private int _preferredNode;
+
+    public ClickHouseSpanStore(ClickHouseOptions options)
+    {
+        _options = options;
+        _nodes = options.ParseUrls().Select(u => new ClickHouseClient(u, options.User, options.Password, options.RequestTimeout)).ToArray();
+        _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(64, options.InsertConcurrency * 64))
+        {
+            SingleWriter = false,
+            SingleReader = false,
+        });
+    }
+
+    public IReadOnlyList<ClickHouseClient> Nodes => _nodes;
+
+    /// <summary>Connects, checks the cluster, migrates the schema to the latest version and starts the writers.</summary>
+    public Task<ClickHouseSchema> InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(ClickHouseMigrations.Latest, cancellationToken);
+
+    /// <summary>As <see cref="InitializeAsync(CancellationToken)"/>, stopping at a given schema version (tests of upgrades).</summary>
+    public Task<ClickHouseSchema> InitializeAsync(int schemaVersion, CancellationToken cancellationToken)
+    {
+        lock (_initLock)
+        {
+            if (_init is null || _init.IsFaulted || _init.IsCanceled)
+            {
+                _init = InitializeCoreAsync(schemaVersion, cancellationToken);
+            }
+
+            return _init;
+        }
+    }
+
+    public async ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
+    {
+        if (spans.Count == 0)
+        {
+            return;
+        }
+
+        await InitializeAsync(cancellationToken);
+        var pending = new PendingAppend(tenant, spans, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask<IReadOnlyList<Span>> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
+    {
+        var traces = await FetchTracesAsync(tenant, [traceId], cancellationToken);
+        return traces.Count == 0 ? [] : traces[0];
+    }
+
+    public async ValueTask<IReadOnlyList<string>> GetServicesAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var schema = await InitializeAsync(cancellationToken);
+        var rows = await QueryRowsAsync(
+            $"SELECT DISTINCT service FROM {schema.Table("operations")} WHERE tenant = {ClickHouseSql.Quote(tenant)}", cancellationToken);
+        var services = rows.Select(r => r[0]).ToList();
+        services.Sort(StringComparer.Ordinal);
+        return services;
+    }
+
+    public async ValueTask<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken)
+    {
+        var schema = await InitializeAsync(cancellationToken);
+        var sql = $"SELECT DISTINCT name, kind FROM {schema.Table("operations")} WHERE tenant = {ClickHouseSql.Quote(tenant)} AND service = {ClickHouseSql.Quote(service)}"
+            + (kind is { } k ? $" AND kind = {(int)k}" : string.Empty);
+        var rows = await QueryRowsAsync(sql, cancellationToken);
+        return rows.Select(r => new OperationInfo(r[0], (SpanKind)byte.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
+    }
+
+    public async ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken)
+    {
+        var schema = await InitializeAsync(cancellationToken);
+        var where = new StringBuilder($"tenant = {ClickHouseSql.Quote(tenant)}");
+        if (query.ServiceName is { Length: > 0 } service)
+        {
+            where.Append($" AND service = {ClickHouseSql.Quote(service)}");
+        }
+
+        if (query.OperationName is { Length: > 0 } operation)
+        {
+            where.Append($" AND name = {ClickHouseSql.Quote(operation)}");
+        }
+
+        if (query.StartTimeMin > DateTimeOffset.UnixEpoch)
+        {
+            where.Append($" AND start_ns >= {ClickHouseSql.Number(ToNanos(query.StartTimeMin))}");
+        }
+
+        if (ToNanos(query.StartTimeMax) < long.MaxValue)
+        {
+            where.Append($" AND start_ns <= {ClickHouseSql.Number(ToNanos(query.StartTimeMax))}");
+        }
+
+        if (query.MinDuration is { } min)
+        {
+            where.Append($" AND duration_ns >= {ClickHouseSql.Number(min.Ticks * 100)}");
+        }
+
+        if (query.MaxDuration is { } max)
+        {
+            where.Append($" AND duration_ns <= {ClickHouseSql.Number(max.Ticks * 100)}");
+        }
+
+        foreach (var (key, value) in query.Tags)
+        {
+            where.Append(" AND (").Append(TagFilter.Condition(key, value)).Append(')');
+        }
+
+        var body = await QueryAsync(
+            $"SELECT trace_id FROM {schema.Table("spans")} WHERE {where} GROUP BY trace_id ORDER BY min(start_ns) DESC LIMIT {Math.Max(0, query.Limit)} FORMAT RowBinary",
+            cancellationToken);
+        var ids = ReadTraceIds(body);
+        var traces = await FetchTracesAsync(tenant, ids, cancellationToken);
+        return traces.OrderByDescending(t => t.Min(s => s.StartTimeUnixNano)).ToList();
+    }
+
+    public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
+    {
+        var schema = await InitializeAsync(cancellationToken);
+        var t = ClickHouseSql.Quote(tenant);
+        var from = ClickHouseSql.Number(ToNanos(endTime - lookback));
+        var to = ClickHouseSql.Number(ToNanos(endTime));
+
+        // Traces whose first span starts in the window, as the memory engine counts them. Rows starting after the
+        // window cannot hold a trace's minimum, so they are skipped before grouping.
+        var traces = $"SELECT trace_id FROM {schema.Table("trace_index")} WHERE tenant = {t} AND start_min <= {to} GROUP BY trace_id HAVING min(start_min) >= {from}";
+
+        // A trace lives on one shard, so the parent/child join runs on each shard over its local tables
+        // (distributed_product_mode=local) and only the per-edge counts travel.
+        var sql = $"""
+            SELECT parent_service, child_service, count(), countIf(child_error)
+            FROM (SELECT trace_id, span_id, any(service) AS parent_service FROM {schema.Table("spans")}
+                  WHERE tenant = {t} AND trace_id IN ({traces}) GROUP BY trace_id, span_id)
+            ALL INNER JOIN
+                 (SELECT trace_id, parent_span_id AS span_id, service AS child_service, status_code = 2 AS child_error
+                  FROM {schema.Table("spans")} WHERE tenant = {t} AND parent_span_id != 0 AND trace_id IN ({traces}))
+            USING (trace_id, span_id)
+            WHERE parent_service != child_service
+            GROUP BY parent_service, child_service
+            ORDER BY parent_service, child_service
+            """;
+        var rows = await QueryRowsAsync(sql, cancellationToken, DistributedSettings(schema));
+        return rows.Select(r => new DependencyLink(r[0], r[1], long.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal).ToList();
+    }
+
+    public StorageStats GetStats() => _stats;
+
+    /// <summary>Reads the size figures <see cref="GetStats"/> returns (spans and bytes summed over the nodes' local tables).</summary>
+    public async Task<StorageStats> RefreshStatsAsync(CancellationToken cancellationToken)
+    {
+        var schema = await InitializeAsync(cancellationToken);
+        long spans = 0, bytes = 0;
+        var tables = ClickHouseSql.List(ClickHouseSchema.PartitionedTables.Select(p => schema.LocalTableName(p.Table)));
+        foreach (var node in _nodes)
+        {
+            var rows = await node.QueryRowsAsync(
+                $"SELECT sumIf(rows, table = {ClickHouseSql.Quote(schema.LocalTableName("spans"))}), sum(bytes_on_disk) FROM system.parts " +
+                $"WHERE active AND database = {ClickHouseSql.Quote(schema.Database)} AND table IN ({tables})",
+                cancellationToken);
+            spans += long.Parse(rows[0][0], System.Globalization.CultureInfo.InvariantCulture);
+            bytes += long.Parse(rows[0][1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var traces = await QueryRowsAsync($"SELECT uniqCombined(trace_id) FROM {schema.Table("trace_index")}", cancellationToken);
+        _stats = new StorageStats(spans, long.Parse(traces[0][0], System.Globalization.CultureInfo.InvariantCulture), bytes);
+        return _stats;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_writers);
+        }
+        finally
+        {
+            await _stopping.CancelAsync();
+            _stopping.Dispose();
+            foreach (var node in _nodes)
+            {
+                node.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Nanoseconds since the epoch, clamped to what a signed 64-bit count holds (1970 to 2262).</summary>
+    internal static long ToNanos(DateTimeOffset time)
+    {
+        var ticks = (time - DateTimeOffset.UnixEpoch).Ticks;
+        return ticks <= 0 ? 0 : ticks >= long.MaxValue / 100 ? long.MaxValue : ticks * 100;
+    }
+
+    /// <summary>Runs a SELECT on the first node that answers, starting with the one that answered last.</summary>
+    internal async Task<byte[]> QueryAsync(string sql, CancellationToken cancellationToken, params (string, string)[] settings)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var index = (_preferredNode + attempt) % _nodes.Length;
+            try
+            {
+                var body = await _nodes[index].QueryAsync(sql, cancellationToken, settings);
+                _preferredNode = index;
+                return body;
+            }
+            catch (ClickHouseException e) when (e.Unreachable && attempt + 1 < _nodes.Length)
+            {
+            }
+        }
+    }
+
+    internal async Task<IReadOnlyList<string[]>> QueryRowsAsync(string sql, CancellationToken cancellationToken, params (string, string)[] settings) =>
+        ClickHouseSql.ParseTabSeparated(Encoding.UTF8.GetString(await QueryAsync(sql + " FORMAT TabSeparated", cancellationToken, settings)));
+
+    private static (string, string)[] DistributedSettings(ClickHouseSchema schema) =>
+        schema.IsCluster ? [("distributed_product_mode", "local")] : [];
+
+    private async Task<ClickHouseSchema> InitializeCoreAsync(int schemaVersion, CancellationToken cancellationToken)
+    {
+        var version = ClickHouseVersion.Parse((await _nodes[0].QueryRowsAsync("SELECT version()", cancellationToken))[0][0]);
+        var cluster = string.IsNullOrEmpty(_options.Cluster) ? null : _options.Cluster;
+        if (cluster is not null)
+        {
+            foreach (var node in _nodes)
+            {
+                var shards = await node.QueryRowsAsync(
+                    $"SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = {ClickHouseSql.Quote(cluster)}", cancellationToken);
+                if (shards[0][0] == "0")
+                {
+                    throw new ClickHouseException(
+                        $"ClickHouse at {node.BaseUri} has no cluster '{cluster}' in its remote_servers; add it to the server config or fix ClickHouse:Cluster (--clickhouse-cluster).",
+                        unreachable: false);
+                }
+            }
+        }
+
+        var schema = new ClickHouseSchema(_options.Database, cluster, version);
+        await ClickHouseMigrations.ApplyAsync(_nodes, schema, schemaVersion, cancellationToken);
+        lock (_initLock)
+        {
+            if (_writers.Count == 0)
+            {
+                for (var i = 0; i < _options.InsertConcurrency; i++)
+                {
+                    _writers.Add(Task.Run(() => WriteLoopAsync(schema)));
+                }
+            }
+        }
+
+        return schema;
+    }
+
+    private async Task WriteLoopAsync(ClickHouseSchema schema)
+    {
+        var insert = $"INSERT INTO {schema.Table("spans")} ({SpanRows.InsertColumnList}) FORMAT RowBinary";
+        (string, string)[] settings = schema.IsCluster ? [("insert_distributed_sync", "1")] : [];
+        var writer = new RowBinaryWriter();
+        var batch = new List<PendingAppend>();
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            writer.Reset();
+            var spans = 0;
+            while (spans < _options.MaxBatchSpans && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+                foreach (var span in pending.Spans)
+                {
+                    SpanRows.Write(writer, pending.Tenant, span);
+                }
+
+                spans += pending.Spans.Count;
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await InsertAsync(insert, writer.WrittenMemory, settings);
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(e);
+                }
+            }
+        }
+    }
+
+    private async Task InsertAsync(string insert, ReadOnlyMemory<byte> data, (string, string)[] settings)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var index = (_preferredNode + attempt) % _nodes.Length;
+            try
+            {
+                await _nodes[index].InsertAsync(insert, data, _stopping.Token, settings);
+                return;
+            }
+            catch (ClickHouseException e) when (e.Unreachable && attempt + 1 < _nodes.Length)
+            {
+            }
+        }
+    }
+
+    /// <summary>Whole traces by id: the trace index names each trace's services, operations and time range, so the
+    /// spans query reads only those granules of the (tenant, service, name, start) order.</summary>
+    private async Task<IReadOnlyList<IReadOnlyList<Span>>> FetchTracesAsync(string tenant, IReadOnlyList<TraceId> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var schema = await InitializeAsync(cancellationToken);
+        var t = ClickHouseSql.Quote(tenant);
+        var idList = string.Join(", ", ids.Select(ClickHouseSql.TraceId));
+        var index = await QueryAsync(
+            $"SELECT min(start_min), max(start_max), groupUniqArrayArray(services), groupUniqArrayArray(names) FROM {schema.Table("trace_index")} " +
+            $"WHERE tenant = {t} AND trace_id IN ({idList}) GROUP BY trace_id FORMAT RowBinary",
+            cancellationToken);
+        var ranges = new List<string>();
+        var services = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        ReadIndex(index, ranges, services, names);
+        if (ranges.Count == 0)
+        {
+            return [];
+        }
+
+        var body = await QueryAsync(
+            $"SELECT {SpanRows.SelectColumnList} FROM {schema.Table("spans")} " +
+            $"WHERE tenant = {t} AND service IN ({ClickHouseSql.List(services)}) AND name IN ({ClickHouseSql.List(names)}) " +
+            $"AND ({string.Join(" OR ", ranges)}) AND trace_id IN ({idList}) LIMIT 1 BY trace_id, span_id FORMAT RowBinary",
+            cancellationToken);
+        return ReadSpans(body).GroupBy(s => s.TraceId).Select(g => (IReadOnlyList<Span>)g.ToList()).ToList();
+    }
+
+    private static void ReadIndex(byte[] body, List<string> ranges, HashSet<string> services, HashSet<string> names)
+    {
+        var reader = new RowBinaryReader(body);
+        while (!reader.End)
+        {
+            var min = reader.UInt64();
+            var max = reader.UInt64();
+            ranges.Add($"start_ns BETWEEN {ClickHouseSql.Number(min)} AND {ClickHouseSql.Number(max)}");
+            for (var n = reader.ArrayLength(); n > 0; n--)
+            {
+                services.Add(reader.String());
+            }
+
+            for (var n = reader.ArrayLength(); n > 0; n--)
+            {
+                names.Add(reader.String());
+            }
+        }
+    }
+
+    private static List<TraceId> ReadTraceIds(byte[] body)
+    {
+        var ids = new List<TraceId>();
+        var reader = new RowBinaryReader(body);
+        while (!reader.End)
+        {
+            ids.Add(reader.TraceId());
+        }
+
+        return ids;
+    }
+
+    private static List<Span> ReadSpans(byte[] body)
+    {
+        var spans = new List<Span>();
+        var reader = new RowBinaryReader(body);
+        while (!reader.End)
+        {
+            spans.Add(SpanRows.Read(ref reader));
+        }
+
+        return spans;
+    }
+
+    private sealed record PendingAppend(string Tenant, IReadOnlyList<Span> Spans, TaskCompletionSource Done);
+}
