@@ -1,0 +1,52 @@
+using Ariadne.Configuration;
+using Ariadne.Hosting;
+using Ariadne.Pipeline;
+using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
+using Ariadne.Tests.Infrastructure;
+
+namespace Ariadne.Tests.Storage.ClickHouse;
+
+/// <summary>The whole server started as `ariadne serve --storage clickhouse` does.</summary>
+public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>
+{
+    [Fact]
+    public async Task Serve_with_clickhouse_migrates_at_start_and_stores_what_the_pipeline_ingests()
+    {
+        var database = ClickHouseFixture.NewDatabase();
+        await using var server = AriadneServer.Create(Options(fixture.Server.Url.ToString(), database), logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await server.StartAsync();
+
+        var trace = TraceData.Checkout(5, DateTimeOffset.UtcNow.AddMinutes(-1));
+        var batch = new SpanBatch();
+        batch.Spans.AddRange(trace);
+        var result = await server.Services.GetRequiredService<IngestPipeline>().IngestAsync("acme", "test", batch, default);
+
+        Assert.Equal(4, result.AcceptedSpans);
+        var store = server.Services.GetRequiredService<ISpanStore>();
+        Assert.IsType<ClickHouseSpanStore>(store);
+        Assert.Equal(TraceData.Describe(trace), TraceData.Describe(await store.GetTraceAsync("acme", trace[0].TraceId, default)));
+        using var query = new HttpClient { BaseAddress = server.GetUri(Listener.Query) };
+        Assert.Equal("Healthy", await query.GetStringAsync("/health/ready"));
+    }
+
+    [Fact]
+    public async Task Serve_with_an_unreachable_clickhouse_fails_to_start_naming_the_url()
+    {
+        await using var server = AriadneServer.Create(Options("http://127.0.0.1:9", ClickHouseFixture.NewDatabase()), logging => logging.SetMinimumLevel(LogLevel.Critical));
+
+        var error = await Assert.ThrowsAsync<ClickHouseException>(() => server.StartAsync());
+
+        Assert.Contains("http://127.0.0.1:9/", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--clickhouse-url", error.Message, StringComparison.Ordinal);
+    }
+
+    private static AriadneOptions Options(string url, string database) => new()
+    {
+        ListenAddress = "127.0.0.1",
+        DataDirectory = Directory.CreateTempSubdirectory("ariadne-test-").FullName,
+        Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0 },
+        Storage = "clickhouse",
+        ClickHouse = new ClickHouseOptions { Url = url, Database = database },
+    };
+}
