@@ -130,9 +130,15 @@ public sealed class ClickHouseSpanStore : ISpanStore
             where.Append(" AND (").Append(TagFilter.Condition(key, value)).Append(')');
         }
 
+        // Most recent means the latest trace start, not the latest matching span: the trace index holds each trace's
+        // first start. Rows starting after the window cannot hold the first start of a trace matching inside it.
+        var upper = ToNanos(query.StartTimeMax) < long.MaxValue ? $" AND start_min <= {ClickHouseSql.Number(ToNanos(query.StartTimeMax))}" : string.Empty;
         var body = await QueryAsync(
-            $"SELECT trace_id FROM {schema.Table("spans")} WHERE {where} GROUP BY trace_id ORDER BY min(start_ns) DESC LIMIT {Math.Max(0, query.Limit)} FORMAT RowBinary",
-            cancellationToken);
+            $"SELECT trace_id FROM {schema.Table("trace_index")} WHERE tenant = {ClickHouseSql.Quote(tenant)}{upper} " +
+            $"AND trace_id IN (SELECT trace_id FROM {schema.Table("spans")} WHERE {where}) " +
+            $"GROUP BY trace_id ORDER BY min(start_min) DESC LIMIT {Math.Max(0, query.Limit)} FORMAT RowBinary",
+            cancellationToken,
+            DistributedSettings(schema));
         var ids = ReadTraceIds(body);
         var traces = await FetchTracesAsync(tenant, ids, cancellationToken);
         return traces.OrderByDescending(t => t.Min(s => s.StartTimeUnixNano)).ToList();
@@ -145,23 +151,20 @@ public sealed class ClickHouseSpanStore : ISpanStore
         var from = ClickHouseSql.Number(ToNanos(endTime - lookback));
         var to = ClickHouseSql.Number(ToNanos(endTime));
 
-        // Traces whose first span starts in the window, as the memory engine counts them. Rows starting after the
-        // window cannot hold a trace's minimum, so they are skipped before grouping.
-        var traces = $"SELECT trace_id FROM {schema.Table("trace_index")} WHERE tenant = {t} AND start_min <= {to} GROUP BY trace_id HAVING min(start_min) >= {from}";
+        // A call belongs to the window its child span starts in; the parent may start anywhere in the trace.
+        var children = $"FROM {schema.Table("spans")} WHERE tenant = {t} AND parent_span_id != 0 AND start_ns >= {from} AND start_ns <= {to}";
 
         // A trace lives on one shard, so the parent/child join runs on each shard over its local tables
         // (distributed_product_mode=local) and only the per-edge counts travel.
         var sql = $"""
             SELECT parent_service, child_service, count(), countIf(child_error)
-            FROM (SELECT trace_id, span_id, any(service) AS parent_service FROM {schema.Table("spans")}
-                  WHERE tenant = {t} AND trace_id IN ({traces}) GROUP BY trace_id, span_id)
+            FROM (SELECT trace_id, parent_span_id AS span_id, service AS child_service, status_code = 2 AS child_error {children})
             ALL INNER JOIN
-                 (SELECT trace_id, parent_span_id AS span_id, service AS child_service, status_code = 2 AS child_error
-                  FROM {schema.Table("spans")} WHERE tenant = {t} AND parent_span_id != 0 AND trace_id IN ({traces}))
+                 (SELECT trace_id, span_id, any(service) AS parent_service FROM {schema.Table("spans")}
+                  WHERE tenant = {t} AND trace_id IN (SELECT trace_id {children}) GROUP BY trace_id, span_id)
             USING (trace_id, span_id)
             WHERE parent_service != child_service
             GROUP BY parent_service, child_service
-            ORDER BY parent_service, child_service
             """;
         var rows = await QueryRowsAsync(sql, cancellationToken, DistributedSettings(schema));
         return rows.Select(r => new DependencyLink(r[0], r[1], long.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)))

@@ -101,7 +101,7 @@ public static class SpanRows
         var attributes = span.Attributes;
         for (var i = 0; i < attributes.Length; i++)
         {
-            if (attributes[i].Value.Type == AnyValueType.String && BusinessIndex(attributes[i].Key) is var b and >= 0 && promoted[b] < 0)
+            if (attributes[i].Value is { Type: AnyValueType.String, AsString.Length: > 0 } && BusinessIndex(attributes[i].Key) is var b and >= 0 && promoted[b] < 0)
             {
                 promoted[b] = i;
             }
