@@ -83,11 +83,15 @@ var search = new List<double>();
 var found = 0;
 for (var q = 0; q < settings.Queries; q++)
 {
-    var service = CheckoutGenerator.Services[random.Next(CheckoutGenerator.Services.Length)].Name;
+    // Jaeger UI's usual searches: a service with an operation, or with a tag; the last hour; at least 5 ms.
+    var (service, operations) = CheckoutGenerator.Services[random.Next(CheckoutGenerator.Services.Length)];
     var query = new TraceQuery
     {
         ServiceName = service,
-        Tags = new Dictionary<string, string> { [q % 2 == 0 ? "customer.tier" : "http.status_code"] = q % 2 == 0 ? "gold" : "200" },
+        OperationName = q % 2 == 0 ? operations[random.Next(operations.Length)] : null,
+        Tags = q % 2 == 0 ? new Dictionary<string, string>()
+            : service == "gateway" ? new Dictionary<string, string> { ["customer.tier"] = "gold" }
+            : new Dictionary<string, string> { ["rpc.system"] = "grpc" },
         MinDuration = TimeSpan.FromMilliseconds(5),
         StartTimeMin = end.AddHours(-1),
         StartTimeMax = end,
@@ -98,7 +102,7 @@ for (var q = 0; q < settings.Queries; q++)
     search.Add(t.Elapsed.TotalMilliseconds);
 }
 
-Report($"search (service + tag + min duration, 1 h, limit 20; {found / (double)settings.Queries:F1} traces/answer)", search);
+Report($"search (service + operation or tag, min duration, 1 h, limit 20; {found / (double)settings.Queries:F1} traces/answer)", search);
 
 var deps = Stopwatch.StartNew();
 var links = await store.GetDependenciesAsync("bench", end, TimeSpan.FromHours(1), default);
