@@ -105,16 +105,6 @@ public sealed class ClickHouseSpanStore : ISpanStore
             where.Append($" AND name = {ClickHouseSql.Quote(operation)}");
         }
 
-        if (query.StartTimeMin > DateTimeOffset.UnixEpoch)
-        {
-            where.Append($" AND start_ns >= {ClickHouseSql.Number(ToNanos(query.StartTimeMin))}");
-        }
-
-        if (ToNanos(query.StartTimeMax) < long.MaxValue)
-        {
-            where.Append($" AND start_ns <= {ClickHouseSql.Number(ToNanos(query.StartTimeMax))}");
-        }
-
         if (query.MinDuration is { } min)
         {
             where.Append($" AND duration_ns >= {ClickHouseSql.Number(min.Ticks * 100)}");
@@ -130,18 +120,32 @@ public sealed class ClickHouseSpanStore : ISpanStore
             where.Append(" AND (").Append(TagFilter.Condition(key, value)).Append(')');
         }
 
-        // Most recent means the latest trace start, not the latest matching span: the trace index holds each trace's
-        // first start. Rows starting after the window cannot hold the first start of a trace matching inside it.
-        var upper = ToNanos(query.StartTimeMax) < long.MaxValue ? $" AND start_min <= {ClickHouseSql.Number(ToNanos(query.StartTimeMax))}" : string.Empty;
-        var body = await QueryAsync(
-            $"SELECT trace_id FROM {schema.Table("trace_index")} WHERE tenant = {ClickHouseSql.Quote(tenant)}{upper} " +
-            $"AND trace_id IN (SELECT trace_id FROM {schema.Table("spans")} WHERE {where}) " +
-            $"GROUP BY trace_id ORDER BY min(start_min) DESC LIMIT {Math.Max(0, query.Limit)} FORMAT RowBinary",
-            cancellationToken,
-            DistributedSettings(schema));
-        var ids = ReadTraceIds(body);
+        var limit = Math.Max(0, query.Limit);
+        var lower = ToNanos(query.StartTimeMin);
+        var upper = ToNanos(query.StartTimeMax);
+        var found = new Dictionary<TraceId, long>();
+
+        // Search the newest slice of the window first and widen backwards (doubling) until `limit` traces start
+        // inside the slices searched: a trace matching only further back starts further back, so it cannot outrank
+        // them. Common searches (a frequent operation in the last hour) then read a sliver of the window.
+        var slice = upper == long.MaxValue ? long.MaxValue : Math.Max((upper - lower) / 16, 10_000_000_000L);
+        var sliceEnd = upper;
+        while (true)
+        {
+            var sliceStart = slice == long.MaxValue || sliceEnd - lower <= slice ? lower : sliceEnd - slice;
+            await FindTraceStartsAsync(schema, tenant, $"{where} AND start_ns >= {ClickHouseSql.Number(sliceStart)} AND start_ns <= {ClickHouseSql.Number(sliceEnd)}", sliceEnd, limit, found, cancellationToken);
+            if (sliceStart == lower || found.Values.Count(start => start >= sliceStart) >= limit)
+            {
+                break;
+            }
+
+            sliceEnd = sliceStart - 1;
+            slice = slice > long.MaxValue / 2 ? long.MaxValue : slice * 2;
+        }
+
+        var ids = found.OrderByDescending(f => f.Value).ThenBy(f => f.Key).Take(limit).Select(f => f.Key).ToList();
         var traces = await FetchTracesAsync(tenant, ids, cancellationToken);
-        return traces.OrderByDescending(t => t.Min(s => s.StartTimeUnixNano)).ToList();
+        return traces.OrderByDescending(t => t.Min(s => s.StartTimeUnixNano)).ThenBy(t => t[0].TraceId).ToList();
     }
 
     public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
@@ -373,6 +377,28 @@ public sealed class ClickHouseSpanStore : ISpanStore
         return ReadSpans(body).GroupBy(s => s.TraceId).Select(g => (IReadOnlyList<Span>)g.ToList()).ToList();
     }
 
+    /// <summary>
+    /// Adds the `limit` latest-starting traces with a span matching <paramref name="where"/> to <paramref name="found"/>,
+    /// with their start. Most recent means the latest trace start, not the latest matching span, so the start comes
+    /// from the trace index; index rows starting after the slice cannot hold the first start of a trace matching in it.
+    /// </summary>
+    private async Task FindTraceStartsAsync(ClickHouseSchema schema, string tenant, string where, long sliceEnd, int limit, Dictionary<TraceId, long> found, CancellationToken cancellationToken)
+    {
+        var body = await QueryAsync(
+            $"SELECT trace_id, min(start_min) AS trace_start FROM {schema.Table("trace_index")} " +
+            $"WHERE tenant = {ClickHouseSql.Quote(tenant)} AND start_min <= {ClickHouseSql.Number(sliceEnd)} " +
+            $"AND trace_id IN (SELECT trace_id FROM {schema.Table("spans")} WHERE {where}) " +
+            $"GROUP BY trace_id ORDER BY trace_start DESC LIMIT {limit} FORMAT RowBinary",
+            cancellationToken,
+            DistributedSettings(schema));
+        var reader = new RowBinaryReader(body);
+        while (!reader.End)
+        {
+            var id = reader.TraceId();
+            found[id] = (long)reader.UInt64();
+        }
+    }
+
     private static void ReadIndex(byte[] body, List<string> ranges, HashSet<string> services, HashSet<string> names)
     {
         var reader = new RowBinaryReader(body);
@@ -391,18 +417,6 @@ public sealed class ClickHouseSpanStore : ISpanStore
                 names.Add(reader.String());
             }
         }
-    }
-
-    private static List<TraceId> ReadTraceIds(byte[] body)
-    {
-        var ids = new List<TraceId>();
-        var reader = new RowBinaryReader(body);
-        while (!reader.End)
-        {
-            ids.Add(reader.TraceId());
-        }
-
-        return ids;
     }
 
     private static List<Span> ReadSpans(byte[] body)

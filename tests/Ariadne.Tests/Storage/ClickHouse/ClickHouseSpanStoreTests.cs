@@ -120,6 +120,9 @@ public sealed class ClickHouseSpanStoreTests(ClickHouseFixture fixture) : IClass
             new() { ServiceName = "payments", MinDuration = TimeSpan.FromMilliseconds(50), Limit = 50 },
             new() { ServiceName = "gateway", MaxDuration = TimeSpan.FromMilliseconds(125), Limit = 50 },
             new() { ServiceName = "gateway", StartTimeMin = s_start.AddMinutes(5), StartTimeMax = s_start.AddMinutes(12), Limit = 50 },
+            new() { ServiceName = "payments", StartTimeMin = s_start, StartTimeMax = s_start.AddMinutes(30), Limit = 3 },
+            new() { Tags = new Dictionary<string, string> { ["error"] = "true" }, StartTimeMin = s_start.AddMinutes(-5), StartTimeMax = s_start.AddHours(1), Limit = 2 },
+            new() { Tags = new Dictionary<string, string> { ["error"] = "false" }, StartTimeMin = s_start, StartTimeMax = s_start.AddMinutes(23), Limit = 7 },
             new() { ServiceName = "gateway", Tags = new Dictionary<string, string> { ["order.id"] = "ord-00006", ["error"] = "true" } },
         ];
         var compared = 0;
