@@ -100,8 +100,8 @@ public static class ClickHouseMigrations
 
         columns.Length -= 2;
 
-        // Ordered for search (service, operation, time); trace-by-id reads only the granules of the services,
-        // operations and time range the trace index names. A small granule keeps those reads narrow.
+        // Ordered for search (service, operation, time); trace-by-id reads only the granules of the (service,
+        // operation) pairs and the time range the trace index names. A small granule keeps those reads narrow.
         foreach (var statement in s.CreateTable(
             "spans",
             columns.ToString(),
@@ -113,18 +113,20 @@ public static class ClickHouseMigrations
 
         foreach (var statement in s.CreateTable(
             "trace_index",
-            $"tenant {s.Dictionary}, trace_id FixedString(16), start_min UInt64, start_max UInt64, services Array(String), names Array(String), spans UInt64",
+            $"tenant {s.Dictionary}, trace_id FixedString(16), start_min UInt64, start_max UInt64, op_services Array(String), op_names Array(String), spans UInt64",
             $"MergeTree PARTITION BY {ClickHouseSchema.DayOf("start_min")} ORDER BY (tenant, trace_id) SETTINGS index_granularity = 1024",
             "cityHash64(trace_id)"))
         {
             yield return statement;
         }
 
-        // One row per trace per inserted block; readers take min/max over the rows of a trace.
+        // One row per trace per inserted block; readers combine the rows of a trace. The (service, operation) pairs
+        // are two parallel arrays: 18.16 cannot store Array(Tuple(...)).
         yield return $"""
             CREATE MATERIALIZED VIEW IF NOT EXISTS {s.Database}.trace_index_mv TO {s.LocalTable("trace_index")} AS
             SELECT tenant, trace_id, min(start_ns) AS start_min, max(start_ns) AS start_max,
-                   groupUniqArray(service) AS services, groupUniqArray(name) AS names, count() AS spans
+                   arrayMap(op -> op.1, groupUniqArray((service, name)) AS ops) AS op_services, arrayMap(op -> op.2, ops) AS op_names,
+                   count() AS spans
             FROM {s.LocalTable("spans")} GROUP BY tenant, trace_id
             """;
 

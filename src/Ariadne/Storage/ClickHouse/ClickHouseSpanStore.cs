@@ -344,8 +344,11 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
     }
 
-    /// <summary>Whole traces by id: the trace index names each trace's services, operations and time range, so the
-    /// spans query reads only those granules of the (tenant, service, name, start) order.</summary>
+    /// <summary>
+    /// Whole traces by id. The spans table is ordered for search, so the trace index supplies, per trace, its time range
+    /// and (service, operation) pairs: each pair with the range is an exact primary-key range, and ClickHouse reads only
+    /// the granules of those ranges (18.16 cannot narrow by time under an IN list or an unconstrained operation).
+    /// </summary>
     private async Task<IReadOnlyList<IReadOnlyList<Span>>> FetchTracesAsync(string tenant, IReadOnlyList<TraceId> ids, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
@@ -357,13 +360,10 @@ public sealed class ClickHouseSpanStore : ISpanStore
         var t = ClickHouseSql.Quote(tenant);
         var idList = string.Join(", ", ids.Select(ClickHouseSql.TraceId));
         var index = await QueryAsync(
-            $"SELECT min(start_min), max(start_max), groupUniqArrayArray(services), groupUniqArrayArray(names) FROM {schema.Table("trace_index")} " +
-            $"WHERE tenant = {t} AND trace_id IN ({idList}) GROUP BY trace_id FORMAT RowBinary",
+            $"SELECT trace_id, start_min, start_max, op_services, op_names FROM {schema.Table("trace_index")} " +
+            $"WHERE tenant = {t} AND trace_id IN ({idList}) FORMAT RowBinary",
             cancellationToken);
-        var ranges = new List<string>();
-        var services = new HashSet<string>(StringComparer.Ordinal);
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        ReadIndex(index, ranges, services, names);
+        var ranges = ReadIndex(index);
         if (ranges.Count == 0)
         {
             return [];
@@ -371,8 +371,8 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
         var body = await QueryAsync(
             $"SELECT {SpanRows.SelectColumnList} FROM {schema.Table("spans")} " +
-            $"WHERE tenant = {t} AND service IN ({ClickHouseSql.List(services)}) AND name IN ({ClickHouseSql.List(names)}) " +
-            $"AND ({string.Join(" OR ", ranges)}) AND trace_id IN ({idList}) LIMIT 1 BY trace_id, span_id FORMAT RowBinary",
+            $"WHERE tenant = {t} AND ({string.Join(" OR ", ranges.Values.Select(r => r.ToSql()))}) AND trace_id IN ({idList}) " +
+            "LIMIT 1 BY trace_id, span_id FORMAT RowBinary",
             cancellationToken);
         return ReadSpans(body).GroupBy(s => s.TraceId).Select(g => (IReadOnlyList<Span>)g.ToList()).ToList();
     }
@@ -399,24 +399,37 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
     }
 
-    private static void ReadIndex(byte[] body, List<string> ranges, HashSet<string> services, HashSet<string> names)
+    private static Dictionary<TraceId, TraceRange> ReadIndex(byte[] body)
     {
+        var ranges = new Dictionary<TraceId, TraceRange>();
         var reader = new RowBinaryReader(body);
         while (!reader.End)
         {
+            var id = reader.TraceId();
             var min = reader.UInt64();
             var max = reader.UInt64();
-            ranges.Add($"start_ns BETWEEN {ClickHouseSql.Number(min)} AND {ClickHouseSql.Number(max)}");
-            for (var n = reader.ArrayLength(); n > 0; n--)
+            if (!ranges.TryGetValue(id, out var range))
             {
-                services.Add(reader.String());
+                range = new TraceRange(min, max);
+                ranges.Add(id, range);
             }
 
-            for (var n = reader.ArrayLength(); n > 0; n--)
+            range.Min = Math.Min(range.Min, min);
+            range.Max = Math.Max(range.Max, max);
+            var services = new string[reader.ArrayLength()];
+            for (var i = 0; i < services.Length; i++)
             {
-                names.Add(reader.String());
+                services[i] = reader.String();
+            }
+
+            reader.ArrayLength();
+            foreach (var service in services)
+            {
+                range.Operations.Add((service, reader.String()));
             }
         }
+
+        return ranges;
     }
 
     private static List<Span> ReadSpans(byte[] body)
@@ -429,6 +442,19 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
 
         return spans;
+    }
+
+    private sealed class TraceRange(ulong min, ulong max)
+    {
+        public ulong Min { get; set; } = min;
+
+        public ulong Max { get; set; } = max;
+
+        public HashSet<(string Service, string Name)> Operations { get; } = [];
+
+        public string ToSql() =>
+            $"(start_ns >= {ClickHouseSql.Number(Min)} AND start_ns <= {ClickHouseSql.Number(Max)} AND (" +
+            string.Join(" OR ", Operations.Select(o => $"(service = {ClickHouseSql.Quote(o.Service)} AND name = {ClickHouseSql.Quote(o.Name)})")) + "))";
     }
 
     private sealed record PendingAppend(string Tenant, IReadOnlyList<Span> Spans, TaskCompletionSource Done);
