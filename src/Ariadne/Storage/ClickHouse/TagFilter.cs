@@ -50,8 +50,15 @@ public static class TagFilter
                 var isError = $"(status_code = {(int)StatusCode.Error} OR arrayExists((k, v) -> k = 'error' AND v = 'true', attr_keys, attr_values))";
                 alternatives.Add(wantError ? isError : "NOT " + isError);
                 break;
-            case "span.kind" when SpanMatcher.ParseSpanKind(value) is { } kind && kind != SpanKind.Unspecified:
-                alternatives.Add($"kind = {(int)kind}");
+            case "span.kind":
+                foreach (var kind in Enum.GetValues<SpanKind>())
+                {
+                    if (kind != SpanKind.Unspecified && string.Equals(SpanMatcher.SpanKindName(kind), value, StringComparison.OrdinalIgnoreCase))
+                    {
+                        alternatives.Add($"kind = {(int)kind}");
+                    }
+                }
+
                 break;
             case "span.status":
                 foreach (var code in Enum.GetValues<StatusCode>())

@@ -31,6 +31,26 @@ public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Jaeger_api_reads_traces_services_and_search_results_from_clickhouse()
+    {
+        await using var server = AriadneServer.Create(Options(fixture.Server.Url.ToString(), ClickHouseFixture.NewDatabase()), logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await server.StartAsync();
+        var trace = TraceData.Checkout(6, DateTimeOffset.UtcNow.AddMinutes(-2), fail: true);
+        var batch = new SpanBatch();
+        batch.Spans.AddRange(trace);
+        await server.Services.GetRequiredService<IngestPipeline>().IngestAsync("default", "test", batch, default);
+        using var query = new HttpClient { BaseAddress = server.GetUri(Listener.Query) };
+
+        var byId = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync($"/api/traces/{trace[0].TraceId.ToHex()}"))!;
+        var services = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync("/api/services"))!;
+        var search = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync("/api/traces?service=payments&tags=%7B%22error%22%3A%22true%22%7D&lookback=1h"))!;
+
+        Assert.Equal(4, byId["data"]![0]!["spans"]!.AsArray().Count);
+        Assert.Equal(["gateway", "orders", "payments"], services["data"]!.AsArray().Select(s => s!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(trace[0].TraceId.ToHex(), search["data"]![0]!["traceID"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Serve_with_an_unreachable_clickhouse_fails_to_start_naming_the_url()
     {
         await using var server = AriadneServer.Create(Options("http://127.0.0.1:9", ClickHouseFixture.NewDatabase()), logging => logging.SetMinimumLevel(LogLevel.Critical));
