@@ -101,7 +101,7 @@ public sealed class AriadneServer : IAsyncDisposable
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
         "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
-        "clickhouse" => new ClickHouseSpanStore(options.ClickHouse),
+        "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 

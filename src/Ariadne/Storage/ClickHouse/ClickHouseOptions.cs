@@ -25,6 +25,15 @@ public sealed class ClickHouseOptions
     /// <summary>INSERTs in flight at once; while one is on the wire the next batch is encoded.</summary>
     public int InsertConcurrency { get; set; } = 2;
 
+    /// <summary>
+    /// Acknowledge spans once they are in a local write-ahead log (in the data directory) and drain it into
+    /// ClickHouse, so a ClickHouse outage loses nothing. Off: acknowledge once ClickHouse has them.
+    /// </summary>
+    public bool Wal { get; set; } = true;
+
+    /// <summary>Backlog of WAL not yet in ClickHouse beyond which new spans are refused (503) until it drains.</summary>
+    public long MaxWalBytes { get; set; } = 4L << 30;
+
     /// <summary>Days of detailed spans (and the trace index) kept; older day partitions are dropped.</summary>
     public int SpanRetentionDays { get; set; } = 7;
 
@@ -85,6 +94,11 @@ public sealed class ClickHouseOptions
         if (SpanRetentionDays < 1 || AggregateRetentionDays < SpanRetentionDays)
         {
             errors.Add($"ClickHouse:SpanRetentionDays/AggregateRetentionDays: {SpanRetentionDays}/{AggregateRetentionDays}: spans need at least 1 day and aggregates at least as many days as spans (defaults 7 and 30).");
+        }
+
+        if (MaxWalBytes < 1 << 20)
+        {
+            errors.Add($"ClickHouse:MaxWalBytes: {MaxWalBytes} must be at least 1048576 (default 4294967296).");
         }
 
         if (MaintenanceInterval <= TimeSpan.Zero)

@@ -5,26 +5,36 @@ using Ariadne.Model;
 namespace Ariadne.Storage.ClickHouse;
 
 /// <summary>
-/// The ClickHouse engine. Appends are grouped: concurrent callers share one RowBinary INSERT of up to
-/// <see cref="ClickHouseOptions.MaxBatchSpans"/> spans, and each returns once its spans are in ClickHouse
-/// (on every shard they go to: cluster inserts are synchronous). Reads go through the Distributed tables.
-/// The schema is created or migrated on first use (see <see cref="ClickHouseMigrations"/>).
+/// The ClickHouse engine. With a WAL directory, an append returns once it is in the local write-ahead log and
+/// <see cref="ClickHouseSpool"/> drains it into ClickHouse (outages lose nothing). Without one, appends are grouped:
+/// concurrent callers share one RowBinary INSERT of up to <see cref="ClickHouseOptions.MaxBatchSpans"/> spans, and
+/// each returns once its spans are in ClickHouse. Cluster inserts are synchronous (on every shard they go to).
+/// Reads go through the Distributed tables. The schema is created or migrated on first use
+/// (see <see cref="ClickHouseMigrations"/>).
 /// </summary>
 public sealed class ClickHouseSpanStore : ISpanStore
 {
+    /// <summary>Traces fetched per query: ids and key ranges are literals, and a statement must stay well under max_query_size.</summary>
+    private const int FetchChunk = 100;
+
     private readonly ClickHouseOptions _options;
+    private readonly string? _walDirectory;
+    private readonly ILogger _logger;
     private readonly ClickHouseClient[] _nodes;
     private readonly Channel<PendingAppend> _queue;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _initLock = new();
     private readonly List<Task> _writers = [];
     private Task<ClickHouseSchema>? _init;
+    private ClickHouseSpool? _spool;
     private StorageStats _stats;
     private int _preferredNode;
 
-    public ClickHouseSpanStore(ClickHouseOptions options)
+    public ClickHouseSpanStore(ClickHouseOptions options, string? walDirectory = null, ILogger? logger = null)
     {
         _options = options;
+        _walDirectory = walDirectory;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _nodes = options.ParseUrls().Select(u => new ClickHouseClient(u, options.User, options.Password, options.RequestTimeout)).ToArray();
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(64, options.InsertConcurrency * 64))
         {
@@ -34,6 +44,12 @@ public sealed class ClickHouseSpanStore : ISpanStore
     }
 
     public IReadOnlyList<ClickHouseClient> Nodes => _nodes;
+
+    /// <summary>The engine as `ariadne serve` runs it: with its WAL in the data directory unless ClickHouse:Wal is off.</summary>
+    public static ClickHouseSpanStore Create(Configuration.AriadneOptions options, IServiceProvider services) => new(
+        options.ClickHouse,
+        options.ClickHouse.Wal ? Path.Combine(options.DataDirectory, "clickhouse-wal") : null,
+        services.GetRequiredService<ILoggerFactory>().CreateLogger<ClickHouseSpanStore>());
 
     /// <summary>Connects, checks the cluster, migrates the schema to the latest version and starts the writers.</summary>
     public Task<ClickHouseSchema> InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(ClickHouseMigrations.Latest, cancellationToken);
@@ -60,6 +76,12 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
 
         await InitializeAsync(cancellationToken);
+        if (_spool is { } spool)
+        {
+            await spool.AppendAsync(tenant, spans);
+            return;
+        }
+
         var pending = new PendingAppend(tenant, spans, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Done.Task.WaitAsync(cancellationToken);
@@ -175,6 +197,12 @@ public sealed class ClickHouseSpanStore : ISpanStore
             .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Completes when every span appended before the call is in ClickHouse (immediate without a WAL).</summary>
+    public Task FlushAsync(CancellationToken cancellationToken) => _spool?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Bytes acknowledged into the WAL but not yet in ClickHouse.</summary>
+    public long WalBacklogBytes => _spool?.BacklogBytes ?? 0;
+
     public StorageStats GetStats() => _stats;
 
     /// <summary>Reads the size figures <see cref="GetStats"/> returns (spans and bytes summed over the nodes' local tables).</summary>
@@ -200,6 +228,11 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
     public async ValueTask DisposeAsync()
     {
+        if (_spool is not null)
+        {
+            await _spool.DisposeAsync();
+        }
+
         _queue.Writer.TryComplete();
         try
         {
@@ -268,13 +301,19 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
         var schema = new ClickHouseSchema(_options.Database, cluster, version);
         await ClickHouseMigrations.ApplyAsync(_nodes, schema, schemaVersion, cancellationToken);
+        var insert = $"INSERT INTO {schema.Table("spans")} ({SpanRows.InsertColumnList}) FORMAT RowBinary";
+        (string, string)[] settings = schema.IsCluster ? [("insert_distributed_sync", "1")] : [];
         lock (_initLock)
         {
-            if (_writers.Count == 0)
+            if (_walDirectory is not null)
+            {
+                _spool ??= ClickHouseSpool.Open(_walDirectory, _options, (data, ct) => InsertAsync(insert, data, settings, ct), _logger);
+            }
+            else if (_writers.Count == 0)
             {
                 for (var i = 0; i < _options.InsertConcurrency; i++)
                 {
-                    _writers.Add(Task.Run(() => WriteLoopAsync(schema)));
+                    _writers.Add(Task.Run(() => WriteLoopAsync(insert, settings)));
                 }
             }
         }
@@ -282,10 +321,8 @@ public sealed class ClickHouseSpanStore : ISpanStore
         return schema;
     }
 
-    private async Task WriteLoopAsync(ClickHouseSchema schema)
+    private async Task WriteLoopAsync(string insert, (string, string)[] settings)
     {
-        var insert = $"INSERT INTO {schema.Table("spans")} ({SpanRows.InsertColumnList}) FORMAT RowBinary";
-        (string, string)[] settings = schema.IsCluster ? [("insert_distributed_sync", "1")] : [];
         var writer = new RowBinaryWriter();
         var batch = new List<PendingAppend>();
         var reader = _queue.Reader;
@@ -312,7 +349,7 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
             try
             {
-                await InsertAsync(insert, writer.WrittenMemory, settings);
+                await InsertAsync(insert, writer.WrittenMemory, settings, _stopping.Token);
                 foreach (var pending in batch)
                 {
                     pending.Done.TrySetResult();
@@ -328,14 +365,14 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
     }
 
-    private async Task InsertAsync(string insert, ReadOnlyMemory<byte> data, (string, string)[] settings)
+    private async Task InsertAsync(string insert, ReadOnlyMemory<byte> data, (string, string)[] settings, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var index = (_preferredNode + attempt) % _nodes.Length;
             try
             {
-                await _nodes[index].InsertAsync(insert, data, _stopping.Token, settings);
+                await _nodes[index].InsertAsync(insert, data, cancellationToken, settings);
                 return;
             }
             catch (ClickHouseException e) when (e.Unreachable && attempt + 1 < _nodes.Length)
@@ -351,11 +388,17 @@ public sealed class ClickHouseSpanStore : ISpanStore
     /// </summary>
     private async Task<IReadOnlyList<IReadOnlyList<Span>>> FetchTracesAsync(string tenant, IReadOnlyList<TraceId> ids, CancellationToken cancellationToken)
     {
-        if (ids.Count == 0)
+        var traces = new List<IReadOnlyList<Span>>(ids.Count);
+        foreach (var chunk in ids.Chunk(FetchChunk))
         {
-            return [];
+            traces.AddRange(await FetchChunkAsync(tenant, chunk, cancellationToken));
         }
 
+        return traces;
+    }
+
+    private async Task<IEnumerable<IReadOnlyList<Span>>> FetchChunkAsync(string tenant, TraceId[] ids, CancellationToken cancellationToken)
+    {
         var schema = await InitializeAsync(cancellationToken);
         var t = ClickHouseSql.Quote(tenant);
         var idList = string.Join(", ", ids.Select(ClickHouseSql.TraceId));
@@ -374,7 +417,7 @@ public sealed class ClickHouseSpanStore : ISpanStore
             $"WHERE tenant = {t} AND ({string.Join(" OR ", ranges.Values.Select(r => r.ToSql()))}) AND trace_id IN ({idList}) " +
             "LIMIT 1 BY trace_id, span_id FORMAT RowBinary",
             cancellationToken);
-        return ReadSpans(body).GroupBy(s => s.TraceId).Select(g => (IReadOnlyList<Span>)g.ToList()).ToList();
+        return ReadSpans(body).GroupBy(s => s.TraceId).Select(g => (IReadOnlyList<Span>)g.ToList());
     }
 
     /// <summary>

@@ -23,8 +23,8 @@ public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixt
         var result = await server.Services.GetRequiredService<IngestPipeline>().IngestAsync("acme", "test", batch, default);
 
         Assert.Equal(4, result.AcceptedSpans);
-        var store = server.Services.GetRequiredService<ISpanStore>();
-        Assert.IsType<ClickHouseSpanStore>(store);
+        var store = Assert.IsType<ClickHouseSpanStore>(server.Services.GetRequiredService<ISpanStore>());
+        await store.FlushAsync(default);
         Assert.Equal(TraceData.Describe(trace), TraceData.Describe(await store.GetTraceAsync("acme", trace[0].TraceId, default)));
         using var query = new HttpClient { BaseAddress = server.GetUri(Listener.Query) };
         Assert.Equal("Healthy", await query.GetStringAsync("/health/ready"));
@@ -39,6 +39,7 @@ public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixt
         var batch = new SpanBatch();
         batch.Spans.AddRange(trace);
         await server.Services.GetRequiredService<IngestPipeline>().IngestAsync("default", "test", batch, default);
+        await ((ClickHouseSpanStore)server.Services.GetRequiredService<ISpanStore>()).FlushAsync(default);
         using var query = new HttpClient { BaseAddress = server.GetUri(Listener.Query) };
 
         var byId = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync($"/api/traces/{trace[0].TraceId.ToHex()}"))!;
