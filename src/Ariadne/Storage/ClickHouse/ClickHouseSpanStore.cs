@@ -177,7 +177,9 @@ public sealed class ClickHouseSpanStore : ISpanStore
         var from = ClickHouseSql.Number(ToNanos(endTime - lookback));
         var to = ClickHouseSql.Number(ToNanos(endTime));
 
-        // A call belongs to the window its child span starts in; the parent may start anywhere in the trace.
+        // A call belongs to the window its child span starts in; the parent may start anywhere in the trace, so the
+        // parent side is every span whose id and trace id are among the children's parents (two hash-set filters over
+        // a scan, which keeps the join's hash table as small as the window).
         var children = $"FROM {schema.Table("spans")} WHERE tenant = {t} AND parent_span_id != 0 AND start_ns >= {from} AND start_ns <= {to}";
 
         // A trace lives on one shard, so the parent/child join runs on each shard over its local tables
@@ -187,7 +189,8 @@ public sealed class ClickHouseSpanStore : ISpanStore
             FROM (SELECT trace_id, parent_span_id AS span_id, service AS child_service, status_code = 2 AS child_error {children})
             ALL INNER JOIN
                  (SELECT trace_id, span_id, any(service) AS parent_service FROM {schema.Table("spans")}
-                  WHERE tenant = {t} AND trace_id IN (SELECT trace_id {children}) GROUP BY trace_id, span_id)
+                  WHERE tenant = {t} AND span_id IN (SELECT parent_span_id {children}) AND trace_id IN (SELECT trace_id {children})
+                  GROUP BY trace_id, span_id)
             USING (trace_id, span_id)
             WHERE parent_service != child_service
             GROUP BY parent_service, child_service
