@@ -87,3 +87,30 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
 
     private ClickHouseOptions Options() => new() { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase() };
 }
+
+/// <summary>`ariadne storage clickhouse ...` against a real server.</summary>
+public sealed class ClickHouseStorageCommandTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>
+{
+    [Fact]
+    public async Task Storage_clickhouse_retention_drops_old_days_and_stats_reads_every_table()
+    {
+        var database = ClickHouseFixture.NewDatabase();
+        var config = Path.Combine(Directory.CreateTempSubdirectory("ariadne-cli-").FullName, "ariadne.json");
+        await File.WriteAllTextAsync(config, $$"""{ "ClickHouse": { "Database": "{{database}}" } }""");
+        await using (var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = database }))
+        {
+            await store.AppendAsync("acme", [.. TraceData.Checkout(1, DateTimeOffset.UtcNow.AddDays(-9)), .. TraceData.Checkout(2, DateTimeOffset.UtcNow.AddMinutes(-5))], default);
+        }
+
+        var root = new System.CommandLine.RootCommand { Cli.StorageCommand.Create() };
+        var url = fixture.Server.Url.ToString();
+
+        Assert.Equal(0, await root.Parse(["storage", "clickhouse", "retention", "--config", config, "--clickhouse-url", url]).InvokeAsync());
+        Assert.Equal(0, await root.Parse(["storage", "clickhouse", "stats", "--config", config, "--clickhouse-url", url]).InvokeAsync());
+        Assert.Equal(1, await root.Parse(["storage", "clickhouse", "stats", "--config", config, "--clickhouse-url", "http://127.0.0.1:9"]).InvokeAsync());
+
+        await using var check = new ClickHouseSpanStore(new ClickHouseOptions { Url = url, Database = database });
+        var days = await check.QueryRowsAsync($"SELECT count(DISTINCT toDate(toDateTime(intDiv(start_ns, 1000000000)))) FROM {database}.spans", default);
+        Assert.Equal("1", days[0][0]);
+    }
+}
