@@ -51,6 +51,7 @@ public static class OptionsValidator
             errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
         }
 
+        errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
         return errors;
     }
 

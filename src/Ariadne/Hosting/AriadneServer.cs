@@ -1,9 +1,11 @@
 using System.Net;
+using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
+using Ariadne.Receivers.Otlp;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
@@ -59,7 +61,9 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
+        builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
+        builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
@@ -70,6 +74,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
+        App.MapOtlpReceivers();
     }
 
     public AriadneOptions Options { get; }
