@@ -1,9 +1,16 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Pipeline;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Tests.Infrastructure;
+using Ariadne.Tests.Receivers.Otlp;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Ariadne.Tests.Storage.ClickHouse;
 
@@ -31,24 +38,43 @@ public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task Jaeger_api_reads_traces_services_and_search_results_from_clickhouse()
+    public async Task Spans_from_the_OpenTelemetry_SDK_over_otlp_come_back_through_the_jaeger_api()
     {
         await using var server = AriadneServer.Create(Options(fixture.Server.Url.ToString(), ClickHouseFixture.NewDatabase()), logging => logging.SetMinimumLevel(LogLevel.Warning));
         await server.StartAsync();
-        var trace = TraceData.Checkout(6, DateTimeOffset.UtcNow.AddMinutes(-2), fail: true);
-        var batch = new SpanBatch();
-        batch.Spans.AddRange(trace);
-        await server.Services.GetRequiredService<IngestPipeline>().IngestAsync("default", "test", batch, default);
+        using var source = new ActivitySource("Ariadne.Tests.ClickHouse");
+        ActivityTraceId traceId;
+        using (var tracing = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("checkout"))
+            .AddSource(source.Name)
+            .AddOtlpExporter(otlp => OtlpReceiverTests.ConfigureExporter(otlp, OtlpExportProtocol.Grpc, server.GetUri(Listener.OtlpGrpc), server.GetUri(Listener.OtlpHttp), "/v1/traces", tenant: null))
+            .Build())
+        {
+            using (var root = source.StartActivity("POST /checkout", ActivityKind.Server)!)
+            {
+                root.SetTag("order.id", "o-42");
+                root.SetStatus(ActivityStatusCode.Error, "card declined");
+                using (source.StartActivity("SELECT orders", ActivityKind.Client)!)
+                {
+                }
+
+                traceId = root.TraceId;
+            }
+
+            Assert.True(tracing.ForceFlush());
+        }
+
+        // Acknowledged once in the WAL; queryable once drained into ClickHouse.
         await ((ClickHouseSpanStore)server.Services.GetRequiredService<ISpanStore>()).FlushAsync(default);
         using var query = new HttpClient { BaseAddress = server.GetUri(Listener.Query) };
 
-        var byId = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync($"/api/traces/{trace[0].TraceId.ToHex()}"))!;
-        var services = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync("/api/services"))!;
-        var search = System.Text.Json.Nodes.JsonNode.Parse(await query.GetStringAsync("/api/traces?service=payments&tags=%7B%22error%22%3A%22true%22%7D&lookback=1h"))!;
+        var byId = JsonNode.Parse(await query.GetStringAsync($"/api/traces/{traceId.ToHexString()}"))!;
+        var services = JsonNode.Parse(await query.GetStringAsync("/api/services"))!;
+        var search = JsonNode.Parse(await query.GetStringAsync("/api/traces?service=checkout&tags=%7B%22order.id%22%3A%22o-42%22%7D&lookback=1h"))!;
 
-        Assert.Equal(4, byId["data"]![0]!["spans"]!.AsArray().Count);
-        Assert.Equal(["gateway", "orders", "payments"], services["data"]!.AsArray().Select(s => s!.GetValue<string>()).Order(StringComparer.Ordinal));
-        Assert.Equal(trace[0].TraceId.ToHex(), search["data"]![0]!["traceID"]!.GetValue<string>());
+        Assert.Equal(["POST /checkout", "SELECT orders"], byId["data"]![0]!["spans"]!.AsArray().Select(s => s!["operationName"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(["checkout"], services["data"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Equal(traceId.ToHexString(), search["data"]![0]!["traceID"]!.GetValue<string>());
     }
 
     [Fact]
