@@ -44,6 +44,7 @@ public static class OptionsValidator
             errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
         }
 
+        Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;
     }
 

@@ -1,7 +1,9 @@
 using System.Net;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
@@ -50,6 +52,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddAriadneAnalysis();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
 
@@ -57,6 +61,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }
