@@ -95,7 +95,7 @@ public sealed class StrategiesFile
             {
                 if (!seen.Add(service.Service))
                 {
-                    errors.Add($"{service.Path} (service '{service.Service}'): the service is listed twice; merge the entries.");
+                    errors.Add($"{service.Path}: the service is listed twice; merge the entries.");
                 }
             }
 
