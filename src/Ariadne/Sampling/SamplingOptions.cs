@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 namespace Ariadne.Sampling;
 
 /// <summary>
@@ -105,45 +103,42 @@ public sealed class TailSamplingOptions
     public List<TailPolicyOptions> Policies { get; set; } = [];
 }
 
-/// <summary>One policy, shaped like an OTel Collector tail_sampling policy: a name, a type, and that type's block.</summary>
+/// <summary>
+/// One policy, shaped like an OTel Collector tail_sampling policy: a name, a type, and that type's block.
+/// <para>
+/// The properties are spelled like the Collector's snake_case keys (matched case-insensitively) rather than mapped
+/// with [ConfigurationKeyName]: the binder's unknown-key check (ErrorOnUnknownConfiguration) compares keys with
+/// property names and ignores that attribute, so a mapped name would be rejected as unknown.
+/// </para>
+/// </summary>
+#pragma warning disable CA1707 // see above: the names are the configuration keys.
 public sealed class TailPolicyOptions
 {
-    [ConfigurationKeyName("name")]
     public string Name { get; set; } = string.Empty;
 
-    [ConfigurationKeyName("type")]
     public string Type { get; set; } = string.Empty;
 
-    [ConfigurationKeyName("status_code")]
-    public StatusCodePolicyOptions? StatusCode { get; set; }
+    public StatusCodePolicyOptions? Status_Code { get; set; }
 
-    [ConfigurationKeyName("latency")]
     public LatencyPolicyOptions? Latency { get; set; }
 
-    [ConfigurationKeyName("string_attribute")]
-    public StringAttributePolicyOptions? StringAttribute { get; set; }
+    public StringAttributePolicyOptions? String_Attribute { get; set; }
 
-    [ConfigurationKeyName("numeric_attribute")]
-    public NumericAttributePolicyOptions? NumericAttribute { get; set; }
+    public NumericAttributePolicyOptions? Numeric_Attribute { get; set; }
 
-    [ConfigurationKeyName("rate_limiting")]
-    public RateLimitingPolicyOptions? RateLimiting { get; set; }
+    public RateLimitingPolicyOptions? Rate_Limiting { get; set; }
 
-    [ConfigurationKeyName("probabilistic")]
     public ProbabilisticPolicyOptions? Probabilistic { get; set; }
 
-    [ConfigurationKeyName("and")]
     public AndPolicyOptions? And { get; set; }
 
-    [ConfigurationKeyName("composite")]
     public CompositePolicyOptions? Composite { get; set; }
 }
 
 public sealed class StatusCodePolicyOptions
 {
     /// <summary>ERROR, OK and/or UNSET.</summary>
-    [ConfigurationKeyName("status_codes")]
-    public List<string> StatusCodes { get; set; } = [];
+    public List<string> Status_Codes { get; set; } = [];
 }
 
 /// <summary>
@@ -152,48 +147,36 @@ public sealed class StatusCodePolicyOptions
 /// </summary>
 public sealed class LatencyPolicyOptions
 {
-    [ConfigurationKeyName("threshold_ms")]
-    public long ThresholdMs { get; set; }
+    public long Threshold_Ms { get; set; }
 
-    [ConfigurationKeyName("upper_threshold_ms")]
-    public long UpperThresholdMs { get; set; }
+    public long Upper_Threshold_Ms { get; set; }
 
-    [ConfigurationKeyName("service")]
     public string? Service { get; set; }
 
-    [ConfigurationKeyName("operation")]
     public string? Operation { get; set; }
 }
 
 public sealed class StringAttributePolicyOptions
 {
-    [ConfigurationKeyName("key")]
     public string Key { get; set; } = string.Empty;
 
     /// <summary>Values to match; empty means "the attribute is present".</summary>
-    [ConfigurationKeyName("values")]
     public List<string> Values { get; set; } = [];
 
-    [ConfigurationKeyName("enabled_regex_matching")]
-    public bool EnabledRegexMatching { get; set; }
+    public bool Enabled_Regex_Matching { get; set; }
 
-    [ConfigurationKeyName("invert_match")]
-    public bool InvertMatch { get; set; }
+    public bool Invert_Match { get; set; }
 }
 
 public sealed class NumericAttributePolicyOptions
 {
-    [ConfigurationKeyName("key")]
     public string Key { get; set; } = string.Empty;
 
-    [ConfigurationKeyName("min_value")]
-    public double? MinValue { get; set; }
+    public double? Min_Value { get; set; }
 
-    [ConfigurationKeyName("max_value")]
-    public double? MaxValue { get; set; }
+    public double? Max_Value { get; set; }
 
-    [ConfigurationKeyName("invert_match")]
-    public bool InvertMatch { get; set; }
+    public bool Invert_Match { get; set; }
 }
 
 /// <summary>
@@ -202,51 +185,40 @@ public sealed class NumericAttributePolicyOptions
 /// </summary>
 public sealed class RateLimitingPolicyOptions
 {
-    [ConfigurationKeyName("spans_per_second")]
-    public long SpansPerSecond { get; set; }
+    public long Spans_Per_Second { get; set; }
 
-    [ConfigurationKeyName("traces_per_second")]
-    public double TracesPerSecond { get; set; }
+    public double Traces_Per_Second { get; set; }
 
-    [ConfigurationKeyName("per_operation")]
-    public bool PerOperation { get; set; }
+    public bool Per_Operation { get; set; }
 }
 
 public sealed class ProbabilisticPolicyOptions
 {
-    [ConfigurationKeyName("hash_salt")]
-    public string HashSalt { get; set; } = string.Empty;
+    public string Hash_Salt { get; set; } = string.Empty;
 
-    [ConfigurationKeyName("sampling_percentage")]
-    public double SamplingPercentage { get; set; }
+    public double Sampling_Percentage { get; set; }
 }
 
 public sealed class AndPolicyOptions
 {
-    [ConfigurationKeyName("and_sub_policy")]
-    public List<TailPolicyOptions> SubPolicies { get; set; } = [];
+    public List<TailPolicyOptions> And_Sub_Policy { get; set; } = [];
 }
 
 public sealed class CompositePolicyOptions
 {
-    [ConfigurationKeyName("max_total_spans_per_second")]
-    public long MaxTotalSpansPerSecond { get; set; }
+    public long Max_Total_Spans_Per_Second { get; set; }
 
-    [ConfigurationKeyName("policy_order")]
-    public List<string> PolicyOrder { get; set; } = [];
+    public List<string> Policy_Order { get; set; } = [];
 
-    [ConfigurationKeyName("composite_sub_policy")]
-    public List<TailPolicyOptions> SubPolicies { get; set; } = [];
+    public List<TailPolicyOptions> Composite_Sub_Policy { get; set; } = [];
 
-    [ConfigurationKeyName("rate_allocation")]
-    public List<RateAllocationOptions> RateAllocation { get; set; } = [];
+    public List<RateAllocationOptions> Rate_Allocation { get; set; } = [];
 }
 
 public sealed class RateAllocationOptions
 {
-    [ConfigurationKeyName("policy")]
     public string Policy { get; set; } = string.Empty;
 
-    [ConfigurationKeyName("percent")]
     public double Percent { get; set; }
 }
+#pragma warning restore CA1707

@@ -19,12 +19,12 @@ public sealed class TailServerFixture : ServerFixture
         options.Sampling.BusinessCritical.Add(new BusinessCriticalOperation { Service = "payments", Operation = "Charge" });
         tail.Policies.AddRange(
         [
-            new() { Name = "slow", Type = "latency", Latency = new() { ThresholdMs = 2_000 } },
-            new() { Name = "checkout-slow", Type = "latency", Latency = new() { ThresholdMs = 300, Service = "orders", Operation = "POST /checkout" } },
-            new() { Name = "payment", Type = "string_attribute", StringAttribute = new() { Key = "payment.id" } },
-            new() { Name = "gold", Type = "string_attribute", StringAttribute = new() { Key = "customer.tier", Values = ["gold"] } },
-            new() { Name = "big-order", Type = "numeric_attribute", NumericAttribute = new() { Key = "order.value", MinValue = 1_000 } },
-            new() { Name = "rest", Type = "probabilistic", Probabilistic = new() { SamplingPercentage = 0 } },
+            new() { Name = "slow", Type = "latency", Latency = new() { Threshold_Ms = 2_000 } },
+            new() { Name = "checkout-slow", Type = "latency", Latency = new() { Threshold_Ms = 300, Service = "orders", Operation = "POST /checkout" } },
+            new() { Name = "payment", Type = "string_attribute", String_Attribute = new() { Key = "payment.id" } },
+            new() { Name = "gold", Type = "string_attribute", String_Attribute = new() { Key = "customer.tier", Values = ["gold"] } },
+            new() { Name = "big-order", Type = "numeric_attribute", Numeric_Attribute = new() { Key = "order.value", Min_Value = 1_000 } },
+            new() { Name = "rest", Type = "probabilistic", Probabilistic = new() { Sampling_Percentage = 0 } },
         ]);
     }
 
@@ -168,7 +168,7 @@ public sealed class BoundedTailServerFixture : ServerFixture
         tail.DecisionWait = TimeSpan.FromHours(1);
         tail.MaxTraces = 200;
         tail.MaxBytes = 256 * 1024;
-        tail.Policies.Add(new() { Name = "half", Type = "probabilistic", Probabilistic = new() { SamplingPercentage = 50 } });
+        tail.Policies.Add(new() { Name = "half", Type = "probabilistic", Probabilistic = new() { Sampling_Percentage = 50 } });
     }
 }
 

@@ -51,7 +51,7 @@ public static class TailPolicyFactory
             case "status_code":
             {
                 var codes = new List<StatusCode>();
-                foreach (var code in Require(options.StatusCode, "status_code", where, errors)?.StatusCodes ?? [])
+                foreach (var code in Require(options.Status_Code, "status_code", where, errors)?.Status_Codes ?? [])
                 {
                     switch (code.ToUpperInvariant())
                     {
@@ -62,7 +62,7 @@ public static class TailPolicyFactory
                     }
                 }
 
-                if (options.StatusCode is not null && codes.Count == 0)
+                if (options.Status_Code is not null && codes.Count == 0)
                 {
                     errors.Add($"{where}: status_code.status_codes is empty; list ERROR, OK and/or UNSET.");
                     return null;
@@ -79,15 +79,15 @@ public static class TailPolicyFactory
                     return null;
                 }
 
-                if (latency.ThresholdMs <= 0 && latency.UpperThresholdMs <= 0)
+                if (latency.Threshold_Ms <= 0 && latency.Upper_Threshold_Ms <= 0)
                 {
                     errors.Add($"{where}: latency.threshold_ms must be positive (milliseconds; traces at least this long are kept).");
                     return null;
                 }
 
-                if (latency.UpperThresholdMs > 0 && latency.UpperThresholdMs < latency.ThresholdMs)
+                if (latency.Upper_Threshold_Ms > 0 && latency.Upper_Threshold_Ms < latency.Threshold_Ms)
                 {
-                    errors.Add($"{where}: latency.upper_threshold_ms ({latency.UpperThresholdMs}) is below threshold_ms ({latency.ThresholdMs}).");
+                    errors.Add($"{where}: latency.upper_threshold_ms ({latency.Upper_Threshold_Ms}) is below threshold_ms ({latency.Threshold_Ms}).");
                     return null;
                 }
 
@@ -97,18 +97,18 @@ public static class TailPolicyFactory
                     return null;
                 }
 
-                return new LatencyPolicy(name, latency.ThresholdMs, latency.UpperThresholdMs, latency.Service, latency.Operation);
+                return new LatencyPolicy(name, latency.Threshold_Ms, latency.Upper_Threshold_Ms, latency.Service, latency.Operation);
             }
 
             case "string_attribute":
             {
-                var attribute = Require(options.StringAttribute, "string_attribute", where, errors);
+                var attribute = Require(options.String_Attribute, "string_attribute", where, errors);
                 if (attribute is null || !RequireKey(attribute.Key, "string_attribute", where, errors))
                 {
                     return null;
                 }
 
-                if (attribute.EnabledRegexMatching)
+                if (attribute.Enabled_Regex_Matching)
                 {
                     foreach (var value in attribute.Values)
                     {
@@ -124,47 +124,47 @@ public static class TailPolicyFactory
                     }
                 }
 
-                return new StringAttributePolicy(name, attribute.Key, attribute.Values, attribute.EnabledRegexMatching, attribute.InvertMatch);
+                return new StringAttributePolicy(name, attribute.Key, attribute.Values, attribute.Enabled_Regex_Matching, attribute.Invert_Match);
             }
 
             case "numeric_attribute":
             {
-                var attribute = Require(options.NumericAttribute, "numeric_attribute", where, errors);
+                var attribute = Require(options.Numeric_Attribute, "numeric_attribute", where, errors);
                 if (attribute is null || !RequireKey(attribute.Key, "numeric_attribute", where, errors))
                 {
                     return null;
                 }
 
-                if (attribute.MinValue is null && attribute.MaxValue is null)
+                if (attribute.Min_Value is null && attribute.Max_Value is null)
                 {
                     errors.Add($"{where}: numeric_attribute needs min_value and/or max_value.");
                     return null;
                 }
 
-                if (attribute.MinValue > attribute.MaxValue)
+                if (attribute.Min_Value > attribute.Max_Value)
                 {
-                    errors.Add($"{where}: numeric_attribute.min_value ({attribute.MinValue}) is above max_value ({attribute.MaxValue}).");
+                    errors.Add($"{where}: numeric_attribute.min_value ({attribute.Min_Value}) is above max_value ({attribute.Max_Value}).");
                     return null;
                 }
 
-                return new NumericAttributePolicy(name, attribute.Key, attribute.MinValue, attribute.MaxValue, attribute.InvertMatch);
+                return new NumericAttributePolicy(name, attribute.Key, attribute.Min_Value, attribute.Max_Value, attribute.Invert_Match);
             }
 
             case "rate_limiting":
             {
-                var rate = Require(options.RateLimiting, "rate_limiting", where, errors);
+                var rate = Require(options.Rate_Limiting, "rate_limiting", where, errors);
                 if (rate is null)
                 {
                     return null;
                 }
 
-                if (rate.SpansPerSecond <= 0 && rate.TracesPerSecond <= 0)
+                if (rate.Spans_Per_Second <= 0 && rate.Traces_Per_Second <= 0)
                 {
                     errors.Add($"{where}: rate_limiting needs spans_per_second and/or traces_per_second above 0.");
                     return null;
                 }
 
-                return new RateLimitingPolicy(name, rate.SpansPerSecond, rate.TracesPerSecond, rate.PerOperation, time);
+                return new RateLimitingPolicy(name, rate.Spans_Per_Second, rate.Traces_Per_Second, rate.Per_Operation, time);
             }
 
             case "probabilistic":
@@ -175,13 +175,13 @@ public static class TailPolicyFactory
                     return null;
                 }
 
-                if (probabilistic.SamplingPercentage is < 0 or > 100 or double.NaN)
+                if (probabilistic.Sampling_Percentage is < 0 or > 100 or double.NaN)
                 {
-                    errors.Add($"{where}: probabilistic.sampling_percentage {probabilistic.SamplingPercentage} must be 0 to 100.");
+                    errors.Add($"{where}: probabilistic.sampling_percentage {probabilistic.Sampling_Percentage} must be 0 to 100.");
                     return null;
                 }
 
-                return new ProbabilisticPolicy(name, probabilistic.HashSalt, probabilistic.SamplingPercentage);
+                return new ProbabilisticPolicy(name, probabilistic.Hash_Salt, probabilistic.Sampling_Percentage);
             }
 
             case "and":
@@ -192,14 +192,14 @@ public static class TailPolicyFactory
                     return null;
                 }
 
-                if (and.SubPolicies.Count == 0)
+                if (and.And_Sub_Policy.Count == 0)
                 {
                     errors.Add($"{where}: and.and_sub_policy is empty; list the policies that must all keep a trace.");
                     return null;
                 }
 
                 var count = errors.Count;
-                var subs = Build(and.SubPolicies, $"{where}: and.and_sub_policy", time, errors);
+                var subs = Build(and.And_Sub_Policy, $"{where}: and.and_sub_policy", time, errors);
                 return errors.Count > count ? null : new AndPolicy(name, subs);
             }
 
@@ -220,20 +220,20 @@ public static class TailPolicyFactory
             return null;
         }
 
-        if (composite.MaxTotalSpansPerSecond <= 0)
+        if (composite.Max_Total_Spans_Per_Second <= 0)
         {
             errors.Add($"{where}: composite.max_total_spans_per_second must be positive.");
             return null;
         }
 
         var count = errors.Count;
-        var subs = Build(composite.SubPolicies, $"{where}: composite.composite_sub_policy", time, errors);
+        var subs = Build(composite.Composite_Sub_Policy, $"{where}: composite.composite_sub_policy", time, errors);
         if (errors.Count > count)
         {
             return null;
         }
 
-        var order = composite.PolicyOrder.Count > 0 ? composite.PolicyOrder : subs.Select(s => s.Name).ToList();
+        var order = composite.Policy_Order.Count > 0 ? composite.Policy_Order : subs.Select(s => s.Name).ToList();
         var ordered = new List<(TailPolicy, double)>();
         double percentTotal = 0;
         foreach (var policyName in order)
@@ -245,13 +245,13 @@ public static class TailPolicyFactory
                 continue;
             }
 
-            var allocation = composite.RateAllocation.FirstOrDefault(a => a.Policy == policyName);
-            var percent = allocation?.Percent ?? (composite.RateAllocation.Count == 0 ? 100.0 / order.Count : 0);
+            var allocation = composite.Rate_Allocation.FirstOrDefault(a => a.Policy == policyName);
+            var percent = allocation?.Percent ?? (composite.Rate_Allocation.Count == 0 ? 100.0 / order.Count : 0);
             percentTotal += percent;
-            ordered.Add((sub, composite.MaxTotalSpansPerSecond * percent / 100));
+            ordered.Add((sub, composite.Max_Total_Spans_Per_Second * percent / 100));
         }
 
-        foreach (var allocation in composite.RateAllocation.Where(a => !order.Contains(a.Policy)))
+        foreach (var allocation in composite.Rate_Allocation.Where(a => !order.Contains(a.Policy)))
         {
             errors.Add($"{where}: composite.rate_allocation names '{allocation.Policy}', which is not in policy_order.");
         }
