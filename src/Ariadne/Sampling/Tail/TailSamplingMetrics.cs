@@ -43,6 +43,14 @@ public sealed class TailSamplingMetrics
     private readonly Gauge _bufferedBytes;
     private readonly ConcurrentDictionary<(string Tenant, string Service, string Operation), OperationDecisions> _operations = new();
 
+    // prometheus-net's WithLabels looks the series up (and allocates) on every call; decisions are per trace, so
+    // the children are looked up once per label value.
+    private readonly ConcurrentDictionary<string, Counter.Child> _keptBy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Counter.Child[]> _evaluationsBy = new(StringComparer.Ordinal);
+    private readonly Counter.Child _dropped;
+    private readonly Counter.Child _lateKept;
+    private readonly Counter.Child _lateDropped;
+
     public TailSamplingMetrics(CollectorRegistry registry)
     {
         var factory = Metrics.WithCustomRegistry(registry);
@@ -53,21 +61,31 @@ public sealed class TailSamplingMetrics
         _bufferedTraces = factory.CreateGauge("ariadne_tail_sampling_buffered_traces", "Traces held for a tail-sampling decision.");
         _bufferedSpans = factory.CreateGauge("ariadne_tail_sampling_buffered_spans", "Spans held for a tail-sampling decision.");
         _bufferedBytes = factory.CreateGauge("ariadne_tail_sampling_buffered_bytes", "Estimated bytes of spans held for a tail-sampling decision.");
+        _dropped = _traces.WithLabels("dropped", string.Empty);
+        _lateKept = _lateSpans.WithLabels("kept");
+        _lateDropped = _lateSpans.WithLabels("dropped");
     }
 
     public IEnumerable<KeyValuePair<(string Tenant, string Service, string Operation), OperationDecisions>> Operations => _operations;
 
-    internal void RecordPolicyEvaluation(string policy, PolicyDecision decision) => _evaluations.WithLabels(policy, decision switch
+    internal void RecordPolicyEvaluation(string policy, PolicyDecision decision)
     {
-        PolicyDecision.Sampled => "sampled",
-        PolicyDecision.InvertSampled => "invert_sampled",
-        PolicyDecision.InvertNotSampled => "invert_not_sampled",
-        _ => "not_sampled",
-    }).Inc();
+        var children = _evaluationsBy.GetOrAdd(policy, static (name, counter) =>
+            new[] { "not_sampled", "sampled", "invert_sampled", "invert_not_sampled" }.Select(d => counter.WithLabels(name, d)).ToArray(), _evaluations);
+        children[(int)decision].Inc();
+    }
 
     internal void RecordDecision(TraceView trace, string? keptBy)
     {
-        _traces.WithLabels(keptBy is null ? "dropped" : "kept", keptBy ?? string.Empty).Inc();
+        if (keptBy is null)
+        {
+            _dropped.Inc();
+        }
+        else
+        {
+            _keptBy.GetOrAdd(keptBy, static (name, counter) => counter.WithLabels("kept", name), _traces).Inc();
+        }
+
         var key = (trace.Tenant, trace.Root.ServiceName, trace.Root.Name);
         if (!_operations.TryGetValue(key, out var decisions))
         {
@@ -84,8 +102,8 @@ public sealed class TailSamplingMetrics
 
     internal void RecordLateSpans(long kept, long dropped)
     {
-        _lateSpans.WithLabels("kept").Inc(kept);
-        _lateSpans.WithLabels("dropped").Inc(dropped);
+        _lateKept.Inc(kept);
+        _lateDropped.Inc(dropped);
     }
 
     internal void RecordEarlyDecisions(int traces) => _early.Inc(traces);
