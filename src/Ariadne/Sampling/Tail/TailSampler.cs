@@ -223,37 +223,38 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
             await _store.AppendAsync(tenant, lateKept, cancellationToken);
         }
 
-        while (OverBound())
+        if (!OverBound())
         {
-            // The oldest trace of each shard in turn until under the bound: close to global arrival order without a
-            // global structure on the hot path.
-            var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
-            var evicted = 0;
-            for (var attempts = 0; attempts < _shards.Length * 2 && OverBound(); attempts++)
+            return;
+        }
+
+        // Decide down to a low-water mark, a shard's oldest traces per lock, so that a full buffer costs one round of
+        // early decisions per many requests instead of a few traces on every request. Taking each shard's oldest in
+        // turn is close to global arrival order without a global structure on the hot path.
+        var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
+        var lowTraces = _options.MaxTraces - Math.Max(1, _options.MaxTraces / 50);
+        var lowBytes = _options.MaxBytes - Math.Max(1, _options.MaxBytes / 50);
+        var perShard = Math.Max(1, (int)((BufferedTraces - lowTraces) / _shards.Length) + 1);
+        var evicted = 0;
+        for (var visits = 0; visits < _shards.Length * 4 && (BufferedTraces > lowTraces || BufferedBytes > lowBytes); visits++)
+        {
+            var shard = _shards[(Interlocked.Increment(ref _evictCursor) & int.MaxValue) % _shards.Length];
+            lock (shard)
             {
-                var shard = _shards[(Interlocked.Increment(ref _evictCursor) & int.MaxValue) % _shards.Length];
-                lock (shard)
+                for (var taken = 0; taken < perShard && shard.Arrivals.TryDequeue(out var oldest);)
                 {
-                    while (shard.Arrivals.TryDequeue(out var oldest))
+                    if (!oldest.Decided)
                     {
-                        if (!oldest.Decided)
-                        {
-                            DecideLocked(shard, oldest, kept);
-                            evicted++;
-                            break;
-                        }
+                        DecideLocked(shard, oldest, kept);
+                        taken++;
+                        evicted++;
                     }
                 }
             }
-
-            if (evicted == 0)
-            {
-                break;
-            }
-
-            _metrics.RecordEarlyDecisions(evicted);
-            await StoreAsync(kept, cancellationToken);
         }
+
+        _metrics.RecordEarlyDecisions(evicted);
+        await StoreAsync(kept, cancellationToken);
     }
 
     private bool OverBound() => Interlocked.Read(ref _traces) > _options.MaxTraces || Interlocked.Read(ref _bytes) > _options.MaxBytes;
@@ -426,7 +427,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
 
         public TraceId TraceId { get; } = traceId;
 
-        public List<Span> Spans { get; } = new(4);
+        public List<Span> Spans { get; } = new(8);
 
         public long LastSeen { get; private set; } = now;
 
