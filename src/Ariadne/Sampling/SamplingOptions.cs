@@ -111,7 +111,6 @@ public sealed class TailSamplingOptions
 /// property names and ignores that attribute, so a mapped name would be rejected as unknown.
 /// </para>
 /// </summary>
-#pragma warning disable CA1707 // see above: the names are the configuration keys.
 public sealed class TailPolicyOptions
 {
     public string Name { get; set; } = string.Empty;
@@ -221,4 +220,3 @@ public sealed class RateAllocationOptions
 
     public double Percent { get; set; }
 }
-#pragma warning restore CA1707

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Ariadne.Sampling.Remote;
 
 namespace Ariadne.Sampling.Adaptive;
@@ -344,7 +343,6 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
         public List<PersistedCounts> Operations { get; set; } = [];
     }
 
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
     private sealed class PersistedCounts
     {
         public string Service { get; set; } = string.Empty;
