@@ -5,6 +5,7 @@ using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
+using Ariadne.Receivers.Otlp;
 using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
@@ -63,6 +64,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAnalysis();
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
+        builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
@@ -73,6 +75,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
+        App.MapOtlpReceivers();
         App.MapSampling();
     }
 
