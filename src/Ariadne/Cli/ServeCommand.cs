@@ -15,6 +15,8 @@ internal static class ServeCommand
         var memoryMaxTraces = new Option<int?>("--memory-max-traces") { Description = "Traces the memory engine keeps per tenant [default: 100000]." };
         var clickHouseUrl = new Option<string?>("--clickhouse-url") { Description = "ClickHouse HTTP interface, such as http://host:8123; with a cluster, every node, comma-separated." };
         var clickHouseCluster = new Option<string?>("--clickhouse-cluster") { Description = "Cluster name from the ClickHouse servers' remote_servers: shard spans by trace id over it." };
+        var sampling = new Option<string?>("--sampling") { Description = "Head-sampling strategies served to SDKs: static or adaptive [default: static]." };
+        var strategies = new Option<string?>("--sampling-strategies") { Description = "Jaeger sampling strategies file (static mode)." };
         var ports = new (Option<int?> Option, string Key)[]
         {
             (new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port [default: 4317]; 0 picks a free port." }, "Ports:OtlpGrpc"),
@@ -32,6 +34,8 @@ internal static class ServeCommand
         command.Options.Add(memoryMaxTraces);
         command.Options.Add(clickHouseUrl);
         command.Options.Add(clickHouseCluster);
+        command.Options.Add(sampling);
+        command.Options.Add(strategies);
         foreach (var (option, _) in ports)
         {
             command.Options.Add(option);
@@ -54,6 +58,8 @@ internal static class ServeCommand
             Set("Memory:MaxTraces", parse.GetValue(memoryMaxTraces));
             Set("ClickHouse:Url", parse.GetValue(clickHouseUrl));
             Set("ClickHouse:Cluster", parse.GetValue(clickHouseCluster));
+            Set("Sampling:Mode", parse.GetValue(sampling));
+            Set("Sampling:StrategiesFile", parse.GetValue(strategies));
             foreach (var (option, key) in ports)
             {
                 Set(key, parse.GetValue(option));

@@ -6,6 +6,7 @@ using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
@@ -58,6 +59,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(services => CreateStore(options, services));
         builder.Services.AddClickHouseMaintenance(options);
+        builder.Services.AddSpanMetrics();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
@@ -75,6 +78,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapAnalysisApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }
