@@ -20,11 +20,15 @@ public sealed class AriadneOptions
 
     public Storage.Embedded.EmbeddedStorageOptions Embedded { get; set; } = new();
 
+    public Storage.ClickHouse.ClickHouseOptions ClickHouse { get; set; } = new();
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();
 
     public Alerts.AlertOptions Alerts { get; set; } = new();
+
+    public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 
 public sealed class PortOptions
