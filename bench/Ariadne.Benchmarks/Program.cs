@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 // Embedded storage bench: ingest through the store with durability on (group-committed WAL fsyncs), then the
 // figures docs/PERFORMANCE.md records.
-// Usage: dotnet run -c Release --project bench/Ariadne.Benchmarks -- [spans] [dir] [--scattered] [--row-group N]
+// Usage: dotnet run -c Release --project bench/Ariadne.Benchmarks -- [spans] [dir] [--scattered] [--row-group N] [--compaction-window MINUTES]
 //   spans 0 with an existing dir: only the query figures, over what the dir holds.
 //   --scattered: trace start times uniform over the 2 hours instead of in arrival order (every block then covers
 //   the whole range: the worst case for time pruning).
@@ -27,6 +27,11 @@ var options = new EmbeddedStorageOptions();
 if (Array.IndexOf(args, "--row-group") is var rowGroupArg and >= 0)
 {
     options.RowGroupSpans = int.Parse(args[rowGroupArg + 1], CultureInfo.InvariantCulture);
+}
+
+if (Array.IndexOf(args, "--compaction-window") is var windowArg and >= 0)
+{
+    options.CompactionWindow = TimeSpan.FromMinutes(int.Parse(args[windowArg + 1], CultureInfo.InvariantCulture));
 }
 
 var store = EmbeddedSpanStore.Open(directory, options, TimeProvider.System, NullLogger.Instance);
