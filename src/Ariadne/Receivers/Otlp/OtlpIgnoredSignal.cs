@@ -64,7 +64,7 @@ public sealed class OtlpIgnoredSignal
             }
 
             var count = CountJson(ref reader, level: 0);
-            OtlpJsonTraceDecoder.ExpectEnd(ref reader);
+            OtlpJsonCommonDecoder.ExpectEnd(ref reader);
             return count;
         }
         catch (JsonException e)
