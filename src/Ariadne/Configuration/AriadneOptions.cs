@@ -20,6 +20,8 @@ public sealed class AriadneOptions
 
     public Storage.Embedded.EmbeddedStorageOptions Embedded { get; set; } = new();
 
+    public Storage.ClickHouse.ClickHouseOptions ClickHouse { get; set; } = new();
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();
@@ -27,6 +29,8 @@ public sealed class AriadneOptions
     public Alerts.AlertOptions Alerts { get; set; } = new();
 
     public Logs.LogOptions Logs { get; set; } = new();
+
+    public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 
 public sealed class PortOptions

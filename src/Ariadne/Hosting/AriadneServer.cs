@@ -7,7 +7,9 @@ using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Sampling;
 using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
@@ -57,6 +59,9 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(services => CreateStore(options, services));
+        builder.Services.AddClickHouseMaintenance(options);
+        builder.Services.AddSpanMetrics();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
@@ -76,6 +81,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapTraceLogsApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }
@@ -107,6 +113,7 @@ public sealed class AriadneServer : IAsyncDisposable
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
         "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
+        "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 

@@ -16,11 +16,15 @@ public static class WalReader
         var problems = new List<string>();
         foreach (var (number, path) in WriteAheadLog.ListSegments(directory))
         {
-            ReadSegment(Path.GetFileName(path), File.ReadAllBytes(path), payload => onRecord(number, payload), problems);
+            ReplaySegment(number, path, onRecord, problems);
         }
 
         return problems;
     }
+
+    /// <summary>Replays one sealed segment; a torn tail is added to <paramref name="problems"/>.</summary>
+    public static void ReplaySegment(long number, string path, Action<long, ReadOnlySpan<byte>> onRecord, List<string> problems) =>
+        ReadSegment(Path.GetFileName(path), File.ReadAllBytes(path), payload => onRecord(number, payload), problems);
 
     /// <summary>
     /// Calls <paramref name="onRecord"/> for every intact record of one segment's bytes, up to the first torn one
