@@ -402,7 +402,8 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     key = scratch.GetName(reader.ReadLengthDelimited());
                     break;
                 case KeyValue_Value << 3 | Len:
-                    value = OtlpDecoding.Merge(value, DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1));
+                    var decoded = DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1);
+                    value = value.Type == AnyValueType.Empty ? decoded : OtlpDecoding.Merge(value, decoded);
                     break;
                 default:
                     reader.SkipField(tag);
@@ -436,10 +437,12 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     value = AnyValue.FromDouble(BitConverter.UInt64BitsToDouble(reader.ReadFixed64()));
                     break;
                 case AnyValue_ArrayValue << 3 | Len:
-                    value = OtlpDecoding.Merge(value, AnyValue.FromArray(DecodeArrayValue(reader.ReadLengthDelimited(), depth + 1)));
+                    var array = AnyValue.FromArray(DecodeArrayValue(reader.ReadLengthDelimited(), depth + 1));
+                    value = value.Type == AnyValueType.Empty ? array : OtlpDecoding.Merge(value, array);
                     break;
                 case AnyValue_KvlistValue << 3 | Len:
-                    value = OtlpDecoding.Merge(value, AnyValue.FromKeyValueList(DecodeKeyValueList(reader.ReadLengthDelimited(), depth + 1)));
+                    var list = AnyValue.FromKeyValueList(DecodeKeyValueList(reader.ReadLengthDelimited(), depth + 1));
+                    value = value.Type == AnyValueType.Empty ? list : OtlpDecoding.Merge(value, list);
                     break;
                 case AnyValue_BytesValue << 3 | Len:
                     value = AnyValue.FromBytes(reader.ReadLengthDelimited().ToArray());
