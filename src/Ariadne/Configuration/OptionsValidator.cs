@@ -24,10 +24,17 @@ public static class OptionsValidator
             errors.Add($"Storage: '{options.Storage}' is not a storage engine; use one of {string.Join(", ", s_storageEngines)}.");
         }
 
+        if (options.Storage == "clickhouse")
+        {
+            options.ClickHouse.Validate(errors);
+        }
+
         if (options.Memory.MaxTraces < 1)
         {
             errors.Add($"Memory:MaxTraces: {options.Memory.MaxTraces} must be at least 1.");
         }
+
+        errors.AddRange(options.Embedded.Validate());
 
         if (options.Ingest.MaxRequestBytes < 1024)
         {
@@ -44,6 +51,8 @@ public static class OptionsValidator
             errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
         }
 
+        errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
+        Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;
     }
 

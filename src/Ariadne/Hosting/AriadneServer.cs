@@ -1,11 +1,18 @@
 using System.Net;
+using Ariadne.Alerts;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Sampling;
 using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
+using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
+using Ariadne.Ui;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -22,7 +29,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
     {
         Options = options;
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (configureLogging is not null)
         {
@@ -50,16 +57,28 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
-        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton(services => CreateStore(options, services));
+        builder.Services.AddClickHouseMaintenance(options);
+        builder.Services.AddSpanMetrics();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddAnalysis();
+        builder.Services.AddAriadneAlerts(options);
+        builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
+        // Open storage now, so a bad data directory fails start-up instead of the first request.
+        App.Services.GetRequiredService<ISpanStore>();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapJaegerQuery();
+        App.MapAnalysisApi();
+        App.MapAriadneUi();
         App.MapOtlpReceivers();
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }
@@ -86,9 +105,12 @@ public sealed class AriadneServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
+    private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
+        "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 
