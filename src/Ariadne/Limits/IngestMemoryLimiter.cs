@@ -13,7 +13,7 @@ public sealed class IngestMemoryLimiter
     private readonly long _maxInFlightBytes;
     private readonly long _maxHeapBytes;
     private long _inFlightBytes;
-    private long _heapSampledAt = long.MinValue;
+    private long _heapSampledAt;
     private long _heapBytes;
 
     public IngestMemoryLimiter(LimitsOptions options)
@@ -35,7 +35,8 @@ public sealed class IngestMemoryLimiter
         }
 
         var now = Environment.TickCount64;
-        if (now - Volatile.Read(ref _heapSampledAt) >= s_heapSampleMillis)
+        var sampledAt = Volatile.Read(ref _heapSampledAt);
+        if (sampledAt == 0 || now - sampledAt >= s_heapSampleMillis)
         {
             Volatile.Write(ref _heapBytes, GC.GetGCMemoryInfo().HeapSizeBytes);
             Volatile.Write(ref _heapSampledAt, now);
