@@ -29,6 +29,8 @@ public sealed class AriadneOptions
     public Access.AuthOptions Auth { get; set; } = new();
 
     public Alerts.AlertOptions Alerts { get; set; } = new();
+
+    public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 
 public sealed class PortOptions

@@ -40,6 +40,7 @@ public static class OptionsValidator
         errors.AddRange(options.Limits.Validate());
         errors.AddRange(options.Auth.Validate(options.Tenancy));
         errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
+        Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;
     }
 

@@ -7,6 +7,7 @@ using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
@@ -57,6 +58,8 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(services => CreateStore(options, services));
+        builder.Services.AddSpanMetrics();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
@@ -77,6 +80,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapAnalysisApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }
