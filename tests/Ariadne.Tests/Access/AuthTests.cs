@@ -162,6 +162,19 @@ public sealed class AuthTests(AuthServerFixture fixture) : IClassFixture<AuthSer
     }
 
     [Fact]
+    public async Task The_zipkin_listener_without_a_token_answers_401_in_text_as_zipkin_does()
+    {
+        using var zipkin = fixture.CreateClient(Listener.Zipkin);
+
+        using var response = await zipkin.PostAsync("/api/v2/spans", new StringContent("[]", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Authorization: Bearer", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_query_listener_needs_a_query_token_except_for_health_probes()
     {
         using var query = fixture.CreateClient(Listener.Query);
