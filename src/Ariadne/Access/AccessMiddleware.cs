@@ -50,6 +50,14 @@ internal sealed class AccessMiddleware(
             return;
         }
 
+        // Kestrel's whole-body limit would cut a gRPC stream a few framing bytes before Grpc.AspNetCore's
+        // per-message limit (the same number) and the client would get Unknown instead of ResourceExhausted;
+        // it can only be lifted before the body is first read, and this middleware may read the frame header.
+        if (listener == Listener.OtlpGrpc && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
         if ((Authenticate(context, scope) ?? (operations ? null : CheckTenant(context))) is { } refusal)
         {
             await RefuseAsync(context, listener!.Value, refusal);
@@ -193,14 +201,6 @@ internal sealed class AccessMiddleware(
         if (listener != Listener.OtlpGrpc)
         {
             return request.ContentLength ?? 0;
-        }
-
-        // Kestrel's whole-body limit would cut a gRPC stream a few framing bytes before Grpc.AspNetCore's
-        // per-message limit (the same number) and the client would get Unknown instead of ResourceExhausted;
-        // it can only be lifted before the body is first read, which is here.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-        {
-            bodySize.MaxRequestBodySize = null;
         }
 
         try
