@@ -3,6 +3,7 @@ using Ariadne.Access;
 using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
+using Ariadne.Logs;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
@@ -68,6 +69,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers(options);
+        builder.Services.AddAriadneLogs(options);
         builder.Services.AddAccessControl(options);
         configureServices?.Invoke(builder.Services);
 
@@ -80,6 +82,7 @@ public sealed class AriadneServer : IAsyncDisposable
         MapOperations(App, registry);
         App.MapJaegerQuery();
         App.MapAnalysisApi();
+        App.MapTraceLogsApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
         App.MapSampling();
