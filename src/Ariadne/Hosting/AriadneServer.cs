@@ -2,6 +2,7 @@ using System.Net;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Receivers.Zipkin;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
@@ -57,6 +58,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapZipkinReceiver();
     }
 
     public AriadneOptions Options { get; }
