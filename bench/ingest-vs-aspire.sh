@@ -108,8 +108,8 @@ for placement in pinned unpinned; do
   run aspire "$placement"
 done
 
-echo "| server | CPU split | accepted spans/s | p50 ms | p90 ms | p99 ms | failed requests | vs Aspire |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| server | CPU split | accepted spans/s | p50 ms | p90 ms | p99 ms | failed requests | loadgen CPU µs/span | vs Aspire |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for placement in pinned unpinned; do
   aspire_rate=$(field "aspire-$placement" spansPerSecond)
   for name in ariadne aspire; do
@@ -117,9 +117,9 @@ for placement in pinned unpinned; do
     split="server core 0, loadgen core 1"
     [ "$placement" = unpinned ] && split="both unpinned on 2 cores"
     ratio=$(awk -v a="$rate" -v b="$aspire_rate" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "n/a" }')
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "$split" "$rate" \
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$name" "$split" "$rate" \
       "$(field "$name-$placement" p50)" "$(field "$name-$placement" p90)" "$(field "$name-$placement" p99)" \
-      "$(field "$name-$placement" failedRequests)" "$ratio"
+      "$(field "$name-$placement" failedRequests)" "$(field "$name-$placement" generatorCpuMicrosPerSpan)" "$ratio"
   done
 done
 echo "raw results: $OUT" >&2

@@ -143,6 +143,7 @@ internal static class LoadGenCommand
         Row("accepted spans/s", $"{report.SpansPerSecond:N0}");
         Row("requests (failed)", $"{report.Requests:N0} ({report.FailedRequests:N0})");
         Row("latency p50 / p90 / p99 / max", $"{report.LatencyP50Ms:F2} / {report.LatencyP90Ms:F2} / {report.LatencyP99Ms:F2} / {report.LatencyMaxMs:F2} ms");
+        Row("load generator CPU", $"{report.GeneratorCpu.TotalSeconds:F1} s ({report.GeneratorCpuMicrosPerSpan:F2} µs/span)");
         foreach (var (kind, count) in report.Errors.OrderByDescending(e => e.Value))
         {
             Row($"error: {kind}", $"{count:N0}");
@@ -170,6 +171,8 @@ internal static class LoadGenCommand
             writer.WriteNumber("p99", report.LatencyP99Ms);
             writer.WriteNumber("max", report.LatencyMaxMs);
             writer.WriteEndObject();
+            writer.WriteNumber("generatorCpuSeconds", Math.Round(report.GeneratorCpu.TotalSeconds, 3));
+            writer.WriteNumber("generatorCpuMicrosPerSpan", Math.Round(report.GeneratorCpuMicrosPerSpan, 3));
             writer.WriteStartObject("errors");
             foreach (var (kind, count) in report.Errors)
             {

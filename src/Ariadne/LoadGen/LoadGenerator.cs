@@ -71,6 +71,12 @@ public sealed record LoadGenReport
     public required double LatencyMaxMs { get; init; }
 
     public required IReadOnlyDictionary<string, long> Errors { get; init; }
+
+    /// <summary>CPU time the load generator's own process used while sending (all threads).</summary>
+    public required TimeSpan GeneratorCpu { get; init; }
+
+    /// <summary>The generator's CPU cost per span sent, in microseconds: what the server does not have to share.</summary>
+    public double GeneratorCpuMicrosPerSpan => SpansSent > 0 ? GeneratorCpu.TotalMicroseconds / SpansSent : 0;
 }
 
 /// <summary>
@@ -102,6 +108,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
         }
 
         var runSalt = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var startUnixNano = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
         var histograms = new LongHistogram[options.Connections];
@@ -120,6 +127,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
 
         await all;
         clock.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
 
         var latency = new LongHistogram(HighestLatencyMicros, 3);
         foreach (var histogram in histograms)
@@ -141,6 +149,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
             LatencyP99Ms = hasLatency ? latency.GetValueAtPercentile(99) / 1000.0 : 0,
             LatencyMaxMs = hasLatency ? latency.GetMaxValue() / 1000.0 : 0,
             Errors = _errors.ToDictionary(StringComparer.Ordinal),
+            GeneratorCpu = cpu,
         };
     }
 
