@@ -24,6 +24,8 @@ public sealed class AriadneServer : IAsyncDisposable
         Options = options;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // ASP.NET Core logs two lines per request at Information: at ingest rates, thousands of console lines a second.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         if (configureLogging is not null)
         {
             configureLogging(builder.Logging);
