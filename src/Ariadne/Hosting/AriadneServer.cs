@@ -1,4 +1,5 @@
 using System.Net;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
@@ -6,6 +7,7 @@ using Ariadne.Receivers.Zipkin;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
+using Ariadne.Ui;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -22,7 +24,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
     {
         Options = options;
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         // ASP.NET Core logs two lines per request at Information: at ingest rates, thousands of console lines a second.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -55,12 +57,16 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(CreateStore(options));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddAnalysis();
+        builder.AddAriadneUi();
 
         App = builder.Build();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
         App.MapZipkinReceiver();
+        App.MapAnalysisApi();
+        App.MapAriadneUi();
     }
 
     public AriadneOptions Options { get; }
