@@ -70,7 +70,7 @@ internal static class ZipkinJsonDecoder
             }
             else if (reader.ValueTextEquals("kind"u8))
             {
-                ReadToken(ref reader, index, "kind", span, static (kind, s) => s.TrySetKind(kind));
+                ReadToken(ref reader, index, "kind", span, static (kind, s) => s.SetKind(kind));
             }
             else if (reader.ValueTextEquals("timestamp"u8))
             {

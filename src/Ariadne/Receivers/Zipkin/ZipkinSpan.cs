@@ -101,7 +101,7 @@ internal sealed class ZipkinSpan
         ParentId = id;
     }
 
-    public bool TrySetKind(ReadOnlySpan<char> kind)
+    public void SetKind(ReadOnlySpan<char> kind)
     {
         Kind = kind switch
         {
@@ -114,10 +114,7 @@ internal sealed class ZipkinSpan
         if (Kind == SpanKind.Unspecified)
         {
             MarkInvalid($"kind '{Truncate(kind)}' must be one of CLIENT, SERVER, PRODUCER, CONSUMER");
-            return false;
         }
-
-        return true;
     }
 
     private static bool TryParseSpanId(ReadOnlySpan<char> hex, out SpanId id)

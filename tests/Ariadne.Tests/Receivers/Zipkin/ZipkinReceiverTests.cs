@@ -165,6 +165,27 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Single(await Store.GetTraceAsync(tenant, Parse("aaaaaaaaaaaaaaaa"), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Span_with_an_unknown_kind_or_no_id_is_rejected_alone()
+    {
+        var body = """
+            [
+              {"traceId":"cccccccccccccccc","id":"0000000000000001","kind":"SERVERLESS","name":"bad kind"},
+              {"traceId":"cccccccccccccccc","name":"no id"},
+              {"traceId":"cccccccccccccccc","id":"0000000000000003","kind":"CONSUMER","name":"good"}
+            ]
+            """;
+        var response = await PostAsync(Encoding.UTF8.GetBytes(body), "application/json", tenant: "kinds");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var message = await response.Content.ReadAsStringAsync();
+        Assert.Contains("accepted 1 spans, rejected 2", message, StringComparison.Ordinal);
+        Assert.Contains("kind 'SERVERLESS' must be one of CLIENT, SERVER, PRODUCER, CONSUMER", message, StringComparison.Ordinal);
+        var stored = Assert.Single(await Store.GetTraceAsync("kinds", Parse("cccccccccccccccc"), CancellationToken.None));
+        Assert.Equal(SpanKind.Consumer, stored.Kind);
+        Assert.Equal(Model.Resource.UnknownService, stored.ServiceName);
+    }
+
     [Theory]
     [InlineData("[{\"traceId\":\"5af7183fb1d4cf5f\",", "not valid Zipkin v2 JSON")]
     [InlineData("{\"traceId\":\"5af7183fb1d4cf5f\",\"id\":\"5af7183fb1d4cf5f\"}", "must be a JSON array")]
