@@ -116,7 +116,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
         for (var i = 0; i < workers.Length; i++)
         {
             histograms[i] = new LongHistogram(HighestLatencyMicros, 3);
-            workers[i] = RunWorkerAsync(i, payloads, histograms[i], runSalt, clock, startUnixNano, stop.Token);
+            workers[i] = RunWorkerAsync(i, payloads, histograms[i], runSalt, clock, startUnixNano, stop.Token, cancellationToken);
         }
 
         var all = Task.WhenAll(workers);
@@ -178,7 +178,12 @@ public sealed class LoadGenerator(LoadGenOptions options)
         return payloads;
     }
 
-    private async Task RunWorkerAsync(int worker, OtlpPayload[] payloads, LongHistogram latency, ulong runSalt, Stopwatch clock, long startUnixNano, CancellationToken stop)
+    /// <summary>
+    /// Sends until <paramref name="stop"/> (the run's end). A request in flight then still completes and counts, so the
+    /// server sees no aborted streams; only <paramref name="abort"/> (Ctrl+C) cancels it.
+    /// </summary>
+    private async Task RunWorkerAsync(int worker, OtlpPayload[] payloads, LongHistogram latency, ulong runSalt, Stopwatch clock, long startUnixNano,
+        CancellationToken stop, CancellationToken abort)
     {
         // Yield first, so every worker's loop runs on the pool rather than on the caller's thread.
         await Task.Yield();
@@ -217,11 +222,11 @@ public sealed class LoadGenerator(LoadGenOptions options)
             SendOutcome outcome;
             try
             {
-                outcome = await sender.SendAsync(buffer, length, stop);
+                outcome = await sender.SendAsync(buffer, length, abort);
             }
-            catch (Exception) when (stop.IsCancellationRequested)
+            catch (Exception) when (abort.IsCancellationRequested)
             {
-                // The run ended with this request in flight (gRPC reports that as an RpcException): neither sent nor failed.
+                // Interrupted with this request in flight (gRPC reports that as an RpcException): neither sent nor failed.
                 return;
             }
 
