@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ariadne.Query.Jaeger;
 
 namespace Ariadne.Analysis;
 
@@ -8,11 +9,7 @@ namespace Ariadne.Analysis;
 /// </summary>
 public static class DurationText
 {
-    private static readonly (string Unit, double Nanos)[] s_units =
-    [
-        ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9),
-    ];
-
+    /// <summary>Go's duration syntax (one parser for the whole server), plus whole days (<c>2d</c>) for lookbacks.</summary>
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = default;
@@ -21,46 +18,26 @@ public static class DurationText
             return false;
         }
 
-        var rest = text.Trim().AsSpan();
-        double nanos = 0;
-        while (!rest.IsEmpty)
+        var trimmed = text.Trim();
+        long nanos;
+        if (trimmed.EndsWith('d'))
         {
-            var numberLength = 0;
-            while (numberLength < rest.Length && (char.IsAsciiDigit(rest[numberLength]) || rest[numberLength] == '.'))
-            {
-                numberLength++;
-            }
-
-            if (numberLength == 0
-                || !double.TryParse(rest[..numberLength], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            if (!int.TryParse(trimmed.AsSpan(0, trimmed.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var days)
+                || days > TimeSpan.MaxValue.Days)
             {
                 return false;
             }
 
-            rest = rest[numberLength..];
-            var unitLength = 0;
-            while (unitLength < rest.Length && !char.IsAsciiDigit(rest[unitLength]) && rest[unitLength] != '.')
-            {
-                unitLength++;
-            }
-
-            var unit = rest[..unitLength].ToString();
-            var match = Array.FindIndex(s_units, u => u.Unit == unit);
-            if (match < 0)
-            {
-                return false;
-            }
-
-            nanos += number * s_units[match].Nanos;
-            rest = rest[unitLength..];
+            value = TimeSpan.FromDays(days);
+            return true;
         }
 
-        if (nanos > TimeSpan.MaxValue.Ticks * 100.0)
+        if (!GoDuration.TryParse(trimmed, out nanos, out _) || nanos < 0)
         {
             return false;
         }
 
-        value = TimeSpan.FromTicks((long)(nanos / 100));
+        value = TimeSpan.FromTicks(nanos / 100);
         return true;
     }
 

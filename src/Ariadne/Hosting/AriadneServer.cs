@@ -3,6 +3,7 @@ using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Zipkin;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
@@ -65,6 +66,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseListenerRouting();
         MapOperations(App, registry);
         App.MapZipkinReceiver();
+        App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
+using Ariadne.Query.Jaeger;
 using Spectre.Console;
 
 namespace Ariadne.LoadGen;
@@ -22,7 +23,7 @@ internal static class LoadGenCommand
         var connections = new Option<int>("--connections", "-c") { Description = "Connections, each with one request in flight.", DefaultValueFactory = _ => 4 };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
-            Description = "How long to run, like 30s, 5m, 1h [default: 60s, or until --total-spans].",
+            Description = "How long to run, like 30s, 5m or 1h30m [default: 60s, or until --total-spans].",
             CustomParser = ParseDuration,
         };
         var totalSpans = new Option<long?>("--total-spans") { Description = "Stop after sending this many spans." };
@@ -198,21 +199,16 @@ internal static class LoadGenCommand
         return null;
     }
 
-    /// <summary>A duration like 500ms, 30s, 5m or 1h; a bare number is seconds.</summary>
+    /// <summary>A Go-style duration, as everywhere else in Ariadne: 500ms, 30s, 5m, 1h30m.</summary>
     private static TimeSpan? ParseDuration(ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : string.Empty;
-        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
-            : text.EndsWith('s') ? (text[..^1], 1.0)
-            : text.EndsWith('m') ? (text[..^1], 60.0)
-            : text.EndsWith('h') ? (text[..^1], 3600.0)
-            : (text, 1.0);
-        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0)
+        if (GoDuration.TryParse(text, out var nanoseconds, out _) && nanoseconds > 0)
         {
-            return TimeSpan.FromSeconds(value * unit);
+            return TimeSpan.FromTicks(nanoseconds / 100);
         }
 
-        result.AddError($"--duration '{text}' is not a duration; use a number with ms, s, m or h, like 30s or 5m.");
+        result.AddError($"--duration '{text}' is not a duration; use a number with a unit, like 30s, 5m or 1h30m.");
         return null;
     }
 }

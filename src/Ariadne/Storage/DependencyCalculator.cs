@@ -50,6 +50,9 @@ public sealed class DependencyCalculator(long windowStartNanos = long.MinValue, 
             .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors))
             .ToList();
 
-    private static long ToNanos(DateTimeOffset time) =>
-        time <= DateTimeOffset.UnixEpoch ? 0 : (time - DateTimeOffset.UnixEpoch).Ticks * 100;
+    private static long ToNanos(DateTimeOffset time)
+    {
+        var ticks = (time - DateTimeOffset.UnixEpoch).Ticks;
+        return Math.Clamp(ticks, long.MinValue / 100, long.MaxValue / 100) * 100;
+    }
 }

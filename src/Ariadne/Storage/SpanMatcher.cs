@@ -98,18 +98,6 @@ public static class SpanMatcher
         _ => string.Empty,
     };
 
-    /// <summary>The span kind of a Jaeger kind name (any case); null for a name that is not a kind.</summary>
-    public static SpanKind? ParseSpanKind(string name) => name.ToLowerInvariant() switch
-    {
-        "" or "unspecified" => SpanKind.Unspecified,
-        "internal" => SpanKind.Internal,
-        "server" => SpanKind.Server,
-        "client" => SpanKind.Client,
-        "producer" => SpanKind.Producer,
-        "consumer" => SpanKind.Consumer,
-        _ => null,
-    };
-
     public static string StatusCodeName(StatusCode code) => code switch
     {
         StatusCode.Ok => "OK",
