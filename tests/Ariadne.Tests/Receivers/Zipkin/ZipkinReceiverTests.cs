@@ -101,6 +101,39 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Shared_span_reads_back_through_the_jaeger_api_with_its_own_id_under_the_client_span()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(Fixture("checkout-trace.json"), "application/json", tenant: "jaeger-read")).StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/traces/{s_checkoutTrace}");
+        request.Headers.Add("x-tenant", "jaeger-read");
+        using var response = await fixture.Query.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var trace = json.RootElement.GetProperty("data")[0];
+        var spans = trace.GetProperty("spans").EnumerateArray().ToList();
+        var processes = trace.GetProperty("processes");
+        string Service(System.Text.Json.JsonElement span) => processes.GetProperty(span.GetProperty("processID").GetString()!).GetProperty("serviceName").GetString()!;
+        string? Tag(System.Text.Json.JsonElement span, string key) =>
+            span.GetProperty("tags").EnumerateArray().Where(t => t.GetProperty("key").GetString() == key).Select(t => t.GetProperty("value").GetRawText().Trim('"')).FirstOrDefault();
+
+        // Jaeger's SpanIDUniquifier: the server half gets a fresh id and the client half becomes its parent.
+        Assert.Equal(8, spans.Count);
+        Assert.Equal(8, spans.Select(s => s.GetProperty("spanID").GetString()).Distinct().Count());
+        var client = spans.Single(s => Service(s) == "gateway" && Tag(s, "span.kind") == "client");
+        var server = spans.Single(s => Service(s) == "orders" && Tag(s, "span.kind") == "server");
+        Assert.Equal("b2c3d4e5f6071829", client.GetProperty("spanID").GetString());
+        Assert.NotEqual("b2c3d4e5f6071829", server.GetProperty("spanID").GetString());
+        var parent = server.GetProperty("references").EnumerateArray().Single(r => r.GetProperty("refType").GetString() == "CHILD_OF");
+        Assert.Equal("b2c3d4e5f6071829", parent.GetProperty("spanID").GetString());
+
+        var payment = spans.Single(s => Service(s) == "payments");
+        Assert.Equal("true", Tag(payment, "error"));
+        Assert.Equal("fraud.check.timeout", payment.GetProperty("logs")[0].GetProperty("fields").EnumerateArray()
+            .Single(f => f.GetProperty("key").GetString() == "event").GetProperty("value").GetString());
+    }
+
+    [Fact]
     public async Task Legacy_64_bit_ids_status_tags_missing_timestamps_and_unknown_fields_are_handled()
     {
         var response = await PostAsync(Fixture("legacy-64bit-trace.json"), "application/json; charset=utf-8", tenant: "legacy");
