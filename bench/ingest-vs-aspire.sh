@@ -57,6 +57,10 @@ wait_for_port() {
   return 1
 }
 
+# User plus system CPU of a process so far, in clock ticks (/proc/PID/stat fields 14 and 15).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
 server_pid=
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -95,9 +99,12 @@ run() {
   [ "$PROTOCOL" = http ] && target=$http
 
   echo "==> $name, $placement: loadgen $PROTOCOL for $DURATION" >&2
+  local cpu_before
+  cpu_before=$(cpu_ticks "$server_pid")
   "${loadgen_cpu[@]}" "${ariadne[@]}" loadgen --protocol "$PROTOCOL" --target "http://127.0.0.1:$target" \
     --duration "$DURATION" --connections "$CONNECTIONS" --spans-per-request "$SPANS_PER_REQUEST" --json \
     >"$OUT/$name-$placement.json" 2>"$OUT/$name-$placement.loadgen.log" || true
+  echo $(( $(cpu_ticks "$server_pid") - cpu_before )) >"$OUT/$name-$placement.server-cpu-ticks"
   stop_server
 }
 
@@ -108,8 +115,8 @@ for placement in pinned unpinned; do
   run aspire "$placement"
 done
 
-echo "| server | CPU split | accepted spans/s | p50 ms | p90 ms | p99 ms | failed requests | loadgen CPU µs/span | vs Aspire |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | CPU split | accepted spans/s | p50 ms | p90 ms | p99 ms | failed requests | server CPU µs/span | loadgen CPU µs/span | vs Aspire |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for placement in pinned unpinned; do
   aspire_rate=$(field "aspire-$placement" spansPerSecond)
   for name in ariadne aspire; do
@@ -117,9 +124,11 @@ for placement in pinned unpinned; do
     split="server core 0, loadgen core 1"
     [ "$placement" = unpinned ] && split="both unpinned on 2 cores"
     ratio=$(awk -v a="$rate" -v b="$aspire_rate" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "n/a" }')
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$name" "$split" "$rate" \
+    server_us=$(awk -v t="$(cat "$OUT/$name-$placement.server-cpu-ticks")" -v hz="$ticks_per_second" \
+      -v n="$(field "$name-$placement" spansAccepted)" 'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print "n/a" }')
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$split" "$rate" \
       "$(field "$name-$placement" p50)" "$(field "$name-$placement" p90)" "$(field "$name-$placement" p99)" \
-      "$(field "$name-$placement" failedRequests)" "$(field "$name-$placement" generatorCpuMicrosPerSpan)" "$ratio"
+      "$(field "$name-$placement" failedRequests)" "$server_us" "$(field "$name-$placement" generatorCpuMicrosPerSpan)" "$ratio"
   done
 done
 echo "raw results: $OUT" >&2
