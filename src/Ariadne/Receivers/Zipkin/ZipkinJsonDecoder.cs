@@ -17,6 +17,12 @@ internal static class ZipkinJsonDecoder
 
     public static void Decode(ReadOnlySpan<byte> json, ZipkinSpanMapper mapper)
     {
+        // Utf8JsonReader does not skip a byte-order mark; files written by some editors and tools start with one.
+        if (json.StartsWith("\uFEFF"u8))
+        {
+            json = json[3..];
+        }
+
         var reader = new Utf8JsonReader(json, s_options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
         {
