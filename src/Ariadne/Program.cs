@@ -8,4 +8,5 @@ var root = new RootCommand("""
     """);
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(LoadGenCommand.Create());
+root.Subcommands.Add(StorageCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -6,6 +6,7 @@ using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Zipkin;
 using Ariadne.Storage;
+using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
 using Ariadne.Ui;
@@ -55,13 +56,15 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
-        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton(services => CreateStore(options, services));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
         builder.AddAriadneUi();
 
         App = builder.Build();
+        // Open storage now, so a bad data directory fails start-up instead of the first request.
+        App.Services.GetRequiredService<ISpanStore>();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
@@ -95,9 +98,11 @@ public sealed class AriadneServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
+    private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 
