@@ -23,6 +23,10 @@ public sealed class AriadneOptions
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();
+
+    public Alerts.AlertOptions Alerts { get; set; } = new();
+
+    public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 
 public sealed class PortOptions

@@ -46,6 +46,8 @@ public static class OptionsValidator
             errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
         }
 
+        errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
+        Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;
     }
 
