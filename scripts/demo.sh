@@ -23,7 +23,7 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-"${ariadne[@]}" serve --storage memory "$@" &
+"${ariadne[@]}" serve "$@" &
 pids+=($!)
 
 echo "==> waiting for the server"
