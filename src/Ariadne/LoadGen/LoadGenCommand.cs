@@ -51,11 +51,8 @@ internal static class LoadGenCommand
             }
         });
 
-        var command = new Command("loadgen", """
-            Send synthetic e-commerce traces (gateway, catalog, inventory, orders, payments, notifications) to an OTLP
-            endpoint at a target or maximum rate, showing accepted spans/s live, then spans/s, request latency
-            percentiles and errors. Requests are encoded once up front, so the generator costs little CPU per span.
-            """);
+        var command = new Command("loadgen",
+            "Send synthetic e-commerce traces to an OTLP endpoint at a target or maximum rate; report accepted spans/s, latency percentiles and errors.");
         foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, payloads, seed, json })
         {
             command.Options.Add(option);
