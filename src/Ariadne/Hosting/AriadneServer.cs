@@ -8,6 +8,7 @@ using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Receivers.Zipkin;
 using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
@@ -33,6 +34,8 @@ public sealed class AriadneServer : IAsyncDisposable
         Options = options;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // ASP.NET Core logs two lines per request at Information: at ingest rates, thousands of console lines a second.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         if (configureLogging is not null)
         {
             configureLogging(builder.Logging);
@@ -80,6 +83,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseListenerRouting();
         App.UseAccessControl();
         MapOperations(App, registry);
+        App.MapZipkinReceiver();
         App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapTraceLogsApi();
