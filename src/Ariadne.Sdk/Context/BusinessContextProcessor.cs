@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using OpenTelemetry;
+
+namespace Ariadne.Sdk.Context;
+
+/// <summary>
+/// Copies allowlisted baggage (user, session, order, payment…) onto every span as it starts, so a downstream
+/// service's spans are searchable by the business ids an upstream service set.
+/// </summary>
+internal sealed class BusinessContextProcessor : BaseProcessor<Activity>
+{
+    public override void OnStart(Activity data)
+    {
+        var policy = AriadneContext.Policy;
+        foreach (var key in policy.AllowedKeys)
+        {
+            var value = Baggage.GetBaggage(key);
+            if (value is not null && data.GetTagItem(key) is null)
+            {
+                data.SetTag(key, policy.Limit(value));
+            }
+        }
+    }
+}
