@@ -14,7 +14,9 @@ internal sealed class BusinessContextProcessor : BaseProcessor<Activity>
         var policy = AriadneContext.Policy;
         foreach (var key in policy.AllowedKeys)
         {
-            var value = Baggage.GetBaggage(key);
+            // An incoming request's server span starts before OpenTelemetry's ASP.NET Core instrumentation makes the
+            // request's baggage current; ASP.NET Core has already put it on the activity itself by then.
+            var value = Baggage.GetBaggage(key) ?? data.GetBaggageItem(key);
             if (value is not null && data.GetTagItem(key) is null)
             {
                 data.SetTag(key, policy.Limit(value));
