@@ -24,11 +24,13 @@ switch (args[0])
         var settings = ShopSettings.From(configuration);
         var rate = double.TryParse(configuration["DEMO_RATE"], NumberStyles.Float, CultureInfo.InvariantCulture, out var r) ? r : 3;
         var mix = TrafficGenerator.ParseMix(configuration["DEMO_MIX"] is { Length: > 0 } m ? m : TrafficGenerator.DefaultMix);
-        using (var stop = new CancellationTokenSource())
+        // Not disposed: ProcessExit may cancel it after the traffic loop has returned.
+        var stop = new CancellationTokenSource();
         using (var http = new HttpClient { BaseAddress = settings.Gateway, Timeout = TimeSpan.FromSeconds(30) })
         {
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
             AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+            ParentWatch.Start(configuration["DEMO_PARENT_PID"], stop.Cancel);
             Console.WriteLine($"traffic: {rate.ToString(CultureInfo.InvariantCulture)} requests/s against {settings.Gateway}, mix {string.Join(",", mix.Select(x => $"{x.Item1}={x.Item2}"))}");
             await new TrafficGenerator(http, rate, mix).RunAsync(stop.Token);
         }

@@ -58,6 +58,7 @@ public static class AriadneTracingExtensions
             return services;
         }
 
+        services.AddSingleton<SamplerOwner>();
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
                 .AddService(serviceName, serviceVersion: options.ServiceVersion ?? EntryVersion(), serviceInstanceId: $"{System.Environment.MachineName}-{System.Environment.ProcessId}")
@@ -71,7 +72,7 @@ public static class AriadneTracingExtensions
         telemetry.WithTracing(tracing =>
         {
             tracing
-                .SetSampler(sp => new ParentBasedSampler(options.Sampler ?? SamplerFromEnvironment(sp, serviceName)))
+                .SetSampler(sp => new ParentBasedSampler(options.Sampler ?? sp.GetRequiredService<SamplerOwner>().Own(SamplerFromEnvironment(sp, serviceName))))
                 .AddSource(AriadneTelemetry.SourceName)
                 .AddSource([.. options.Sources])
                 .AddProcessor(new BusinessContextProcessor())
@@ -144,4 +145,21 @@ public static class AriadneTracingExtensions
 
     private static string? EntryVersion() =>
         Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+    /// <summary>
+    /// The tracer provider does not dispose its sampler; the container disposes this, which stops a remote
+    /// sampler's polling with the application.
+    /// </summary>
+    private sealed class SamplerOwner : IDisposable
+    {
+        private Sampler? _owned;
+
+        public Sampler Own(Sampler sampler)
+        {
+            _owned = sampler;
+            return sampler;
+        }
+
+        public void Dispose() => (_owned as IDisposable)?.Dispose();
+    }
 }

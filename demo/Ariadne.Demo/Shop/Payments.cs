@@ -19,8 +19,11 @@ internal static class PaymentsProgram
     }
 }
 
-internal sealed class PaymentsService(FaultSwitchboard faults, ILogger<PaymentsService> logger) : Protos.Payments.PaymentsBase
+internal sealed class PaymentsService(FaultSwitchboard faults, IConfiguration configuration, ILogger<PaymentsService> logger) : Protos.Payments.PaymentsBase
 {
+    // DEMO_CARD_PROCESSOR_MEDIAN_MS=0 takes the simulated network out, for measuring the shop's own CPU cost.
+    private readonly double _medianMs = double.TryParse(configuration["DEMO_CARD_PROCESSOR_MEDIAN_MS"], System.Globalization.CultureInfo.InvariantCulture, out var median) ? median : 70;
+
     /// <summary>The processor's test card that is always declined, as card networks' sandboxes have.</summary>
     public const string DeclinedCard = "4000000000000002";
 
@@ -45,16 +48,19 @@ internal sealed class PaymentsService(FaultSwitchboard faults, ILogger<PaymentsS
 
     /// <summary>
     /// The card network round trip, simulated in-process: log-normal latency (most calls 40–120 ms, a long tail to
-    /// ~1 s), declines for the sandbox's declined card and for a card type switched off by fault injection.
+    /// ~1 s, around a median of DEMO_CARD_PROCESSOR_MEDIAN_MS), declines for the sandbox's declined card and for a card type switched off by fault injection.
     /// </summary>
     private async Task<string?> AuthorizeAsync(ChargeRequest request, CancellationToken cancellationToken)
     {
         using var activity = ShopHost.Source.StartActivity("card-processor authorize", ActivityKind.Client);
         activity?.SetTag("peer.service", "card-processor");
         activity?.SetTag("payment.card_type", request.CardType);
-        var normal = Math.Sqrt(-2 * Math.Log(1 - Random.Shared.NextDouble())) * Math.Cos(2 * Math.PI * Random.Shared.NextDouble());
-        var latency = Math.Min(1000, Math.Exp(Math.Log(70) + (0.5 * normal)));
-        await Task.Delay(TimeSpan.FromMilliseconds(latency), cancellationToken);
+        if (_medianMs > 0)
+        {
+            var normal = Math.Sqrt(-2 * Math.Log(1 - Random.Shared.NextDouble())) * Math.Cos(2 * Math.PI * Random.Shared.NextDouble());
+            var latency = Math.Min(1000, Math.Exp(Math.Log(_medianMs) + (0.5 * normal)));
+            await Task.Delay(TimeSpan.FromMilliseconds(latency), cancellationToken);
+        }
 
         string? reason = null;
         if (request.CardNumber == DeclinedCard)

@@ -41,6 +41,7 @@ internal static class ShopHost
     {
         var app = builder.Build();
         app.MapGet("/health", () => "OK");
+        ParentWatch.Start(app.Configuration["DEMO_PARENT_PID"], app.Lifetime.StopApplication);
         return app;
     }
 }

@@ -79,6 +79,7 @@ public sealed class DemoShop : IAsyncDisposable
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "500",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "10000",
             ["DOTNET_ENVIRONMENT"] = "Demo",
+            ["DEMO_PARENT_PID"] = System.Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (service, url) in urls)
         {
