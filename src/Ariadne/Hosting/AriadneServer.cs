@@ -1,10 +1,13 @@
 using System.Net;
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Query.Jaeger;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
+using Ariadne.Ui;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -21,7 +24,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
     {
         Options = options;
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (configureLogging is not null)
         {
@@ -52,11 +55,16 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(CreateStore(options));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddAnalysis();
+        builder.AddAriadneUi();
 
         App = builder.Build();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
+        App.MapJaegerQuery();
+        App.MapAnalysisApi();
+        App.MapAriadneUi();
     }
 
     public AriadneOptions Options { get; }

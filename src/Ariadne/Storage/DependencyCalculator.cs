@@ -3,25 +3,37 @@ using Ariadne.Model;
 namespace Ariadne.Storage;
 
 /// <summary>
-/// Service-to-service edges from parent/child pairs whose services differ, as Jaeger's memory store and its
-/// Spark dependencies job compute them. An edge's error count is the number of child spans with error status.
+/// Service-to-service edges from parent/child span pairs whose services differ, as Jaeger's dependency jobs compute
+/// them. A pair belongs to the window its child span starts in; an edge's error count is the number of its child
+/// spans with error status.
 /// </summary>
-public sealed class DependencyCalculator
+public sealed class DependencyCalculator(long windowStartNanos = long.MinValue, long windowEndNanos = long.MaxValue)
 {
     private readonly Dictionary<(string Parent, string Child), (long Calls, long Errors)> _edges = [];
 
+    public static DependencyCalculator ForWindow(DateTimeOffset endTime, TimeSpan lookback) =>
+        new(ToNanos(endTime - lookback), ToNanos(endTime));
+
     public void AddTrace(IReadOnlyList<Span> trace)
     {
-        var byId = new Dictionary<SpanId, Span>(trace.Count);
-        foreach (var span in trace)
-        {
-            byId.TryAdd(span.SpanId, span);
-        }
-
+        Dictionary<SpanId, Span>? byId = null;
         foreach (var child in trace)
         {
-            if (child.ParentSpanId.IsEmpty
-                || !byId.TryGetValue(child.ParentSpanId, out var parent)
+            if (child.ParentSpanId.IsEmpty || child.StartTimeUnixNano < windowStartNanos || child.StartTimeUnixNano > windowEndNanos)
+            {
+                continue;
+            }
+
+            if (byId is null)
+            {
+                byId = new Dictionary<SpanId, Span>(trace.Count);
+                foreach (var span in trace)
+                {
+                    byId.TryAdd(span.SpanId, span);
+                }
+            }
+
+            if (!byId.TryGetValue(child.ParentSpanId, out var parent)
                 || string.Equals(parent.ServiceName, child.ServiceName, StringComparison.Ordinal))
             {
                 continue;
@@ -37,4 +49,10 @@ public sealed class DependencyCalculator
         _edges.OrderBy(e => e.Key.Parent, StringComparer.Ordinal).ThenBy(e => e.Key.Child, StringComparer.Ordinal)
             .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors))
             .ToList();
+
+    private static long ToNanos(DateTimeOffset time)
+    {
+        var ticks = (time - DateTimeOffset.UnixEpoch).Ticks;
+        return Math.Clamp(ticks, long.MinValue / 100, long.MaxValue / 100) * 100;
+    }
 }

@@ -4,7 +4,9 @@ namespace Ariadne.Storage;
 
 /// <summary>
 /// The storage contract every engine (memory, embedded, ClickHouse) implements and the contract test suite checks.
-/// Every call is scoped to a tenant; a tenant never sees another tenant's spans.
+/// Every call is scoped to a tenant; a tenant never sees another tenant's spans. The exact semantics are specified by
+/// the contract test suite (<c>tests/Ariadne.Tests/Storage/SpanStoreContractTests.cs</c>). Spans handed out are shared
+/// with the store: callers must not mutate them.
 /// </summary>
 public interface ISpanStore : IAsyncDisposable
 {
@@ -20,10 +22,16 @@ public interface ISpanStore : IAsyncDisposable
     /// <summary>Operations of a service, optionally of one span kind, sorted by name then kind.</summary>
     ValueTask<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken);
 
-    /// <summary>Traces with at least one span matching the query, most recent first, at most <see cref="TraceQuery.Limit"/>.</summary>
+    /// <summary>
+    /// Whole traces with at least one span matching the query (<see cref="SpanMatcher"/>), latest first span start first,
+    /// at most <see cref="TraceQuery.Limit"/>.
+    /// </summary>
     ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Calls between services in the window ending at <paramref name="endTime"/>.</summary>
+    /// <summary>
+    /// Calls between different services whose child span starts in [<paramref name="endTime"/> - <paramref name="lookback"/>,
+    /// <paramref name="endTime"/>] (<see cref="DependencyCalculator"/>), sorted by parent then child.
+    /// </summary>
     ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken);
 
     /// <summary>Size figures for /metrics and `ariadne storage`.</summary>

@@ -128,20 +128,14 @@ public sealed class MemorySpanStore(int maxTraces) : ISpanStore
 
     public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
-        var calculator = new DependencyCalculator();
+        var calculator = DependencyCalculator.ForWindow(endTime, lookback);
         if (TryGetTenant(tenant) is { } data)
         {
-            var endNanos = (endTime - DateTimeOffset.UnixEpoch).Ticks * 100;
-            var startNanos = (endTime - lookback - DateTimeOffset.UnixEpoch).Ticks * 100;
             lock (data.Lock)
             {
                 foreach (var trace in data.Traces.Values)
                 {
-                    var start = trace.Min(s => s.StartTimeUnixNano);
-                    if (start >= startNanos && start <= endNanos)
-                    {
-                        calculator.AddTrace(trace);
-                    }
+                    calculator.AddTrace(trace);
                 }
             }
         }

@@ -1,0 +1,195 @@
+using Ariadne.Hosting;
+using Ariadne.Model;
+using Ariadne.Tenancy;
+
+namespace Ariadne.Analysis;
+
+/// <summary>
+/// <c>/api/ariadne/...</c>: the analyses the UI shows, as JSON, so that they can be used and tested without a
+/// browser. Times are microseconds since the Unix epoch and durations microseconds, as in Jaeger's API.
+/// </summary>
+public static class AnalysisApi
+{
+    private static readonly TimeSpan s_defaultTypicalLookback = TimeSpan.FromDays(1);
+    private static readonly TimeSpan s_defaultOverviewLookback = TimeSpan.FromHours(1);
+
+    public static IServiceCollection AddAnalysis(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TraceAnalysisService>();
+        return services;
+    }
+
+    public static void MapAnalysisApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/ariadne");
+        api.MapGet("/traces/{traceId}/critical-path", CriticalPathAsync);
+        api.MapGet("/traces/{traceId}/typical", TypicalAsync);
+        api.MapGet("/compare", CompareAsync);
+        api.MapGet("/services/{service}/operations", OperationsAsync);
+        api.RequireListener(Listener.Query);
+    }
+
+    private static async Task<IResult> CriticalPathAsync(string traceId, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    {
+        if (Tenant(request, tenants) is not { } tenant)
+        {
+            return BadTenant(tenants);
+        }
+
+        if (!TraceId.TryParseHex(traceId, out var id))
+        {
+            return BadTraceId(traceId);
+        }
+
+        if (await analysis.GetTraceAsync(tenant, id, ct) is not { } tree)
+        {
+            return TraceNotFound(id);
+        }
+
+        var sections = CriticalPath.Compute(tree);
+        return Results.Json(new
+        {
+            traceId = id.ToHex(),
+            durationMicros = Micros(tree.DurationNanos),
+            spanIds = sections.Select(s => s.SpanId).Distinct().Select(s => s.ToHex()),
+            sections = sections.Select(s => new { spanId = s.SpanId.ToHex(), start = Micros(s.StartNanos), end = Micros(s.EndNanos) }),
+        });
+    }
+
+    private static async Task<IResult> TypicalAsync(string traceId, string? lookback, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    {
+        if (Tenant(request, tenants) is not { } tenant)
+        {
+            return BadTenant(tenants);
+        }
+
+        if (!TraceId.TryParseHex(traceId, out var id))
+        {
+            return BadTraceId(traceId);
+        }
+
+        if (!TryLookback(lookback, s_defaultTypicalLookback, out var window))
+        {
+            return BadLookback(lookback);
+        }
+
+        if (await analysis.GetTraceAsync(tenant, id, ct) is not { } tree)
+        {
+            return TraceNotFound(id);
+        }
+
+        if (await analysis.FindTypicalAsync(tenant, tree, window, ct) is not { } typical)
+        {
+            return Results.Json(
+                new { error = $"No other trace of {tree.Root!.Span.ServiceName} '{tree.Root.Span.Name}' in the {DurationText.Format(window.Ticks * 100)} before it; widen ?lookback=." },
+                statusCode: StatusCodes.Status404NotFound);
+        }
+
+        return Results.Json(new { traceId = typical.TraceId.ToHex(), durationMicros = Micros(typical.DurationNanos), start = Micros(typical.StartNanos) });
+    }
+
+    private static async Task<IResult> CompareAsync(string? a, string? b, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    {
+        if (Tenant(request, tenants) is not { } tenant)
+        {
+            return BadTenant(tenants);
+        }
+
+        if (!TraceId.TryParseHex(a, out var idA) || !TraceId.TryParseHex(b, out var idB))
+        {
+            return Results.BadRequest(new { error = "Give two trace ids as hex: /api/ariadne/compare?a=<trace id>&b=<trace id>." });
+        }
+
+        var treeA = await analysis.GetTraceAsync(tenant, idA, ct);
+        var treeB = await analysis.GetTraceAsync(tenant, idB, ct);
+        if (treeA is null || treeB is null)
+        {
+            return TraceNotFound(treeA is null ? idA : idB);
+        }
+
+        var result = TraceComparison.Compare(treeA, treeB);
+        return Results.Json(new
+        {
+            a = new { traceId = idA.ToHex(), durationMicros = Micros(treeA.DurationNanos), spans = treeA.Nodes.Count },
+            b = new { traceId = idB.ToHex(), durationMicros = Micros(treeB.DurationNanos), spans = treeB.Nodes.Count },
+            nodes = result.Roots.Select(ToJson),
+        });
+    }
+
+    private static async Task<IResult> OperationsAsync(string service, string? lookback, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    {
+        if (Tenant(request, tenants) is not { } tenant)
+        {
+            return BadTenant(tenants);
+        }
+
+        if (!TryLookback(lookback, s_defaultOverviewLookback, out var window))
+        {
+            return BadLookback(lookback);
+        }
+
+        var overview = await analysis.GetOverviewAsync(tenant, service, window, buckets: 30, ct);
+        return Results.Json(new
+        {
+            service = overview.Service,
+            start = Micros(overview.StartNanos),
+            end = Micros(overview.EndNanos),
+            tracesExamined = overview.TracesExamined,
+            truncated = overview.Truncated,
+            operations = overview.Operations.Select(o => new
+            {
+                operation = o.Operation,
+                kind = o.Kind.ToString().ToLowerInvariant(),
+                count = o.Count,
+                errors = o.Errors,
+                ratePerSecond = o.RatePerSecond,
+                errorRate = o.ErrorRate,
+                p50Micros = Micros(o.P50Nanos),
+                p90Micros = Micros(o.P90Nanos),
+                p99Micros = Micros(o.P99Nanos),
+            }),
+        });
+    }
+
+    private static object ToJson(ComparisonNode node) => new
+    {
+        service = node.Service,
+        operation = node.Operation,
+        change = node.Change switch
+        {
+            ComparisonChange.OnlyInA => "removed",
+            ComparisonChange.OnlyInB => "added",
+            ComparisonChange.CountChanged => "count-changed",
+            _ => "same",
+        },
+        countA = node.CountA,
+        countB = node.CountB,
+        durationMicrosA = Micros(node.DurationNanosA),
+        durationMicrosB = Micros(node.DurationNanosB),
+        deltaMicros = Micros(node.DeltaNanos),
+        children = node.Children.Select(ToJson),
+    };
+
+    private static long Micros(long nanos) => nanos / 1000;
+
+    private static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
+
+    private static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
+    {
+        window = fallback;
+        return string.IsNullOrEmpty(text) || (DurationText.TryParse(text, out window) && window > TimeSpan.Zero);
+    }
+
+    private static IResult BadTenant(TenantResolver tenants) =>
+        Results.BadRequest(new { error = $"The {tenants.HeaderName} header must be 1-64 letters, digits, '-', '_' or '.'." });
+
+    private static IResult BadTraceId(string? text) =>
+        Results.BadRequest(new { error = $"'{text}' is not a trace id: use 1 to 32 hex digits." });
+
+    private static IResult BadLookback(string? text) =>
+        Results.BadRequest(new { error = $"'{text}' is not a lookback: use a duration such as 15m, 1h or 2d." });
+
+    private static IResult TraceNotFound(TraceId id) =>
+        Results.Json(new { error = $"Trace {id.ToHex()} not found: it was not received or has been evicted." }, statusCode: StatusCodes.Status404NotFound);
+}

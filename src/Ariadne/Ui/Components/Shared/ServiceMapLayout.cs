@@ -1,0 +1,72 @@
+using Ariadne.Storage;
+
+namespace Ariadne.Ui.Components.Shared;
+
+/// <summary>
+/// Positions for the service map: callers left of callees (each service in the layer after its deepest caller,
+/// cycles cut), services in a layer ordered by the mean position of their callers so that edges cross less.
+/// </summary>
+public sealed class ServiceMapLayout
+{
+    public const double NodeWidth = 170, NodeHeight = 38, LayerGap = 250, RowGap = 70, Margin = 30;
+
+    public required IReadOnlyDictionary<string, (double X, double Y)> Positions { get; init; }
+
+    public double Width { get; init; }
+
+    public double Height { get; init; }
+
+    public static ServiceMapLayout Compute(IReadOnlyList<string> services, IReadOnlyList<DependencyLink> links)
+    {
+        var names = services.Concat(links.SelectMany(l => new[] { l.Parent, l.Child })).Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal).ToList();
+        var layer = names.ToDictionary(n => n, _ => 0, StringComparer.Ordinal);
+        var edges = links.Where(l => !string.Equals(l.Parent, l.Child, StringComparison.Ordinal)).ToList();
+
+        // Longest-path layering by relaxation; a cycle would relax forever, so stop after |V| rounds.
+        for (var round = 0; round < names.Count; round++)
+        {
+            var changed = false;
+            foreach (var edge in edges)
+            {
+                if (layer[edge.Child] < layer[edge.Parent] + 1 && layer[edge.Parent] + 1 < names.Count)
+                {
+                    layer[edge.Child] = layer[edge.Parent] + 1;
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        var positions = new Dictionary<string, (double X, double Y)>(StringComparer.Ordinal);
+        var rowOf = new Dictionary<string, double>(StringComparer.Ordinal);
+        var maxRows = 0;
+        foreach (var group in names.GroupBy(n => layer[n]).OrderBy(g => g.Key))
+        {
+            var ordered = group.OrderBy(n =>
+            {
+                var callers = edges.Where(e => e.Child == n && rowOf.ContainsKey(e.Parent)).Select(e => rowOf[e.Parent]).ToList();
+                return callers.Count == 0 ? double.MaxValue : callers.Average();
+            }).ThenBy(n => n, StringComparer.Ordinal).ToList();
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                rowOf[ordered[i]] = i;
+                positions[ordered[i]] = (Margin + group.Key * LayerGap, Margin + i * RowGap);
+            }
+
+            maxRows = Math.Max(maxRows, ordered.Count);
+        }
+
+        var layers = names.Count == 0 ? 0 : layer.Values.Max() + 1;
+        return new ServiceMapLayout
+        {
+            Positions = positions,
+            Width = Math.Max(400, 2 * Margin + Math.Max(0, layers - 1) * LayerGap + NodeWidth),
+            Height = Math.Max(120, 2 * Margin + Math.Max(0, maxRows - 1) * RowGap + NodeHeight),
+        };
+    }
+}

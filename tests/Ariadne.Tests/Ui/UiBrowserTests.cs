@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using Ariadne.Model;
+using Ariadne.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Ariadne.Tests.Ui;
+
+/// <summary>
+/// The UI in Debian's Chromium against the real server holding <see cref="CheckoutTraces"/> in the default tenant.
+/// Large traces go to the "bulk" tenant (the page request names it in x-tenant), so they do not change the counts.
+/// </summary>
+public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) : IClassFixture<UiFixture>
+{
+    private static readonly string s_slow = CheckoutTraces.Slow.ToHex();
+    private static readonly string s_fast = CheckoutTraces.Fast.ToHex();
+
+    [Fact]
+    public async Task Search_by_service_and_operation_lists_the_checkouts_with_the_slow_one_marked_as_failed()
+    {
+        var page = await fixture.OpenAsync("search?service=gateway&operation=POST%20%2Fcheckout&lookback=1h");
+        await Expect(page.Locator("#result-count")).ToHaveTextAsync("3 traces");
+        var slow = page.Locator($"article[data-trace-id='{s_slow}']");
+        await Expect(slow).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("has-error"));
+        await Expect(slow.Locator(".dur")).ToHaveTextAsync("1s");
+        await Expect(slow).ToContainTextAsync("7 spans");
+        await Expect(page.Locator("svg.scatter a.dot")).ToHaveCountAsync(3);
+        await fixture.ScreenshotAsync(page, "search");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Search_form_puts_the_query_in_the_url_and_finds_by_tag()
+    {
+        var page = await fixture.OpenAsync("search");
+        await page.Locator("#service").SelectOptionAsync("gateway");
+        await page.Locator("#tags").FillAsync("order.id=ord-1001");
+        await page.Locator("#find-traces").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("service=gateway.*tags=order.id%3Dord-1001"));
+        await Expect(page.Locator("#result-count")).ToHaveTextAsync("1 trace");
+        await page.Locator($"article[data-trace-id='{s_slow}'] a.title").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/trace/{s_slow}$"));
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Waterfall_shows_every_span_and_the_error_span()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        await Expect(page.Locator(".span-row")).ToHaveCountAsync(7);
+        await Expect(page.Locator("#span-count")).ToHaveTextAsync("7");
+        var errors = page.Locator(".span-row.is-error");
+        await Expect(errors).ToHaveCountAsync(1);
+        await Expect(errors).ToHaveAttributeAsync("data-operation", "fraud-check");
+        await Expect(page.Locator("#error-count")).ToHaveTextAsync("1 error");
+        await fixture.ScreenshotAsync(page, "trace");
+
+        // Collapsing orders hides its four descendants.
+        await page.Locator(".span-row[data-operation='create-order'] .toggle").ClickAsync();
+        await Expect(page.Locator(".span-row")).ToHaveCountAsync(3);
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Span_details_show_typed_attributes_events_and_resource()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        await page.Locator(".span-row[data-operation='POST /checkout']").ClickAsync();
+        var details = page.Locator("#span-details");
+        await Expect(details).ToBeVisibleAsync();
+        var status = details.Locator("#span-attributes tr[data-key='http.response.status_code']");
+        await Expect(status.Locator("td.mono")).ToHaveTextAsync("502");
+        await Expect(status.Locator("td.type")).ToHaveTextAsync("int");
+        await Expect(details.Locator("#span-attributes tr[data-key='order.value'] td.type")).ToHaveTextAsync("double");
+        await Expect(details.Locator("#resource-attributes tr[data-key='host.name'] td.mono")).ToHaveTextAsync("shop-1");
+        await Expect(details.Locator("input[aria-label='Span id']")).ToHaveValueAsync(new SpanId(CheckoutTraces.SlowRoot).ToHex());
+        await fixture.ScreenshotAsync(page, "span-details");
+
+        await page.Locator(".span-row[data-operation='fraud-check']").ClickAsync();
+        await Expect(details.Locator(".status-error")).ToHaveTextAsync("Error: card declined");
+        await Expect(details).ToContainTextAsync("CardDeclinedException");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Critical_path_toggle_highlights_the_spans_that_determined_the_latency()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        await page.Locator("#critical-path-toggle").ClickAsync();
+        var onPath = page.Locator(".span-row.on-critical-path");
+        await Expect(onPath).ToHaveCountAsync(CheckoutTraces.SlowCriticalPath.Length);
+        var ids = new HashSet<string>();
+        foreach (var row in await onPath.AllAsync())
+        {
+            ids.Add((await row.GetAttributeAsync("data-span-id"))!);
+        }
+
+        Assert.Equal(CheckoutTraces.SlowCriticalPath.Select(id => new SpanId(id).ToHex()).ToHashSet(), ids);
+        await Expect(page.Locator(".span-row[data-operation='get-price']")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("on-critical-path"));
+        await fixture.ScreenshotAsync(page, "critical-path");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Compare_with_typical_opens_the_median_checkout_and_shows_added_and_removed_spans()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        await page.Locator("#compare-typical").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/trace/{s_fast}\\.\\.\\.{s_slow}$"));
+        var table = page.Locator("#compare-table");
+        await Expect(table.Locator("tr[data-change='added'][data-operation='fraud-check']")).ToHaveCountAsync(1);
+        await Expect(table.Locator("tr[data-change='added'][data-operation='send-email']")).ToHaveCountAsync(1);
+        await Expect(table.Locator("tr[data-change='removed'][data-operation='apply-discount']")).ToHaveCountAsync(1);
+        await Expect(table.Locator("tr[data-operation='charge'] td").Last).ToHaveTextAsync("+560ms");
+        await Expect(page.Locator("#compare-summary")).ToContainTextAsync("slower by 800ms");
+        await fixture.ScreenshotAsync(page, "compare");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Service_map_shows_the_known_edges_and_a_service_s_operations()
+    {
+        var page = await fixture.OpenAsync("dependencies?lookback=1h");
+        var map = page.Locator("#service-map");
+        await Expect(map.Locator("g.edge[data-parent='gateway'][data-child='orders']")).ToHaveAttributeAsync("data-calls", "3");
+        await Expect(map.Locator("g.edge[data-parent='orders'][data-child='payments']")).ToHaveAttributeAsync("data-calls", "3");
+        await Expect(map.Locator("g.edge[data-parent='orders'][data-child='inventory']")).ToHaveAttributeAsync("data-calls", "3");
+        await Expect(map.Locator("g.edge[data-parent='gateway'][data-child='notifications']")).ToHaveAttributeAsync("data-calls", "1");
+        await Expect(map.Locator("g.edge[data-parent='gateway'][data-child='catalog']")).ToHaveAttributeAsync("data-calls", "1");
+        await Expect(map.Locator("g.edge")).ToHaveCountAsync(6);
+
+        await map.Locator("g.node[data-service='orders']").ClickAsync();
+        await Expect(page.Locator("#service-operations")).ToContainTextAsync("create-order");
+        await Expect(page.Locator("#service-operations")).ToContainTextAsync("apply-discount");
+        await fixture.ScreenshotAsync(page, "service-map");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Service_overview_shows_red_per_operation()
+    {
+        var page = await fixture.OpenAsync("services?service=payments&lookback=1h");
+        var charge = page.Locator("#operations-table tr[data-operation='charge']");
+        await Expect(charge.Locator("td").Nth(2)).ToHaveTextAsync("3");
+        await Expect(page.Locator("#operations-table tr[data-operation='fraud-check'] td").Nth(4)).ToHaveTextAsync("100%");
+        await fixture.ScreenshotAsync(page, "services");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Trace_id_box_in_the_header_opens_the_trace_and_an_unknown_id_says_so()
+    {
+        var page = await fixture.OpenAsync("dependencies");
+        await page.Locator("#trace-id-box").FillAsync(s_fast);
+        await page.Locator("#trace-id-box").PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/trace/{s_fast}$"));
+        await Expect(page.Locator(".span-row")).ToHaveCountAsync(5);
+
+        await page.Locator("#trace-id-box").FillAsync("deadbeef");
+        await page.Locator("#trace-id-box").PressAsync("Enter");
+        await Expect(page.Locator("#trace-missing")).ToContainTextAsync("No trace 000000000000000000000000deadbeef");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Trace_view_is_usable_at_a_narrow_width_and_from_the_keyboard()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}", width: 420, height: 800);
+        var row = page.Locator(".span-row[data-operation='charge']");
+        await row.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#span-details")).ToHaveAttributeAsync("data-span-id", new SpanId(CheckoutTraces.SlowCharge).ToHex());
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Expect(page.Locator(".span-row")).ToHaveCountAsync(6);
+        await fixture.ScreenshotAsync(page, "trace-narrow");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_ten_thousand_span_trace_renders_only_the_rows_in_view()
+    {
+        var id = new TraceId(0x10_000, 0x10_000);
+        var store = fixture.Server.Server.Services.GetRequiredService<ISpanStore>();
+        await store.AppendAsync("bulk", CheckoutTraces.Large(id, 10_000, fixture.Traces.Base), CancellationToken.None);
+        var page = await fixture.OpenAsync($"trace/{id.ToHex()}", tenant: "bulk");
+        await Expect(page.Locator("#span-count")).ToHaveTextAsync("10000");
+        await Expect(page.Locator(".span-row").First).ToBeVisibleAsync();
+        Assert.InRange(await page.Locator(".span-row").CountAsync(), 1, 200);
+
+        // Scrolling to the end brings the last span into the DOM.
+        await page.Locator("#wf-rows").EvaluateAsync("e => e.scrollTop = e.scrollHeight");
+        await Expect(page.Locator(".span-row[data-span-id='0000000000002710']")).ToBeVisibleAsync();
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Empty_server_tells_how_to_send_traces()
+    {
+        await using var empty = new Infrastructure.ServerFixture();
+        await empty.InitializeAsync();
+        var browser = await fixture.GetBrowserAsync();
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        await page.GotoAsync(new Uri(empty.Server.GetUri(Ariadne.Hosting.Listener.Query), "search").ToString());
+        await Expect(page.Locator(".empty")).ToContainTextAsync("No traces yet");
+        await Expect(page.Locator(".empty")).ToContainTextAsync("OTEL_EXPORTER_OTLP_ENDPOINT");
+        await fixture.ScreenshotAsync(page, "empty");
+        await page.CloseAsync();
+    }
+
+    /// <summary>
+    /// Not an assertion (no timing assertions in tests): the figures for docs/PERFORMANCE.md, a 1,000-span trace
+    /// against the 7-span checkout as the same-run baseline (what the page costs whatever the trace).
+    /// </summary>
+    [Fact]
+    public async Task Load_time_of_a_thousand_span_trace_is_reported()
+    {
+        var id = new TraceId(0x1000, 0x1000);
+        var store = fixture.Server.Server.Services.GetRequiredService<ISpanStore>();
+        await store.AppendAsync("bulk", CheckoutTraces.Large(id, 1000, fixture.Traces.Base), CancellationToken.None);
+        await store.AppendAsync("bulk", new CheckoutTraces(DateTimeOffset.UtcNow).SlowCheckout(), CancellationToken.None);
+        var page = await fixture.OpenAsync("search", tenant: "bulk");
+        var large = await MeasureAsync(page, id, "1000");
+        var small = await MeasureAsync(page, CheckoutTraces.Slow, "7");
+        output.WriteLine($"navigation to interactive waterfall, median of 9 after 1 warm-up: 1000 spans {large:0} ms, 7 spans {small:0} ms, ratio {large / small:0.00}");
+        await page.CloseAsync();
+    }
+
+    private static async Task<double> MeasureAsync(IPage page, TraceId id, string spanCount)
+    {
+        var timings = new List<double>();
+        for (var i = 0; i < 10; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await page.GotoAsync($"trace/{id.ToHex()}");
+            await Expect(page.Locator(".app[data-interactive=true] .span-row").First).ToBeVisibleAsync();
+            timings.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        await Expect(page.Locator("#span-count")).ToHaveTextAsync(spanCount);
+        var warm = timings.Skip(1).Order().ToList();
+        return warm[warm.Count / 2];
+    }
+}

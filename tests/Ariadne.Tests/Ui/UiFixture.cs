@@ -1,0 +1,108 @@
+using Ariadne.Hosting;
+using Ariadne.Storage;
+using Ariadne.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Ariadne.Tests.Ui;
+
+/// <summary>
+/// The real server holding <see cref="CheckoutTraces"/>, and Debian's Chromium driven by Playwright (no browser
+/// download: <c>ExecutablePath</c> points at /usr/bin/chromium, as in SERVICES.md).
+/// </summary>
+public sealed class UiFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public ServerFixture Server { get; } = new();
+
+    private IBrowser? _browser;
+    private readonly SemaphoreSlim _launch = new(1, 1);
+
+    public CheckoutTraces Traces { get; private set; } = null!;
+
+    public Uri BaseUri => Server.Server.GetUri(Listener.Query);
+
+    /// <summary>Where screenshots go: the test results directory (artifacts/test-results in scripts/test.sh).</summary>
+    public string ScreenshotDirectory { get; } = Path.Combine(FindRepositoryRoot(), "artifacts", "test-results", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        await Server.InitializeAsync();
+        Traces = new CheckoutTraces(DateTimeOffset.UtcNow);
+        var store = Server.Server.Services.GetRequiredService<ISpanStore>();
+        await store.AppendAsync("default", Traces.All(), CancellationToken.None);
+    }
+
+    /// <summary>Chromium, started on first use so that tests of the JSON API alone do not pay for it.</summary>
+    public async Task<IBrowser> GetBrowserAsync()
+    {
+        await _launch.WaitAsync();
+        try
+        {
+            if (_browser is null)
+            {
+                Directory.CreateDirectory(ScreenshotDirectory);
+                _playwright = await Playwright.CreateAsync();
+                _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+                {
+                    ExecutablePath = "/usr/bin/chromium",
+                    Headless = true,
+                    Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+                });
+            }
+
+            return _browser;
+        }
+        finally
+        {
+            _launch.Release();
+        }
+    }
+
+    /// <summary>A fresh page at 1280×800 that has opened <paramref name="path"/> and whose Blazor circuit is live.</summary>
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 800, string? tenant = null)
+    {
+        var browser = await GetBrowserAsync();
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions
+        {
+            BaseURL = BaseUri.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ExtraHTTPHeaders = tenant is null ? null : new Dictionary<string, string> { ["x-tenant"] = tenant },
+        });
+        await page.GotoAsync(path);
+        await WaitInteractiveAsync(page);
+        return page;
+    }
+
+    /// <summary>Clicks before the circuit is up would be lost: the layout marks itself once it runs interactively.</summary>
+    public static Task WaitInteractiveAsync(IPage page) =>
+        Assertions.Expect(page.Locator(".app[data-interactive=true]")).ToBeVisibleAsync();
+
+    public async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = false });
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _launch.Dispose();
+
+        _playwright?.Dispose();
+        await Server.DisposeAsync();
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ariadne.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? AppContext.BaseDirectory;
+    }
+}
