@@ -78,7 +78,8 @@ public static class AriadneTracingExtensions
                 .AddProcessor(new BusinessContextProcessor())
                 .AddAspNetCoreInstrumentation(o => o.RecordException = true)
                 .AddHttpClientInstrumentation(o => o.RecordException = true)
-                .AddGrpcClientInstrumentation()
+                // One client span per gRPC call (with rpc.* attributes), not a gRPC span plus an HTTP/2 span under it.
+                .AddGrpcClientInstrumentation(o => o.SuppressDownstreamInstrumentation = true)
                 .AddOtlpExporter(o => ConfigureExporter(o, options));
             options.ConfigureTracing?.Invoke(tracing);
         });

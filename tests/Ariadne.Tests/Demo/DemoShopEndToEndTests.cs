@@ -79,7 +79,7 @@ public sealed class DemoShopEndToEndTests(ServerFixture ariadne, RabbitMqServerF
             var server = spans.First(s => s.Service == service && s.Kind == "server");
             var client = Parent(server);
             Assert.Equal(("orders", "client"), (client.Service, client.Kind));
-            Assert.Equal("grpc", client.Tag("rpc.system"));
+            Assert.Equal("grpc", client.RpcSystem);
         }
 
         // Database: SQLite client spans inside catalog and orders, under their own service's spans.
@@ -126,11 +126,29 @@ public sealed class DemoShopEndToEndTests(ServerFixture ariadne, RabbitMqServerF
         var charge = spans.First(s => s.Service == "payments" && s.Kind == "server");
         Assert.True(charge.IsError, $"the payments server span is not an error: {string.Join(", ", charge.Tags.Keys)}");
         Assert.Contains(spans, s => s.Service == "payments" && s.Operation == "card-processor authorize" && s.IsError && s.Tag("payment.decline_reason") == "insufficient funds");
-        Assert.Contains(spans, s => s.Service == "orders" && s.Kind == "client" && s.Tag("rpc.system") == "grpc" && s.IsError);
+        Assert.Contains(spans, s => s.Service == "orders" && s.Kind == "client" && s.RpcSystem == "grpc" && s.IsError);
         Assert.StartsWith("pay-", charge.Tag("payment.id"));
     }
 
     private async Task<string> CheckoutAsync(string card, HttpStatusCode expected)
+    {
+        // The first checkout of a fresh shop opens its gRPC connections and JIT-compiles every hop; on a loaded
+        // machine that can exceed the orders service's 1 s inventory deadline (a 504, the demo's timeout scenario
+        // working as designed). Such an answer says nothing about propagation: ask again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (status, traceId, body) = await PostCheckoutAsync(card);
+            if (status == HttpStatusCode.GatewayTimeout && attempt < 5)
+            {
+                continue;
+            }
+
+            Assert.True(expected == status, $"checkout answered {(int)status}: {body}{Environment.NewLine}{string.Join(Environment.NewLine, _output)}");
+            return traceId;
+        }
+    }
+
+    private async Task<(HttpStatusCode Status, string TraceId, string Body)> PostCheckoutAsync(string card)
     {
         using var response = await _gateway.PostAsJsonAsync("/api/checkout", new
         {
@@ -141,7 +159,6 @@ public sealed class DemoShopEndToEndTests(ServerFixture ariadne, RabbitMqServerF
             customerTier = "gold",
             items = new[] { new { productId = "p-000", quantity = 2 } },
         });
-        Assert.True(expected == response.StatusCode, $"checkout answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}{Environment.NewLine}{string.Join(Environment.NewLine, _output)}");
-        return Assert.Single(response.Headers.GetValues("x-trace-id"));
+        return (response.StatusCode, Assert.Single(response.Headers.GetValues("x-trace-id")), await response.Content.ReadAsStringAsync());
     }
 }

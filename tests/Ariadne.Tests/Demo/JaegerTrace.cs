@@ -9,6 +9,9 @@ public sealed record JaegerSpan(string SpanId, string? ParentId, string Service,
 
     public string? Kind => Tag("span.kind");
 
+    /// <summary>The RPC system under the current conventions' name, or the older one.</summary>
+    public string? RpcSystem => Tag("rpc.system.name") ?? Tag("rpc.system");
+
     public bool IsError => Tag("error") is "True" or "true" || Tag("otel.status_code") == "ERROR";
 
     public override string ToString() => $"{Service}: {Operation} ({Kind})";
