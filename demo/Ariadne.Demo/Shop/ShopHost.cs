@@ -32,7 +32,7 @@ internal static class ShopHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Error);
         builder.AddAriadneTracing(service, options => options.Sources.Add(SourceName));
         return builder;
     }
