@@ -6,5 +6,6 @@ var root = new RootCommand("""
     and serves the Jaeger query API, a web UI, remote sampling strategies and Prometheus metrics.
     """);
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(StorageCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

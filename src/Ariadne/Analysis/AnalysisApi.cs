@@ -1,5 +1,6 @@
 using Ariadne.Hosting;
 using Ariadne.Model;
+using Ariadne.Search;
 using Ariadne.Tenancy;
 
 namespace Ariadne.Analysis;
@@ -17,6 +18,7 @@ public static class AnalysisApi
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TraceAnalysisService>();
+        services.AddSingleton<TraceSearchService>();
         return services;
     }
 
@@ -27,6 +29,9 @@ public static class AnalysisApi
         api.MapGet("/traces/{traceId}/typical", TypicalAsync);
         api.MapGet("/compare", CompareAsync);
         api.MapGet("/services/{service}/operations", OperationsAsync);
+        api.MapGet("/bottlenecks", BottlenecksAsync);
+        api.MapGet("/search", SearchApi.SearchAsync);
+        api.MapGet("/alerts", Alerts.AlertsApi.Get);
         api.RequireListener(Listener.Query);
     }
 
@@ -152,6 +157,96 @@ public static class AnalysisApi
         });
     }
 
+    private static async Task<IResult> BottlenecksAsync(
+        string? service, string? operation, string? lookback, string? threshold, string? selection,
+        HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    {
+        if (Tenant(request, tenants) is not { } tenant)
+        {
+            return BadTenant(tenants);
+        }
+
+        if (string.IsNullOrWhiteSpace(service))
+        {
+            return Results.BadRequest(new { error = "Name the service to analyse: /api/ariadne/bottlenecks?service=<service>[&operation=<operation>]." });
+        }
+
+        if (!TryLookback(lookback, s_defaultOverviewLookback, out var window))
+        {
+            return BadLookback(lookback);
+        }
+
+        TimeSpan? limit = null;
+        if (!string.IsNullOrEmpty(threshold))
+        {
+            if (!DurationText.TryParse(threshold, out var value))
+            {
+                return Results.BadRequest(new { error = $"'{threshold}' is not a threshold: use a duration such as 250ms or 1.5s, or leave it out for the range's p90." });
+            }
+
+            limit = value;
+        }
+
+        if (!TryParseSelection(selection, out var split))
+        {
+            return Results.BadRequest(new { error = $"'{selection}' is not a selection: use slow (the default) or errors." });
+        }
+
+        var report = await analysis.GetBottlenecksAsync(tenant, service, string.IsNullOrEmpty(operation) ? null : operation, window, split, limit, ct);
+        return Results.Json(new
+        {
+            service = report.Service,
+            operation = report.Operation,
+            selection = report.Selection == BottleneckSelection.Slow ? "slow" : "errors",
+            start = Micros(report.StartNanos),
+            end = Micros(report.EndNanos),
+            thresholdMicros = Micros(report.ThresholdNanos),
+            tracesExamined = report.TracesExamined,
+            truncated = report.Truncated,
+            selected = report.SelectedCount,
+            baseline = report.BaselineCount,
+            attributes = report.Attributes.Select(a => new
+            {
+                key = a.Key,
+                score = a.Score,
+                values = a.Values.Select(v => new
+                {
+                    value = v.Value,
+                    selected = v.Selected,
+                    baseline = v.Baseline,
+                    selectedShare = v.SelectedShare,
+                    baselineShare = v.BaselineShare,
+                    difference = v.Difference,
+                }),
+            }),
+            contributors = report.Contributors.Select(c => new
+            {
+                service = c.Service,
+                operation = c.Operation,
+                selectedMeanMicros = Micros(c.SelectedMeanNanos),
+                baselineMeanMicros = Micros(c.BaselineMeanNanos),
+                excessMicros = Micros(c.ExcessNanos),
+                selectedShare = c.SelectedShare,
+            }),
+        });
+    }
+
+    /// <summary>slow (default) or errors, any case.</summary>
+    public static bool TryParseSelection(string? text, out BottleneckSelection selection)
+    {
+        selection = BottleneckSelection.Slow;
+        switch (text?.ToLowerInvariant())
+        {
+            case null or "" or "slow":
+                return true;
+            case "errors" or "error":
+                selection = BottleneckSelection.Errors;
+                return true;
+            default:
+                return false;
+        }
+    }
+
     private static object ToJson(ComparisonNode node) => new
     {
         service = node.Service,
@@ -171,23 +266,23 @@ public static class AnalysisApi
         children = node.Children.Select(ToJson),
     };
 
-    private static long Micros(long nanos) => nanos / 1000;
+    internal static long Micros(long nanos) => nanos / 1000;
 
-    private static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
+    internal static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
 
-    private static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
+    internal static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
     {
         window = fallback;
         return string.IsNullOrEmpty(text) || (DurationText.TryParse(text, out window) && window > TimeSpan.Zero);
     }
 
-    private static IResult BadTenant(TenantResolver tenants) =>
+    internal static IResult BadTenant(TenantResolver tenants) =>
         Results.BadRequest(new { error = $"The {tenants.HeaderName} header must be 1-64 letters, digits, '-', '_' or '.'." });
 
     private static IResult BadTraceId(string? text) =>
         Results.BadRequest(new { error = $"'{text}' is not a trace id: use 1 to 32 hex digits." });
 
-    private static IResult BadLookback(string? text) =>
+    internal static IResult BadLookback(string? text) =>
         Results.BadRequest(new { error = $"'{text}' is not a lookback: use a duration such as 15m, 1h or 2d." });
 
     private static IResult TraceNotFound(TraceId id) =>

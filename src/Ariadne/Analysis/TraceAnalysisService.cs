@@ -63,6 +63,17 @@ public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
             service, traces, ToNanos(now - lookback), ToNanos(now), buckets, truncated: traces.Count >= SampleLimit);
     }
 
+    /// <summary>What separates slow (or failed) traces through a service/operation from the rest, over the last <paramref name="lookback"/>.</summary>
+    public async Task<BottleneckReport> GetBottlenecksAsync(
+        string tenant, string service, string? operation, TimeSpan lookback, BottleneckSelection selection, TimeSpan? threshold, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var query = new TraceQuery { ServiceName = service, OperationName = operation, StartTimeMin = now - lookback, StartTimeMax = now, Limit = SampleLimit };
+        var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
+        return BottleneckAnalysis.Compute(
+            service, operation, traces, ToNanos(now - lookback), ToNanos(now), selection, threshold, truncated: traces.Count >= SampleLimit);
+    }
+
     public async Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, TimeSpan lookback, CancellationToken cancellationToken) =>
         await store.GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
 

@@ -9,7 +9,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config", "-c") { Description = "JSON config file (keys as in docs/configuration.md)." };
-        var storage = new Option<string?>("--storage") { Description = "Storage engine: memory, embedded or clickhouse." };
+        var storage = new Option<string?>("--storage") { Description = "Storage engine: embedded (default), memory or clickhouse." };
         var data = new Option<string?>("--data") { Description = "Data directory of the embedded engine [default: ./ariadne-data]." };
         var listen = new Option<string?>("--listen-address") { Description = "Address to bind [default: 0.0.0.0]." };
         var memoryMaxTraces = new Option<int?>("--memory-max-traces") { Description = "Traces the memory engine keeps per tenant [default: 100000]." };
@@ -64,7 +64,18 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await using var server = AriadneServer.Create(options);
+            AriadneServer server;
+            try
+            {
+                server = AriadneServer.Create(options);
+            }
+            catch (Storage.Embedded.StorageFormatException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne: cannot open storage: {e.Message}");
+                return 1;
+            }
+
+            await using var serverScope = server;
             try
             {
                 await server.StartAsync(cancellationToken);

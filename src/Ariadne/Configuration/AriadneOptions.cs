@@ -12,15 +12,19 @@ public sealed class AriadneOptions
     public string ListenAddress { get; set; } = "0.0.0.0";
 
     /// <summary>memory, embedded or clickhouse.</summary>
-    public string Storage { get; set; } = "memory";
+    public string Storage { get; set; } = "embedded";
 
     public string DataDirectory { get; set; } = "./ariadne-data";
 
     public MemoryStorageOptions Memory { get; set; } = new();
 
+    public Storage.Embedded.EmbeddedStorageOptions Embedded { get; set; } = new();
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();
+
+    public Alerts.AlertOptions Alerts { get; set; } = new();
 }
 
 public sealed class PortOptions

@@ -29,6 +29,8 @@ public static class OptionsValidator
             errors.Add($"Memory:MaxTraces: {options.Memory.MaxTraces} must be at least 1.");
         }
 
+        errors.AddRange(options.Embedded.Validate());
+
         if (options.Ingest.MaxRequestBytes < 1024)
         {
             errors.Add($"Ingest:MaxRequestBytes: {options.Ingest.MaxRequestBytes} is too small; use at least 1024 (default 16777216).");
@@ -44,6 +46,7 @@ public static class OptionsValidator
             errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
         }
 
+        errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
         return errors;
     }
 

@@ -1,10 +1,12 @@
 using System.Net;
+using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Storage;
+using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
 using Ariadne.Ui;
@@ -52,13 +54,16 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
-        builder.Services.AddSingleton(CreateStore(options));
+        builder.Services.AddSingleton(services => CreateStore(options, services));
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
+        builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
 
         App = builder.Build();
+        // Open storage now, so a bad data directory fails start-up instead of the first request.
+        App.Services.GetRequiredService<ISpanStore>();
         App.UseRouting();
         App.UseListenerRouting();
         MapOperations(App, registry);
@@ -91,9 +96,11 @@ public sealed class AriadneServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static ISpanStore CreateStore(AriadneOptions options) => options.Storage switch
+    private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 

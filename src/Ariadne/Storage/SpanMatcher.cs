@@ -87,6 +87,16 @@ public static class SpanMatcher
         return false;
     }
 
+    /// <summary>
+    /// The attribute key a span must carry (in some attribute list) to match the tag filter <paramref name="key"/>, or
+    /// null when the tag can also match a span field. Engines use it to skip spans before decoding them.
+    /// </summary>
+    public static string? RequiredAttributeKey(string key) =>
+        key.StartsWith(ResourcePrefix, StringComparison.Ordinal) ? key[ResourcePrefix.Length..]
+        : key is "error" or "span.kind" or "span.status" or "otel.status_code" or "otel.status_description"
+            or "otel.scope.name" or "scope.name" or "otel.scope.version" or "scope.version" ? null
+        : key;
+
     /// <summary>Jaeger's lower-case span kind names, used for the <c>span.kind</c> tag and operation kinds.</summary>
     public static string SpanKindName(SpanKind kind) => kind switch
     {

@@ -1,5 +1,6 @@
 using Ariadne.Hosting;
 using Ariadne.Storage;
+using Ariadne.Tests.Analysis;
 using Ariadne.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -32,6 +33,7 @@ public sealed class UiFixture : IAsyncLifetime
         Traces = new CheckoutTraces(DateTimeOffset.UtcNow);
         var store = Server.Server.Services.GetRequiredService<ISpanStore>();
         await store.AppendAsync("default", Traces.All(), CancellationToken.None);
+        await store.AppendAsync(ShopTraces.Tenant, new ShopTraces(DateTimeOffset.UtcNow).All(), CancellationToken.None);
     }
 
     /// <summary>Chromium, started on first use so that tests of the JSON API alone do not pay for it.</summary>

@@ -1,0 +1,40 @@
+using Ariadne.Analysis;
+
+namespace Ariadne.Alerts;
+
+/// <summary><c>GET /api/ariadne/alerts</c>: every rule with its state and the values of the latest evaluation.</summary>
+public static class AlertsApi
+{
+    public static IResult Get(AlertEngine engine) => Results.Json(new
+    {
+        evaluationIntervalSeconds = engine.Options.EvaluationInterval.TotalSeconds,
+        tenant = engine.Options.Tenant,
+        alertmanager = engine.Options.AlertmanagerUrl,
+        webhook = engine.Options.WebhookUrl,
+        rules = engine.States.Select(s => new
+        {
+            name = s.Rule.Name,
+            service = s.Rule.Service,
+            operation = s.Rule.Operation,
+            signal = AlertEngine.SignalName(s.Rule),
+            above = s.Rule.Above,
+            below = s.Rule.Below,
+            baselineWindows = s.Rule.BaselineWindows,
+            factor = s.Rule.BaselineWindows > 0 ? s.Rule.Factor : (double?)null,
+            windowSeconds = s.Rule.Window.TotalSeconds,
+            forSeconds = s.Rule.For.TotalSeconds,
+            severity = s.Rule.Severity,
+            state = s.State.ToString().ToLowerInvariant(),
+            value = s.Value,
+            baseline = s.Baseline,
+            limit = s.Limit,
+            summary = s.EvaluatedAt is null ? null : AlertEngine.Describe(s),
+            pendingSince = s.PendingSince,
+            firedAt = s.FiredAt,
+            resolvedAt = s.ResolvedAt,
+            evaluatedAt = s.EvaluatedAt,
+            error = s.LastError,
+            generatorURL = engine.GeneratorUrl(s),
+        }),
+    });
+}

@@ -1,0 +1,62 @@
+using Ariadne.Analysis;
+using Ariadne.Storage;
+
+namespace Ariadne.Alerts;
+
+/// <summary>RED of a service (or one of its operations) over one window.</summary>
+public sealed record RedSample(long Requests, long Errors, double Seconds, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos)
+{
+    public double ErrorRate => Requests == 0 ? 0 : (double)Errors / Requests;
+
+    public double RatePerSecond => Seconds <= 0 ? 0 : Requests / Seconds;
+
+    public long PercentileNanos(int percentile) => percentile switch
+    {
+        50 => P50Nanos,
+        90 => P90Nanos,
+        95 => P95Nanos,
+        _ => P99Nanos,
+    };
+}
+
+/// <summary>Where alert rules read RED for a window.</summary>
+public interface IRedSource
+{
+    ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// RED computed from stored spans of the window. Exact while storage keeps every span; once tail sampling drops
+/// some, the pre-sampling span metrics aggregator is the better source.
+/// </summary>
+public sealed class StoredSpanRedSource(ISpanStore store) : IRedSource
+{
+    public const int TraceLimit = 20_000;
+
+    public async ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var query = new TraceQuery { ServiceName = service, OperationName = operation, StartTimeMin = start, StartTimeMax = end, Limit = TraceLimit };
+        var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
+        var startNanos = TraceAnalysisService.ToNanos(start);
+        var endNanos = TraceAnalysisService.ToNanos(end);
+        var durations = new List<long>();
+        long errors = 0;
+        foreach (var span in traces.SelectMany(t => t))
+        {
+            // The window is half-open, [start, end), so consecutive windows never count a span twice.
+            if (string.Equals(span.ServiceName, service, StringComparison.Ordinal)
+                && (operation is null || string.Equals(span.Name, operation, StringComparison.Ordinal))
+                && span.StartTimeUnixNano >= startNanos && span.StartTimeUnixNano < endNanos)
+            {
+                durations.Add(span.DurationNanos);
+                errors += span.IsError ? 1 : 0;
+            }
+        }
+
+        var sorted = durations.Order().ToArray();
+        return new RedSample(
+            sorted.Length, errors, (end - start).TotalSeconds,
+            OperationStatsCalculator.Percentile(sorted, 0.50), OperationStatsCalculator.Percentile(sorted, 0.90),
+            OperationStatsCalculator.Percentile(sorted, 0.95), OperationStatsCalculator.Percentile(sorted, 0.99));
+    }
+}

@@ -1,0 +1,80 @@
+using Ariadne.Analysis;
+using Ariadne.Tenancy;
+
+namespace Ariadne.Search;
+
+/// <summary><c>GET /api/ariadne/search?q=&amp;lookback=&amp;limit=</c> (or <c>start</c>/<c>end</c> in µs, as Jaeger's API).</summary>
+public static class SearchApi
+{
+    private static readonly TimeSpan s_defaultLookback = TimeSpan.FromHours(1);
+
+    public const int DefaultLimit = 20;
+
+    public const int MaxLimit = 1500;
+
+    public static async Task<IResult> SearchAsync(
+        string? q, string? lookback, int? limit, long? start, long? end,
+        HttpRequest request, TraceSearchService search, TenantResolver tenants, TimeProvider time, CancellationToken ct)
+    {
+        if (AnalysisApi.Tenant(request, tenants) is not { } tenant)
+        {
+            return AnalysisApi.BadTenant(tenants);
+        }
+
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            return Results.BadRequest(new { error = "Give a query in ?q=, such as { service = \"orders\" && status = error } (see docs/search.md).", position = 0 });
+        }
+
+        SearchQuery query;
+        try
+        {
+            query = SearchQuery.Parse(q);
+        }
+        catch (SearchSyntaxException e)
+        {
+            return Results.BadRequest(new { error = e.Message, position = e.Position });
+        }
+
+        if (!AnalysisApi.TryLookback(lookback, s_defaultLookback, out var window))
+        {
+            return AnalysisApi.BadLookback(lookback);
+        }
+
+        if (limit is < 1 or > MaxLimit)
+        {
+            return Results.BadRequest(new { error = $"limit must be between 1 and {MaxLimit}." });
+        }
+
+        var to = end is { } e2 ? DateTimeOffset.UnixEpoch.AddTicks(e2 * 10) : time.GetUtcNow();
+        var from = start is { } s ? DateTimeOffset.UnixEpoch.AddTicks(s * 10) : to - window;
+        var result = await search.SearchAsync(tenant, query, from, to, limit ?? DefaultLimit, ct);
+        var pushed = result.PushedDown;
+        return Results.Json(new
+        {
+            query = query.Expression.ToString(),
+            candidatesExamined = result.CandidatesExamined,
+            truncated = result.Truncated,
+            pushedDown = new
+            {
+                service = pushed.ServiceName,
+                operation = pushed.OperationName,
+                tags = pushed.Tags,
+                minDurationMicros = pushed.MinDuration?.Ticks / 10,
+                maxDurationMicros = pushed.MaxDuration?.Ticks / 10,
+            },
+            data = result.Hits.Select(h => new
+            {
+                traceId = h.Trace.TraceId.ToHex(),
+                rootService = h.Trace.RootService,
+                rootOperation = h.Trace.RootOperation,
+                start = AnalysisApi.Micros(h.Trace.StartNanos),
+                durationMicros = AnalysisApi.Micros(h.Trace.DurationNanos),
+                spans = h.Trace.SpanCount,
+                errors = h.Trace.ErrorCount,
+                services = h.Trace.Services.Select(s => new { service = s.Service, spans = s.Spans, errors = s.Errors }),
+                matchedSpans = h.MatchedSpans.Select(id => id.ToHex()),
+            }),
+        });
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ariadne.Storage.Embedded.Retention;
+
+namespace Ariadne.Storage.Embedded.Blocks;
+
+/// <summary>
+/// meta.json of a block: written last, so a block directory without it is an unfinished write. Holds what lets a
+/// query skip the block or its row groups without opening the Parquet file, and the checksums `storage verify` checks.
+/// </summary>
+public sealed class BlockMeta
+{
+    public const string FileName = "meta.json";
+    public const string DataFileName = "data.parquet";
+    public const string BloomFileName = "bloom.bin";
+
+    internal static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = false,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public int FormatVersion { get; set; } = DataDirectoryFormat.CurrentVersion;
+
+    public required string Id { get; set; }
+
+    public required string Tenant { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public long MinStartUnixNano { get; set; }
+
+    public long MaxStartUnixNano { get; set; }
+
+    public long SpanCount { get; set; }
+
+    public long TraceCount { get; set; }
+
+    /// <summary>0 for a block cut from the head; one more than its highest source for a compacted block.</summary>
+    public int CompactionLevel { get; set; }
+
+    /// <summary>Blocks this one replaces; any still on disk at start-up are leftovers of a finished compaction.</summary>
+    public List<string> Sources { get; set; } = [];
+
+    public long DataBytes { get; set; }
+
+    public uint DataCrc32 { get; set; }
+
+    public long BloomBytes { get; set; }
+
+    public uint BloomCrc32 { get; set; }
+
+    /// <summary>Service → operations (name and span kind) present in the block.</summary>
+    public SortedDictionary<string, List<OperationInfo>> Services { get; set; } = new(StringComparer.Ordinal);
+
+    public List<RowGroupMeta> RowGroups { get; set; } = [];
+
+    public AggregatesDocument? Aggregates { get; set; }
+
+    public static BlockMeta Read(string path) =>
+        JsonSerializer.Deserialize<BlockMeta>(File.ReadAllBytes(path), s_json)
+        ?? throw new InvalidDataException($"{path} is empty.");
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
+}
+
+/// <summary>Index entry of one row group: its trace-id range (rows are sorted by trace id) and time/duration bounds.</summary>
+public sealed class RowGroupMeta
+{
+    public int Rows { get; set; }
+
+    public required string MinTraceId { get; set; }
+
+    public required string MaxTraceId { get; set; }
+
+    public long MinStartUnixNano { get; set; }
+
+    public long MaxStartUnixNano { get; set; }
+
+    public long MaxDurationNanos { get; set; }
+}

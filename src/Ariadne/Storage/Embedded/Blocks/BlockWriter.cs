@@ -1,0 +1,315 @@
+using System.Buffers;
+using System.IO.Hashing;
+using Ariadne.Model;
+using Ariadne.Storage.Embedded.Encoding;
+using Ariadne.Storage.Embedded.Retention;
+using ParquetSharp;
+
+namespace Ariadne.Storage.Embedded.Blocks;
+
+/// <summary>
+/// Writes one block: traces must come in ascending trace-id order. Rows are buffered per row group and written
+/// column by column through ParquetSharp's column writers (no per-row objects). The block appears under its
+/// final name only once data, bloom filter and meta.json are on disk.
+/// </summary>
+public sealed class BlockWriter : IDisposable
+{
+    private readonly string _finalDirectory;
+    private readonly string _tempDirectory;
+    private readonly EmbeddedStorageOptions _options;
+    private readonly BlockMeta _meta;
+    private readonly BloomFilter _bloom;
+    private readonly Aggregates _aggregates = new();
+    private readonly ParquetFileWriter _writer;
+    private readonly RowGroupBuffer _buffer;
+    private readonly Dictionary<Resource, byte[]> _resourceBytes = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<InstrumentationScope, byte[]> _scopeBytes = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, HashSet<OperationInfo>> _operations = new(StringComparer.Ordinal);
+    private readonly ArrayBufferWriter<byte> _scratch = new(256);
+    private TraceId _lastTrace;
+    private short[] _definitionLevels = [];
+    private bool _completed;
+
+    public BlockWriter(string tenantDirectory, string tenant, long expectedTraces, EmbeddedStorageOptions options, TimeProvider time,
+        int compactionLevel = 0, List<string>? sources = null)
+    {
+        var id = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
+        _finalDirectory = Path.Combine(tenantDirectory, id);
+        _tempDirectory = _finalDirectory + ".tmp";
+        System.IO.Directory.CreateDirectory(_tempDirectory);
+        _options = options;
+        _bloom = BloomFilter.Create(expectedTraces, options.BloomFalsePositiveRate);
+        _buffer = new RowGroupBuffer(options.RowGroupSpans);
+        _meta = new BlockMeta
+        {
+            Id = id,
+            Tenant = tenant,
+            CreatedAt = time.GetUtcNow(),
+            CompactionLevel = compactionLevel,
+            Sources = sources ?? [],
+            MinStartUnixNano = long.MaxValue,
+            MaxStartUnixNano = long.MinValue,
+        };
+        using var properties = BlockSchema.WriterProperties(options.CompressionLevel);
+        _writer = new ParquetFileWriter(Path.Combine(_tempDirectory, BlockMeta.DataFileName), BlockSchema.Columns(), properties,
+            new Dictionary<string, string> { ["ariadne.format_version"] = DataDirectoryFormat.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["ariadne.tenant"] = tenant });
+    }
+
+    public string Directory => _finalDirectory;
+
+    public long SpanCount => _meta.SpanCount;
+
+    /// <summary>Adds the spans of one trace (sorted by start time, no duplicate span ids).</summary>
+    public void AddTrace(TraceId traceId, IReadOnlyList<Span> spans)
+    {
+        if (spans.Count == 0)
+        {
+            return;
+        }
+
+        if (_meta.TraceCount > 0 && traceId.CompareTo(_lastTrace) <= 0)
+        {
+            throw new InvalidOperationException("Traces must be added in ascending trace-id order.");
+        }
+
+        _lastTrace = traceId;
+        _meta.TraceCount++;
+        _bloom.Add(traceId);
+        _aggregates.AddTrace(spans);
+        Span<byte> traceBytes = stackalloc byte[TraceId.ByteLength];
+        traceId.WriteBytes(traceBytes);
+        foreach (var span in spans)
+        {
+            AddRow(traceBytes, span);
+        }
+
+        if (_buffer.Count >= _options.RowGroupSpans)
+        {
+            FlushRowGroup();
+        }
+    }
+
+    /// <summary>Finishes the block and moves it to its final directory; returns its metadata.</summary>
+    public BlockMeta Complete()
+    {
+        FlushRowGroup();
+        _writer.Close();
+        _completed = true;
+        var dataPath = Path.Combine(_tempDirectory, BlockMeta.DataFileName);
+        (_meta.DataBytes, _meta.DataCrc32) = Checksum(dataPath);
+        var bloom = _bloom.ToBytes();
+        _meta.BloomBytes = bloom.Length;
+        _meta.BloomCrc32 = Crc32.HashToUInt32(bloom);
+        WriteDurably(Path.Combine(_tempDirectory, BlockMeta.BloomFileName), bloom);
+        foreach (var (service, operations) in _operations)
+        {
+            _meta.Services[service] = operations.OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
+        }
+
+        if (_meta.SpanCount == 0)
+        {
+            _meta.MinStartUnixNano = _meta.MaxStartUnixNano = 0;
+        }
+
+        _meta.Aggregates = _aggregates.ToDocument();
+        WriteDurably(Path.Combine(_tempDirectory, BlockMeta.FileName), _meta.ToJson());
+        System.IO.Directory.Move(_tempDirectory, _finalDirectory);
+        return _meta;
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        if (!_completed && System.IO.Directory.Exists(_tempDirectory))
+        {
+            System.IO.Directory.Delete(_tempDirectory, recursive: true);
+        }
+    }
+
+    internal static (long Length, uint Crc) Checksum(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var crc = new Crc32();
+        crc.Append(stream);
+        return (stream.Length, crc.GetCurrentHashAsUInt32());
+    }
+
+    internal static void WriteDurably(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 0);
+        file.Write(bytes);
+        file.Flush(flushToDisk: true);
+    }
+
+    private void AddRow(ReadOnlySpan<byte> traceBytes, Span span)
+    {
+        _meta.SpanCount++;
+        _meta.MinStartUnixNano = Math.Min(_meta.MinStartUnixNano, span.StartTimeUnixNano);
+        _meta.MaxStartUnixNano = Math.Max(_meta.MaxStartUnixNano, span.StartTimeUnixNano);
+        if (!_operations.TryGetValue(span.ServiceName, out var operations))
+        {
+            operations = [];
+            _operations.Add(span.ServiceName, operations);
+        }
+
+        operations.Add(new OperationInfo(span.Name, span.Kind));
+        if (!_resourceBytes.TryGetValue(span.Resource, out var resource))
+        {
+            resource = Encode(w => SpanCodec.WriteResource(w, span.Resource));
+            _resourceBytes.Add(span.Resource, resource);
+        }
+
+        if (!_scopeBytes.TryGetValue(span.Scope, out var scope))
+        {
+            scope = Encode(w => SpanCodec.WriteScope(w, span.Scope));
+            _scopeBytes.Add(span.Scope, scope);
+        }
+
+        var b = _buffer;
+        b.TraceIds.Add(traceBytes);
+        Span<byte> id = stackalloc byte[SpanId.ByteLength];
+        span.SpanId.WriteBytes(id);
+        b.SpanIds.Add(id);
+        span.ParentSpanId.WriteBytes(id);
+        b.ParentSpanIds.Add(span.ParentSpanId.IsEmpty ? [] : id);
+        b.Services.Add(span.ServiceName);
+        b.Names.Add(span.Name);
+        b.Kinds.Add((int)span.Kind);
+        b.Starts.Add(span.StartTimeUnixNano);
+        b.Durations.Add(span.DurationNanos);
+        b.StatusCodes.Add((int)span.StatusCode);
+        b.StatusMessages.Add(span.StatusMessage);
+        b.TraceStates.Add(span.TraceState);
+        b.Flags.Add((int)span.Flags);
+        b.Resources.Add(resource);
+        b.Scopes.Add(scope);
+        SpanCodec.WriteAttributes(b.Attributes, span.Attributes);
+        b.Attributes.Commit();
+        SpanCodec.WriteEvents(b.Events, span.Events);
+        b.Events.Commit();
+        SpanCodec.WriteLinks(b.Links, span.Links);
+        b.Links.Commit();
+        b.DroppedCounts.Add(PackDropped(span.DroppedAttributesCount, span.DroppedEventsCount, span.DroppedLinksCount));
+    }
+
+    /// <summary>Three 21-bit counters in one column: almost always zero, so the column costs nearly nothing.</summary>
+    internal static long PackDropped(uint attributes, uint events, uint links) =>
+        Math.Min(attributes, 0x1FFFFF) | ((long)Math.Min(events, 0x1FFFFF) << 21) | ((long)Math.Min(links, 0x1FFFFF) << 42);
+
+    private byte[] Encode(Action<IBufferWriter<byte>> write)
+    {
+        _scratch.ResetWrittenCount();
+        write(_scratch);
+        return _scratch.WrittenSpan.ToArray();
+    }
+
+    private void FlushRowGroup()
+    {
+        var b = _buffer;
+        if (b.Count == 0)
+        {
+            return;
+        }
+
+        long minStart = long.MaxValue, maxStart = long.MinValue, maxDuration = 0;
+        foreach (var start in b.Starts)
+        {
+            minStart = Math.Min(minStart, start);
+            maxStart = Math.Max(maxStart, start);
+        }
+
+        foreach (var duration in b.Durations)
+        {
+            maxDuration = Math.Max(maxDuration, duration);
+        }
+
+        _meta.RowGroups.Add(new RowGroupMeta
+        {
+            Rows = b.Count,
+            MinTraceId = TraceId.FromBytes(b.TraceIds[0]).ToHex(),
+            MaxTraceId = TraceId.FromBytes(b.TraceIds[b.Count - 1]).ToHex(),
+            MinStartUnixNano = minStart,
+            MaxStartUnixNano = maxStart,
+            MaxDurationNanos = maxDuration,
+        });
+
+        if (_definitionLevels.Length < b.Count)
+        {
+            _definitionLevels = new short[b.Count];
+            Array.Fill(_definitionLevels, (short)1);
+        }
+
+        using var rowGroup = _writer.AppendRowGroup();
+        b.TraceIds.WriteTo(rowGroup, _definitionLevels);
+        b.SpanIds.WriteTo(rowGroup, _definitionLevels);
+        b.ParentSpanIds.WriteTo(rowGroup, _definitionLevels);
+        b.Services.WriteTo(rowGroup, _definitionLevels);
+        b.Names.WriteTo(rowGroup, _definitionLevels);
+        Write(rowGroup, b.Kinds);
+        Write(rowGroup, b.Starts);
+        Write(rowGroup, b.Durations);
+        Write(rowGroup, b.StatusCodes);
+        b.StatusMessages.WriteTo(rowGroup, _definitionLevels);
+        b.TraceStates.WriteTo(rowGroup, _definitionLevels);
+        Write(rowGroup, b.Flags);
+        b.Resources.WriteTo(rowGroup, _definitionLevels);
+        b.Scopes.WriteTo(rowGroup, _definitionLevels);
+        b.Attributes.WriteTo(rowGroup, _definitionLevels);
+        b.Events.WriteTo(rowGroup, _definitionLevels);
+        b.Links.WriteTo(rowGroup, _definitionLevels);
+        Write(rowGroup, b.DroppedCounts);
+        b.Clear();
+    }
+
+    private static void Write<T>(RowGroupWriter rowGroup, List<T> values)
+    {
+        using var column = rowGroup.NextColumn().LogicalWriter<T>();
+        column.WriteBatch(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values));
+    }
+
+    private sealed class RowGroupBuffer(int capacity)
+    {
+        public ByteColumnBuffer TraceIds { get; } = new();
+        public ByteColumnBuffer SpanIds { get; } = new();
+        public ByteColumnBuffer ParentSpanIds { get; } = new();
+        public ByteColumnBuffer Services { get; } = new();
+        public ByteColumnBuffer Names { get; } = new();
+        public List<int> Kinds { get; } = new(capacity);
+        public List<long> Starts { get; } = new(capacity);
+        public List<long> Durations { get; } = new(capacity);
+        public List<int> StatusCodes { get; } = new(capacity);
+        public ByteColumnBuffer StatusMessages { get; } = new();
+        public ByteColumnBuffer TraceStates { get; } = new();
+        public List<int> Flags { get; } = new(capacity);
+        public ByteColumnBuffer Resources { get; } = new();
+        public ByteColumnBuffer Scopes { get; } = new();
+        public ByteColumnBuffer Attributes { get; } = new();
+        public ByteColumnBuffer Events { get; } = new();
+        public ByteColumnBuffer Links { get; } = new();
+        public List<long> DroppedCounts { get; } = new(capacity);
+
+        public int Count => TraceIds.Count;
+
+        public void Clear()
+        {
+            TraceIds.Clear();
+            SpanIds.Clear();
+            ParentSpanIds.Clear();
+            Services.Clear();
+            Names.Clear();
+            Kinds.Clear();
+            Starts.Clear();
+            Durations.Clear();
+            StatusCodes.Clear();
+            StatusMessages.Clear();
+            TraceStates.Clear();
+            Flags.Clear();
+            Resources.Clear();
+            Scopes.Clear();
+            Attributes.Clear();
+            Events.Clear();
+            Links.Clear();
+            DroppedCounts.Clear();
+        }
+    }
+}

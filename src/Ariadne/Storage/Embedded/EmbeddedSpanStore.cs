@@ -1,0 +1,703 @@
+using Ariadne.Model;
+using Ariadne.Storage.Embedded.Blocks;
+using Ariadne.Storage.Embedded.Encoding;
+using Ariadne.Storage.Embedded.Retention;
+using Ariadne.Storage.Embedded.Wal;
+
+namespace Ariadne.Storage.Embedded;
+
+/// <summary>
+/// The embedded engine, after Tempo's WAL → blocks → compactor: appends go to the group-committed WAL and the
+/// in-memory head; the head is cut into Parquet blocks by size and age; compaction merges small blocks of one
+/// time window; retention deletes whole blocks and keeps their aggregates. Layout of the data directory:
+/// <c>FORMAT</c>, <c>wal/</c>, <c>blocks/&lt;tenant&gt;/&lt;block&gt;/</c>, <c>aggregates/&lt;tenant&gt;/</c>, <c>quarantine/</c>.
+/// </summary>
+public sealed partial class EmbeddedSpanStore : ISpanStore
+{
+    private readonly string _directory;
+    private readonly EmbeddedStorageOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WriteAheadLog _wal;
+    private readonly AggregateStore _aggregates;
+    private readonly Lock _ingestLock = new();
+    private readonly Lock _blocksLock = new();
+    private readonly SemaphoreSlim _cutLock = new(1, 1);
+    private readonly Lock _cutTaskLock = new();
+    private readonly SemaphoreSlim _maintenanceLock = new(1, 1);
+    private readonly Dictionary<string, List<Block>> _blocks = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _background;
+    private Head _head;
+    private Head? _flushing;
+    private long _flushingSealedSegment;
+    private readonly HashSet<string> _flushedTenants = new(StringComparer.Ordinal);
+    private Task _cutTask = Task.CompletedTask;
+    private readonly FileStream _directoryLock;
+    private bool _disposed;
+
+    private EmbeddedSpanStore(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger)
+    {
+        _directory = directory;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _head = new Head(time.GetTimestamp());
+
+        DataDirectoryFormat.EnsureCompatible(directory);
+        _directoryLock = LockDirectory(directory);
+        _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"));
+        LoadBlocks();
+        ReplayWal();
+        _wal = WriteAheadLog.Open(WalDirectory, options.GroupCommitInterval);
+        _background = Task.Run(() => RunMaintenanceAsync(_stop.Token));
+    }
+
+    public string DataDirectory => _directory;
+
+    private string WalDirectory => Path.Combine(_directory, "wal");
+
+    private string BlocksDirectory => Path.Combine(_directory, "blocks");
+
+    /// <summary>
+    /// Opens (or creates) a data directory: checks its format version, loads blocks (quarantining damaged ones)
+    /// and replays the WAL into the head. Throws <see cref="StorageFormatException"/> for an incompatible directory.
+    /// </summary>
+    public static EmbeddedSpanStore Open(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger) =>
+        new(directory, options, time, logger);
+
+    /// <summary>Directory name of a tenant: prefixed so that no tenant id ('.', '..') can name a special path.</summary>
+    public static string TenantDirectoryName(string tenant) => "t-" + tenant;
+
+    public async ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
+    {
+        if (spans.Count == 0)
+        {
+            return;
+        }
+
+        Task durable;
+        int headSpans;
+        lock (_ingestLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Enqueue and insert under one lock, so a head cut (which rotates the WAL under the same lock) never
+            // separates a span from the WAL segment that holds it.
+            durable = _wal.AppendAsync(w =>
+            {
+                SpanCodec.WriteString(w, tenant);
+                SpanCodec.WriteSpans(w, spans);
+            });
+            _head.Add(tenant, spans, _time.GetTimestamp());
+            headSpans = _head.SpanCount;
+        }
+
+        await durable.ConfigureAwait(false);
+        if (headSpans >= _options.HeadMaxSpans)
+        {
+            var cut = StartCut();
+            if (headSpans >= 2 * _options.HeadMaxSpans)
+            {
+                // Block writing is behind ingest: hold this request until it catches up, so memory stays bounded.
+                await cut.ConfigureAwait(false);
+            }
+        }
+    }
+
+    public ValueTask<IReadOnlyList<Span>> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<Span>>(GetTrace(tenant, traceId));
+
+    public ValueTask<IReadOnlyList<string>> GetServicesAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var services = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                services.UnionWith(head.Operations.Keys);
+            }
+        }
+
+        foreach (var block in BlocksOf(tenant))
+        {
+            services.UnionWith(block.Meta.Services.Keys);
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<string>>(services.ToList());
+    }
+
+    public ValueTask<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken)
+    {
+        var operations = new HashSet<OperationInfo>();
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                if (head.Operations.TryGetValue(service, out var ops))
+                {
+                    operations.UnionWith(ops);
+                }
+            }
+        }
+
+        foreach (var block in BlocksOf(tenant))
+        {
+            if (block.Meta.Services.TryGetValue(service, out var ops))
+            {
+                operations.UnionWith(ops);
+            }
+        }
+
+        var result = operations.Where(o => kind is null || o.Kind == kind)
+            .OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
+        return ValueTask.FromResult<IReadOnlyList<OperationInfo>>(result);
+    }
+
+    public ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken)
+    {
+        var from = ToNanos(query.StartTimeMin);
+        var to = ToNanos(query.StartTimeMax);
+        var results = new SearchResults();
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                foreach (var (traceId, trace) in head.Traces)
+                {
+                    foreach (var span in trace)
+                    {
+                        if (SpanMatcher.Matches(span, query))
+                        {
+                            results.Add(traceId, span.StartTimeUnixNano);
+                        }
+                    }
+                }
+            }
+        }
+
+        var blocks = AcquireBlocks(tenant);
+        try
+        {
+            foreach (var block in blocks.OrderByDescending(b => b.Meta.MaxStartUnixNano))
+            {
+                // Blocks come newest first: once the limit is reached by results newer than this block's newest
+                // span, no older block can change the answer.
+                if (results.Threshold(query.Limit) is { } threshold && block.Meta.MaxStartUnixNano < threshold)
+                {
+                    break;
+                }
+
+                ReadBlock(block, () => block.Search(query, from, to, results, cancellationToken));
+            }
+        }
+        finally
+        {
+            ReleaseBlocks(blocks);
+        }
+
+        var traces = results.Found.OrderByDescending(f => f.Value).Take(query.Limit)
+            .Select(f => GetTrace(tenant, f.Key))
+            .Where(t => t.Count > 0)
+            .OrderByDescending(t => t.Min(s => s.StartTimeUnixNano))
+            .Select(t => (IReadOnlyList<Span>)t)
+            .ToList();
+        return ValueTask.FromResult<IReadOnlyList<IReadOnlyList<Span>>>(traces);
+    }
+
+    public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
+    {
+        var fromSeconds = (endTime - lookback).ToUnixTimeSeconds();
+        var toSeconds = endTime.ToUnixTimeSeconds();
+        var edges = new Dictionary<(string Parent, string Child), (long Calls, long Errors)>();
+        _aggregates.AddEdgesTo(tenant, edges, fromSeconds, toSeconds);
+        foreach (var block in BlocksOf(tenant))
+        {
+            block.Aggregates.AddEdgesTo(edges, fromSeconds, toSeconds);
+        }
+
+        var calculator = DependencyCalculator.ForWindow(endTime, lookback);
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                foreach (var trace in head.Traces.Values)
+                {
+                    calculator.AddTrace(trace);
+                }
+            }
+        }
+
+        foreach (var link in calculator.ToLinks())
+        {
+            edges.TryGetValue((link.Parent, link.Child), out var current);
+            edges[(link.Parent, link.Child)] = (current.Calls + link.CallCount, current.Errors + link.ErrorCount);
+        }
+
+        var result = edges.OrderBy(e => e.Key.Parent, StringComparer.Ordinal).ThenBy(e => e.Key.Child, StringComparer.Ordinal)
+            .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors)).ToList();
+        return ValueTask.FromResult<IReadOnlyList<DependencyLink>>(result);
+    }
+
+    public StorageStats GetStats()
+    {
+        long spans = 0, traces = 0, bytes = 0;
+        lock (_ingestLock)
+        {
+            foreach (var head in new[] { _head, _flushing })
+            {
+                foreach (var tenant in head?.Tenants.Values ?? Enumerable.Empty<TenantHead>())
+                {
+                    traces += tenant.Traces.Count;
+                    spans += tenant.Traces.Values.Sum(t => (long)t.Count);
+                }
+            }
+        }
+
+        lock (_blocksLock)
+        {
+            foreach (var block in _blocks.Values.SelectMany(b => b))
+            {
+                spans += block.Meta.SpanCount;
+                traces += block.Meta.TraceCount;
+                bytes += block.DiskBytes;
+            }
+        }
+
+        foreach (var (_, path) in WriteAheadLog.ListSegments(WalDirectory))
+        {
+            bytes += new FileInfo(path).Length;
+        }
+
+        return new StorageStats(spans, traces, bytes);
+    }
+
+    /// <summary>The blocks of every tenant, for `ariadne storage list`.</summary>
+    public IReadOnlyList<BlockMeta> ListBlocks()
+    {
+        lock (_blocksLock)
+        {
+            return _blocks.Values.SelectMany(b => b).Select(b => b.Meta).OrderBy(m => m.Tenant, StringComparer.Ordinal)
+                .ThenBy(m => m.MinStartUnixNano).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Writes the head out as blocks (one per tenant) now, then deletes the WAL segments they cover. Also retries a
+    /// previous cut whose block writing failed.
+    /// </summary>
+    public async Task CutHeadAsync(CancellationToken cancellationToken = default)
+    {
+        await _cutLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_flushing is null)
+            {
+                lock (_ingestLock)
+                {
+                    if (_head.SpanCount == 0)
+                    {
+                        return;
+                    }
+
+                    _flushingSealedSegment = _wal.Rotate();
+                    _flushing = _head;
+                    _head = new Head(_time.GetTimestamp());
+                    _flushedTenants.Clear();
+                }
+            }
+
+            var flushing = _flushing;
+            await Task.Run(() => WriteHead(flushing), cancellationToken).ConfigureAwait(false);
+            lock (_ingestLock)
+            {
+                _flushing = null;
+            }
+
+            _wal.DeleteThrough(_flushingSealedSegment);
+        }
+        finally
+        {
+            _cutLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_ingestLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        try
+        {
+            await _cutTask.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or StorageUnavailableException)
+        {
+            // Already logged by the cut; the WAL still holds those spans.
+        }
+
+        try
+        {
+            // A clean shutdown leaves no WAL to replay.
+            await CutHeadAsync().ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogCutFailed(_logger, e.Message, e);
+        }
+
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        lock (_blocksLock)
+        {
+            foreach (var block in _blocks.Values.SelectMany(b => b))
+            {
+                block.Release();
+            }
+
+            _blocks.Clear();
+        }
+
+        _stop.Dispose();
+        await _directoryLock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One process per data directory: a second server or a `storage compact` would corrupt the first's view.</summary>
+    private static FileStream LockDirectory(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new StorageFormatException(
+                $"Data directory '{Path.GetFullPath(directory)}' is in use by another Ariadne process ({e.Message}). Stop it first, or use another --data directory.");
+        }
+    }
+
+    internal static long ToNanos(DateTimeOffset time)
+    {
+        if (time <= DateTimeOffset.UnixEpoch)
+        {
+            return long.MinValue;
+        }
+
+        return time == DateTimeOffset.MaxValue ? long.MaxValue : (time - DateTimeOffset.UnixEpoch).Ticks * 100;
+    }
+
+    private Task StartCut()
+    {
+        lock (_cutTaskLock)
+        {
+            if (_cutTask.IsCompleted)
+            {
+                _cutTask = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await CutHeadAsync().ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        LogCutFailed(_logger, e.Message, e);
+                    }
+                });
+            }
+
+            return _cutTask;
+        }
+    }
+
+    private void WriteHead(Head head)
+    {
+        foreach (var (tenant, tenantHead) in head.Tenants)
+        {
+            if (_flushedTenants.Contains(tenant) || tenantHead.Traces.Count == 0)
+            {
+                continue;
+            }
+
+            var tenantDirectory = Path.Combine(BlocksDirectory, TenantDirectoryName(tenant));
+            Directory.CreateDirectory(tenantDirectory);
+            using var writer = new BlockWriter(tenantDirectory, tenant, tenantHead.Traces.Count, _options, _time);
+            var ids = tenantHead.Traces.Keys.ToArray();
+            Array.Sort(ids);
+            foreach (var id in ids)
+            {
+                writer.AddTrace(id, Deduplicate(tenantHead.Traces[id]));
+            }
+
+            writer.Complete();
+            AddBlock(Block.Open(writer.Directory, verifyData: false));
+            _flushedTenants.Add(tenant);
+        }
+    }
+
+    /// <summary>
+    /// Spans of one trace sorted by start, each copy of a resent span (client retries) kept once. A copy has the same
+    /// span id, service, kind and start; Zipkin-style client and server halves share a span id but differ in service
+    /// and kind, and both are kept.
+    /// </summary>
+    internal static List<Span> Deduplicate(List<Span> spans)
+    {
+        var seen = new HashSet<(SpanId, string, SpanKind, long)>(spans.Count);
+        var result = new List<Span>(spans.Count);
+        foreach (var span in spans)
+        {
+            if (seen.Add((span.SpanId, span.ServiceName, span.Kind, span.StartTimeUnixNano)))
+            {
+                result.Add(span);
+            }
+        }
+
+        result.Sort(static (a, b) => a.StartTimeUnixNano.CompareTo(b.StartTimeUnixNano));
+        return result;
+    }
+
+    private List<Span> GetTrace(string tenant, TraceId traceId)
+    {
+        var spans = new List<Span>();
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                if (head.Traces.TryGetValue(traceId, out var trace))
+                {
+                    spans.AddRange(trace);
+                }
+            }
+        }
+
+        var blocks = AcquireBlocks(tenant);
+        try
+        {
+            foreach (var block in blocks)
+            {
+                ReadBlock(block, () => spans.AddRange(block.GetTrace(traceId)));
+            }
+        }
+        finally
+        {
+            ReleaseBlocks(blocks);
+        }
+
+        return spans.Count == 0 ? spans : Deduplicate(spans);
+    }
+
+    private List<TenantHead> HeadsOf(string tenant)
+    {
+        var result = new List<TenantHead>(2);
+        lock (_ingestLock)
+        {
+            if (_head.Tenants.TryGetValue(tenant, out var head))
+            {
+                result.Add(head);
+            }
+
+            if (_flushing is not null && _flushing.Tenants.TryGetValue(tenant, out var flushing) && !_flushedTenants.Contains(tenant))
+            {
+                result.Add(flushing);
+            }
+        }
+
+        return result;
+    }
+
+    private List<Block> BlocksOf(string tenant)
+    {
+        lock (_blocksLock)
+        {
+            return _blocks.TryGetValue(tenant, out var blocks) ? [.. blocks] : [];
+        }
+    }
+
+    private List<Block> AcquireBlocks(string tenant)
+    {
+        lock (_blocksLock)
+        {
+            if (!_blocks.TryGetValue(tenant, out var blocks))
+            {
+                return [];
+            }
+
+            var acquired = new List<Block>(blocks.Count);
+            foreach (var block in blocks)
+            {
+                if (block.TryAcquire())
+                {
+                    acquired.Add(block);
+                }
+            }
+
+            return acquired;
+        }
+    }
+
+    private static void ReleaseBlocks(List<Block> blocks)
+    {
+        foreach (var block in blocks)
+        {
+            block.Release();
+        }
+    }
+
+    private void AddBlock(Block block)
+    {
+        lock (_blocksLock)
+        {
+            if (!_blocks.TryGetValue(block.Meta.Tenant, out var blocks))
+            {
+                blocks = [];
+                _blocks.Add(block.Meta.Tenant, blocks);
+            }
+
+            blocks.Add(block);
+        }
+    }
+
+    /// <summary>Runs a read against a block; a damaged block is quarantined and the query goes on without it.</summary>
+    private void ReadBlock(Block block, Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (BlockCorruptedException e)
+        {
+            Quarantine(block, e.InnerException?.Message ?? e.Message);
+        }
+    }
+
+    private void Quarantine(Block block, string reason)
+    {
+        lock (_blocksLock)
+        {
+            if (!_blocks.TryGetValue(block.Meta.Tenant, out var blocks) || !blocks.Remove(block))
+            {
+                return;
+            }
+        }
+
+        var target = MoveToQuarantine(block.Directory);
+        LogQuarantined(_logger, block.Id, block.Meta.Tenant, reason, target);
+        block.Release();
+    }
+
+    private string MoveToQuarantine(string blockDirectory)
+    {
+        var target = Path.Combine(_directory, "quarantine", Path.GetFileName(Path.GetDirectoryName(blockDirectory))!,
+            Path.GetFileName(blockDirectory) + "-" + _time.GetUtcNow().ToUnixTimeSeconds());
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.Move(blockDirectory, target);
+        return target;
+    }
+
+    private void LoadBlocks()
+    {
+        if (!Directory.Exists(BlocksDirectory))
+        {
+            return;
+        }
+
+        var absorbed = _aggregates.AbsorbedBlockIds();
+        var loaded = new List<Block>();
+        foreach (var tenantDirectory in Directory.EnumerateDirectories(BlocksDirectory))
+        {
+            foreach (var blockDirectory in Directory.EnumerateDirectories(tenantDirectory))
+            {
+                var name = Path.GetFileName(blockDirectory);
+                if (name.EndsWith(".tmp", StringComparison.Ordinal) || !File.Exists(Path.Combine(blockDirectory, BlockMeta.FileName)))
+                {
+                    LogUnfinishedBlock(_logger, blockDirectory);
+                    Directory.Delete(blockDirectory, recursive: true);
+                    continue;
+                }
+
+                if (absorbed.Contains(name))
+                {
+                    Directory.Delete(blockDirectory, recursive: true);
+                    continue;
+                }
+
+                try
+                {
+                    loaded.Add(Block.Open(blockDirectory, verifyData: true));
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    var target = MoveToQuarantine(blockDirectory);
+                    LogQuarantined(_logger, name, Path.GetFileName(tenantDirectory), e.Message, target);
+                }
+            }
+        }
+
+        // A compacted block lists its sources; any still here are leftovers of a compaction that finished.
+        var replaced = loaded.SelectMany(b => b.Meta.Sources).ToHashSet(StringComparer.Ordinal);
+        foreach (var block in loaded)
+        {
+            if (replaced.Contains(block.Id))
+            {
+                block.RetireAndDelete();
+            }
+            else
+            {
+                AddBlock(block);
+            }
+        }
+    }
+
+    private void ReplayWal()
+    {
+        var records = 0;
+        var spans = 0;
+        var problems = WalReader.Replay(WalDirectory, (_, payload) =>
+        {
+            var reader = new SpanCodecReader(payload);
+            var tenant = reader.ReadString();
+            var batch = reader.ReadSpans();
+            _head.Add(tenant, batch, _time.GetTimestamp());
+            records++;
+            spans += batch.Count;
+        });
+        foreach (var problem in problems)
+        {
+            LogTornRecord(_logger, problem);
+        }
+
+        if (records > 0)
+        {
+            LogReplayed(_logger, spans, records);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL replay: {Problem}. Such a record was never acknowledged to a client.")]
+    private static partial void LogTornRecord(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replay: {Spans} spans from {Records} records back in the head.")]
+    private static partial void LogReplayed(ILogger logger, int spans, int records);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Block {BlockId} of tenant {Tenant} is damaged ({Reason}); moved to {Target}. The other blocks keep serving; inspect or delete the quarantined copy.")]
+    private static partial void LogQuarantined(ILogger logger, string blockId, string tenant, string reason, string target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing unfinished block write {Directory} (the process stopped while writing it; its spans are still in the WAL or its source blocks).")]
+    private static partial void LogUnfinishedBlock(ILogger logger, string directory);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cutting the head into blocks failed ({Reason}); the spans stay in the WAL and the cut is retried.")]
+    private static partial void LogCutFailed(ILogger logger, string reason, Exception exception);
+}

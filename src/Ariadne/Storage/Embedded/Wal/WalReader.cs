@@ -1,0 +1,52 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace Ariadne.Storage.Embedded.Wal;
+
+/// <summary>
+/// Replays WAL segments. A record whose frame runs past the end of the file or whose CRC does not match ends
+/// that segment: it is a write torn by a crash (never acknowledged, since acknowledgement follows the fsync),
+/// so it is dropped and reported, and replay continues with the next segment.
+/// </summary>
+public static class WalReader
+{
+    /// <summary>Calls <paramref name="onRecord"/> for every intact record; returns the torn tails found.</summary>
+    public static List<string> Replay(string directory, Action<long, ReadOnlySpan<byte>> onRecord)
+    {
+        var problems = new List<string>();
+        foreach (var (number, path) in WriteAheadLog.ListSegments(directory))
+        {
+            var bytes = File.ReadAllBytes(path);
+            var position = 0;
+            while (position < bytes.Length)
+            {
+                var remaining = bytes.Length - position;
+                if (remaining < WriteAheadLog.HeaderLength)
+                {
+                    problems.Add($"{Path.GetFileName(path)}: {remaining} bytes of a torn record header at offset {position} dropped");
+                    break;
+                }
+
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position));
+                var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4));
+                if (length > remaining - WriteAheadLog.HeaderLength)
+                {
+                    problems.Add($"{Path.GetFileName(path)}: record at offset {position} claims {length} bytes but only {remaining - WriteAheadLog.HeaderLength} remain; torn tail dropped");
+                    break;
+                }
+
+                var payload = bytes.AsSpan(position + WriteAheadLog.HeaderLength, (int)length);
+                if (Crc32.HashToUInt32(payload) != crc)
+                {
+                    problems.Add($"{Path.GetFileName(path)}: record at offset {position} fails its CRC check; it and the {remaining} bytes after it dropped");
+                    break;
+                }
+
+                onRecord(number, payload);
+                position += WriteAheadLog.HeaderLength + (int)length;
+            }
+        }
+
+        return problems;
+    }
+}

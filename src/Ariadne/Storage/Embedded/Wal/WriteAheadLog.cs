@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+
+namespace Ariadne.Storage.Embedded.Wal;
+
+/// <summary>
+/// Append-only segments of length- and CRC-framed records. Appends are group-committed: records queue in memory,
+/// one writer task writes whatever has queued and fsyncs once, then completes every waiter of that batch, so
+/// concurrent requests share one fsync. A failed write is cut back off the file so the log never holds a torn
+/// record that was acknowledged.
+/// </summary>
+/// <remarks>Record frame: u32 little-endian payload length, u32 CRC-32 (IEEE) of the payload, payload.</remarks>
+public sealed class WriteAheadLog : IAsyncDisposable
+{
+    public const int HeaderLength = 8;
+    private const string Extension = ".wal";
+
+    private readonly string _directory;
+    private readonly TimeSpan _groupCommitInterval;
+    private readonly Lock _fileLock = new();
+    private readonly Lock _pendingLock = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _writer;
+    private ArrayBufferWriter<byte> _pending = new(64 * 1024);
+    private ArrayBufferWriter<byte> _spare = new(64 * 1024);
+    private List<TaskCompletionSource> _waiters = [];
+    private List<TaskCompletionSource> _spareWaiters = [];
+    private FileStream _file;
+    private bool _signalled;
+    private long? _tornAt;
+
+    private WriteAheadLog(string directory, long segment, TimeSpan groupCommitInterval)
+    {
+        _directory = directory;
+        _groupCommitInterval = groupCommitInterval;
+        CurrentSegment = segment;
+        _file = OpenSegment(segment);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Number of the segment new records go to.</summary>
+    public long CurrentSegment { get; private set; }
+
+    /// <summary>Opens the log for appending in a new segment after every existing one.</summary>
+    public static WriteAheadLog Open(string directory, TimeSpan groupCommitInterval)
+    {
+        Directory.CreateDirectory(directory);
+        var segments = ListSegments(directory);
+        var next = segments.Count == 0 ? 1 : segments[^1].Number + 1;
+        return new WriteAheadLog(directory, next, groupCommitInterval);
+    }
+
+    public static List<(long Number, string Path)> ListSegments(string directory)
+    {
+        var result = new List<(long, string)>();
+        if (!Directory.Exists(directory))
+        {
+            return result;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + Extension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                result.Add((number, path));
+            }
+        }
+
+        result.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return result;
+    }
+
+    /// <summary>Queues one record; the task completes when it is on disk (fsynced).</summary>
+    public Task AppendAsync(Action<IBufferWriter<byte>> writePayload)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool signal;
+        lock (_pendingLock)
+        {
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            var start = _pending.WrittenCount;
+            _pending.Advance(HeaderLength);
+            writePayload(_pending);
+            FinishFrame(_pending, start);
+            _waiters.Add(waiter);
+            signal = !_signalled;
+            _signalled = true;
+        }
+
+        if (signal)
+        {
+            _signal.Release();
+        }
+
+        return waiter.Task;
+    }
+
+    /// <summary>
+    /// Writes and fsyncs everything queued, then starts a new segment. Returns the number of the sealed segment:
+    /// every record queued before this call is in it or an earlier one.
+    /// </summary>
+    public long Rotate()
+    {
+        lock (_fileLock)
+        {
+            WriteQueuedLocked();
+            var sealedSegment = CurrentSegment;
+            _file.Dispose();
+            CurrentSegment++;
+            _file = OpenSegment(CurrentSegment);
+            return sealedSegment;
+        }
+    }
+
+    /// <summary>Deletes segments up to and including <paramref name="segment"/>: their records are in blocks now.</summary>
+    public void DeleteThrough(long segment)
+    {
+        foreach (var (number, path) in ListSegments(_directory))
+        {
+            if (number <= segment && number != CurrentSegment)
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_pendingLock)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _stop.Cancel();
+        }
+
+        _signal.Release();
+        await _writer;
+        lock (_fileLock)
+        {
+            WriteQueuedLocked();
+            _file.Dispose();
+        }
+
+        _stop.Dispose();
+        _signal.Dispose();
+    }
+
+    private static void FinishFrame(ArrayBufferWriter<byte> buffer, int start)
+    {
+        // ArrayBufferWriter exposes its written bytes read-only; the header slot was advanced over and is ours.
+        var written = System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span[start..];
+        var payload = written[HeaderLength..];
+        BinaryPrimitives.WriteUInt32LittleEndian(written, (uint)payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(written[4..], Crc32.HashToUInt32(payload));
+    }
+
+    private FileStream OpenSegment(long segment) =>
+        new(Path.Combine(_directory, segment.ToString("D10", CultureInfo.InvariantCulture) + Extension),
+            FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+
+    private async Task WriteLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            await _signal.WaitAsync().ConfigureAwait(false);
+            if (_groupCommitInterval > TimeSpan.Zero && !_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(_groupCommitInterval, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Disposal writes what is queued.
+                }
+            }
+
+            lock (_fileLock)
+            {
+                WriteQueuedLocked();
+            }
+        }
+    }
+
+    /// <summary>Caller holds <see cref="_fileLock"/>. Swaps the queue out, writes it, fsyncs, completes the waiters.</summary>
+    private void WriteQueuedLocked()
+    {
+        ArrayBufferWriter<byte> batch;
+        List<TaskCompletionSource> waiters;
+        lock (_pendingLock)
+        {
+            _signalled = false;
+            if (_waiters.Count == 0)
+            {
+                return;
+            }
+
+            batch = _pending;
+            waiters = _waiters;
+            _pending = _spare;
+            _waiters = _spareWaiters;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            RepairAfterFailure();
+            var length = _file.Length;
+            try
+            {
+                _file.Write(batch.WrittenSpan);
+                _file.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                _tornAt = length;
+                throw;
+            }
+        }
+        catch (IOException e)
+        {
+            failure = e;
+        }
+
+        foreach (var waiter in waiters)
+        {
+            if (failure is null)
+            {
+                waiter.TrySetResult();
+            }
+            else
+            {
+                waiter.TrySetException(new StorageUnavailableException(
+                    $"The write-ahead log in '{_directory}' could not be written ({failure.Message}); free disk space and retry.", failure));
+            }
+        }
+
+        batch.Clear();
+        waiters.Clear();
+        lock (_pendingLock)
+        {
+            _spare = batch;
+            _spareWaiters = waiters;
+        }
+    }
+
+    /// <summary>
+    /// After a failed write the file may end in a partial record. Cut it off; if even that fails, continue in a
+    /// new segment (replay drops a torn tail and moves on to the next segment), so no later record sits behind garbage.
+    /// </summary>
+    private void RepairAfterFailure()
+    {
+        if (_tornAt is not { } length)
+        {
+            return;
+        }
+
+        try
+        {
+            _file.SetLength(length);
+            _file.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            _file.Dispose();
+            CurrentSegment++;
+            _file = OpenSegment(CurrentSegment);
+        }
+
+        _tornAt = null;
+    }
+}

@@ -1,0 +1,8 @@
+namespace Ariadne.Storage;
+
+/// <summary>
+/// Storage cannot take writes right now (disk full, I/O error) but may later: receivers answer HTTP 503 /
+/// gRPC Unavailable so clients retry. Nothing was corrupted; spans not acknowledged may simply be sent again.
+/// </summary>
+public sealed class StorageUnavailableException(string message, Exception? innerException = null)
+    : Exception(message, innerException);
