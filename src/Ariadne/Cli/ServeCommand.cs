@@ -13,6 +13,8 @@ internal static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Data directory of the embedded engine [default: ./ariadne-data]." };
         var listen = new Option<string?>("--listen-address") { Description = "Address to bind [default: 0.0.0.0]." };
         var memoryMaxTraces = new Option<int?>("--memory-max-traces") { Description = "Traces the memory engine keeps per tenant [default: 100000]." };
+        var sampling = new Option<string?>("--sampling") { Description = "Head-sampling strategies served to SDKs: static or adaptive [default: static]." };
+        var strategies = new Option<string?>("--sampling-strategies") { Description = "Jaeger sampling strategies file (static mode)." };
         var ports = new (Option<int?> Option, string Key)[]
         {
             (new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port [default: 4317]; 0 picks a free port." }, "Ports:OtlpGrpc"),
@@ -28,6 +30,8 @@ internal static class ServeCommand
         command.Options.Add(data);
         command.Options.Add(listen);
         command.Options.Add(memoryMaxTraces);
+        command.Options.Add(sampling);
+        command.Options.Add(strategies);
         foreach (var (option, _) in ports)
         {
             command.Options.Add(option);
@@ -48,6 +52,8 @@ internal static class ServeCommand
             Set("DataDirectory", parse.GetValue(data));
             Set("ListenAddress", parse.GetValue(listen));
             Set("Memory:MaxTraces", parse.GetValue(memoryMaxTraces));
+            Set("Sampling:Mode", parse.GetValue(sampling));
+            Set("Sampling:StrategiesFile", parse.GetValue(strategies));
             foreach (var (option, key) in ports)
             {
                 Set(key, parse.GetValue(option));

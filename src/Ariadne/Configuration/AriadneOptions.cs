@@ -25,6 +25,8 @@ public sealed class AriadneOptions
     public TenancyOptions Tenancy { get; set; } = new();
 
     public Alerts.AlertOptions Alerts { get; set; } = new();
+
+    public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 
 public sealed class PortOptions

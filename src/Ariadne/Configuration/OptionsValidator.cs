@@ -47,6 +47,7 @@ public static class OptionsValidator
         }
 
         errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
+        Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;
     }
 

@@ -5,6 +5,8 @@ using Ariadne.Configuration;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
+using Ariadne.Receivers.Otlp;
+using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
@@ -55,11 +57,14 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(services => CreateStore(options, services));
+        builder.Services.AddSpanMetrics();
+        builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
         builder.Services.AddAnalysis();
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
+        builder.Services.AddOtlpReceivers(options);
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
@@ -70,6 +75,8 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapJaegerQuery();
         App.MapAnalysisApi();
         App.MapAriadneUi();
+        App.MapOtlpReceivers();
+        App.MapSampling();
     }
 
     public AriadneOptions Options { get; }

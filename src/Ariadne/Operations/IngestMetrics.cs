@@ -8,6 +8,7 @@ public sealed class IngestMetrics
     private readonly Counter _accepted;
     private readonly Counter _rejected;
     private readonly Counter _requestsFailed;
+    private readonly Counter _signalsIgnored;
 
     public IngestMetrics(CollectorRegistry registry)
     {
@@ -15,6 +16,7 @@ public sealed class IngestMetrics
         _accepted = factory.CreateCounter("ariadne_spans_accepted_total", "Spans accepted and handed to storage.", "protocol", "tenant");
         _rejected = factory.CreateCounter("ariadne_spans_rejected_total", "Spans rejected individually (invalid ids), reported as OTLP partial success.", "protocol", "tenant");
         _requestsFailed = factory.CreateCounter("ariadne_ingest_requests_failed_total", "Ingest requests refused as a whole.", "protocol", "reason");
+        _signalsIgnored = factory.CreateCounter("ariadne_signals_ignored_total", "OTLP log records and metrics accepted but not stored (Ariadne stores traces only so far).", "signal");
     }
 
     public void RecordIngest(string protocol, string tenant, int accepted, int rejected)
@@ -28,4 +30,7 @@ public sealed class IngestMetrics
 
     /// <summary>A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant, unavailable.</summary>
     public void RecordFailedRequest(string protocol, string reason) => _requestsFailed.WithLabels(protocol, reason).Inc();
+
+    /// <summary>Items of a signal accepted without storing: signal is logs (log records) or metrics (metrics).</summary>
+    public void RecordIgnoredSignal(string signal, long items) => _signalsIgnored.WithLabels(signal).Inc(items);
 }

@@ -1,14 +1,17 @@
 using Ariadne.Operations;
-using Ariadne.Storage;
+using Ariadne.Sampling.Tail;
 
 namespace Ariadne.Pipeline;
 
 /// <summary>
 /// The one service every receiver hands its decoded batch to (OTLP gRPC, OTLP HTTP, Zipkin), so validation,
-/// counting and storage behave the same whatever the protocol.
+/// counting and storage behave the same whatever the protocol. Aggregators see every valid span; then the tail
+/// sampler stores the batch or holds it for a decision (the reply never waits for one).
 /// </summary>
-public sealed class IngestPipeline(ISpanStore store, IngestMetrics metrics)
+public sealed class IngestPipeline(IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler tailSampler)
 {
+    private readonly IIngestAggregator[] _aggregators = aggregators.ToArray();
+
     public async ValueTask<IngestResult> IngestAsync(string tenant, string protocol, SpanBatch batch, CancellationToken cancellationToken)
     {
         var spans = batch.Spans;
@@ -28,7 +31,12 @@ public sealed class IngestPipeline(ISpanStore store, IngestMetrics metrics)
         spans.RemoveRange(write, spans.Count - write);
         if (spans.Count > 0)
         {
-            await store.AppendAsync(tenant, spans, cancellationToken);
+            foreach (var aggregator in _aggregators)
+            {
+                aggregator.Observe(tenant, spans);
+            }
+
+            await tailSampler.SubmitAsync(tenant, spans, cancellationToken);
         }
 
         metrics.RecordIngest(protocol, tenant, spans.Count, batch.RejectedSpans);

@@ -299,16 +299,11 @@ public sealed class SearchParser
     }
 
     /// <summary>The span kind a name (any case) stands for, or null.</summary>
-    public static Model.SpanKind? ParseKind(string name) => name.ToLowerInvariant() switch
+    public static Model.SpanKind? ParseKind(string name)
     {
-        "unspecified" => Model.SpanKind.Unspecified,
-        "internal" => Model.SpanKind.Internal,
-        "server" => Model.SpanKind.Server,
-        "client" => Model.SpanKind.Client,
-        "producer" => Model.SpanKind.Producer,
-        "consumer" => Model.SpanKind.Consumer,
-        _ => null,
-    };
+        var lower = name.ToLowerInvariant();
+        return lower == "unspecified" ? Model.SpanKind.Unspecified : Storage.SpanMatcher.ParseSpanKindName(lower);
+    }
 
     /// <summary>The status a literal names, or null.</summary>
     public static Model.StatusCode? ParseStatus(Literal value) => value.Kind is LiteralKind.Keyword or LiteralKind.String

@@ -108,6 +108,20 @@ public static class SpanMatcher
         _ => string.Empty,
     };
 
+    /// <summary>The inverse of <see cref="SpanKindName"/>: a lower-case Jaeger kind name to its kind.</summary>
+    public static SpanKind? ParseSpanKindName(string name)
+    {
+        foreach (var kind in Enum.GetValues<SpanKind>())
+        {
+            if (kind != SpanKind.Unspecified && string.Equals(SpanKindName(kind), name, StringComparison.Ordinal))
+            {
+                return kind;
+            }
+        }
+
+        return null;
+    }
+
     public static string StatusCodeName(StatusCode code) => code switch
     {
         StatusCode.Ok => "OK",

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Ariadne.Model;
+using Ariadne.Storage;
 using Ariadne.Tenancy;
 using Microsoft.Extensions.Primitives;
 
@@ -27,15 +28,7 @@ internal static class JaegerHttp
     /// </summary>
     public static bool TryParseKindFilter(string text, out SpanKind? kind)
     {
-        kind = text switch
-        {
-            "internal" => SpanKind.Internal,
-            "server" => SpanKind.Server,
-            "client" => SpanKind.Client,
-            "producer" => SpanKind.Producer,
-            "consumer" => SpanKind.Consumer,
-            _ => null,
-        };
+        kind = SpanMatcher.ParseSpanKindName(text);
         return text.Length == 0 || kind is not null;
     }
 

@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using Ariadne.Model;
+using Span = Ariadne.Model.Span;
+
+namespace Ariadne.Receivers.Otlp;
+
+/// <summary>What the protobuf and JSON decoders share once a value is read: the mapping onto the model.</summary>
+internal static class OtlpDecoding
+{
+    /// <summary>
+    /// A span's resource until its ResourceSpans is fully read: on the wire the resource may follow the spans.
+    /// </summary>
+    public static readonly Resource PendingResource = new() { ServiceName = Resource.UnknownService };
+
+    public static SpanKind ToSpanKind(ulong value) => value <= (ulong)SpanKind.Consumer ? (SpanKind)value : SpanKind.Unspecified;
+
+    public static StatusCode ToStatusCode(ulong value) => value <= (ulong)StatusCode.Error ? (StatusCode)value : StatusCode.Unset;
+
+    /// <summary>Null when the ids are valid, else why the span is rejected.</summary>
+    public static string? ValidateIds(int traceIdLength, int spanIdLength, int parentSpanIdLength) =>
+        traceIdLength != TraceId.ByteLength ? OtlpRejections.TraceIdLength
+        : spanIdLength != SpanId.ByteLength ? OtlpRejections.SpanIdLength
+        : parentSpanIdLength is not (0 or SpanId.ByteLength) ? OtlpRejections.ParentSpanIdLength
+        : null;
+
+    /// <summary>Gives the spans decoded since <paramref name="firstSpan"/> their (one, shared) resource.</summary>
+    public static void AssignResource(List<Span> spans, int firstSpan, KeyValue[] attributes, uint droppedAttributes)
+    {
+        var decoded = CollectionsMarshal.AsSpan(spans)[firstSpan..];
+        if (decoded.IsEmpty)
+        {
+            return;
+        }
+
+        var resource = new Resource
+        {
+            ServiceName = FindServiceName(attributes),
+            Attributes = attributes,
+            DroppedAttributesCount = droppedAttributes,
+        };
+        foreach (var span in decoded)
+        {
+            span.Resource = resource;
+        }
+    }
+
+    /// <summary>Gives the spans decoded since <paramref name="firstSpan"/> their (one, shared) scope.</summary>
+    public static void AssignScope(List<Span> spans, int firstSpan, string name, string version, KeyValue[] attributes)
+    {
+        var decoded = CollectionsMarshal.AsSpan(spans)[firstSpan..];
+        if (decoded.IsEmpty || (name.Length == 0 && version.Length == 0 && attributes.Length == 0))
+        {
+            return;
+        }
+
+        var scope = new InstrumentationScope { Name = name, Version = version, Attributes = attributes };
+        foreach (var span in decoded)
+        {
+            span.Scope = scope;
+        }
+    }
+
+    /// <summary>Appends the attributes of a message that occurred again (protobuf merges repeated fields).</summary>
+    public static KeyValue[] Append(KeyValue[] existing, KeyValue[] more) =>
+        existing.Length == 0 ? more : more.Length == 0 ? existing : [.. existing, .. more];
+
+    /// <summary>
+    /// Protobuf's merge of an AnyValue that occurs twice: an unset one changes nothing, two arrays or two kvlists
+    /// concatenate, anything else replaces. Senders do not do this; it keeps the decoder equal to the generated one.
+    /// </summary>
+    public static AnyValue Merge(AnyValue existing, AnyValue incoming) => (existing.Type, incoming.Type) switch
+    {
+        (_, AnyValueType.Empty) => existing,
+        (AnyValueType.Array, AnyValueType.Array) => AnyValue.FromArray([.. existing.AsArray, .. incoming.AsArray]),
+        (AnyValueType.KeyValueList, AnyValueType.KeyValueList) => AnyValue.FromKeyValueList([.. existing.AsKeyValueList, .. incoming.AsKeyValueList]),
+        _ => incoming,
+    };
+
+    private static string FindServiceName(KeyValue[] attributes)
+    {
+        foreach (var attribute in attributes)
+        {
+            if (attribute.Value.Type == AnyValueType.String && attribute.Key == "service.name")
+            {
+                return attribute.Value.AsString;
+            }
+        }
+
+        return Resource.UnknownService;
+    }
+}

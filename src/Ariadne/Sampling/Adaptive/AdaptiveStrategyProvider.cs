@@ -1,0 +1,356 @@
+using System.Text.Json;
+using Ariadne.Sampling.Remote;
+
+namespace Ariadne.Sampling.Adaptive;
+
+/// <summary>The adaptive state of one operation, for the sampling API and /metrics.</summary>
+public readonly record struct AdaptiveOperationState(string Service, string Operation, double Probability, double SampledPerSecond, double EstimatedTracesPerSecond);
+
+/// <summary>
+/// Jaeger's adaptive sampling (internal/sampling/samplingstrategy/adaptive: aggregator, post-aggregator, provider)
+/// in one process, without leader election. Every calculation interval it takes the root-span throughput of each
+/// operation, keeps the last <c>AggregationBuckets</c> intervals, averages the newest <c>BucketsForCalculation</c>
+/// (weights i^4), and moves the probability towards <c>TargetSamplesPerSecond</c>: left alone within
+/// <c>DeltaTolerance</c>, doubled when nothing arrived, lowered at once, raised by at most
+/// <c>PercentageIncreaseCap</c>, clamped to [<c>MinSamplingProbability</c>, 1].
+/// <para>
+/// One deliberate difference: Jaeger counts only spans whose sampler tags show the probability it served, and stops
+/// adjusting an operation whose SDK does not follow. Here each root span is weighted by 1/p, p being the probability
+/// the SDK used (sampler tags, tracestate, or else what was served), which estimates the operation's real traffic;
+/// the sampled rate the served probability yields is that traffic times the probability. With an SDK that follows,
+/// this is Jaeger's calculation; with one that lags or ignores us, the estimate stays right.
+/// </para>
+/// State (probabilities, throughput buckets) is saved to the data directory after every calculation and read back at start.
+/// </summary>
+public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDisposable
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private readonly AdaptiveSamplingOptions _options;
+    private readonly IReadOnlyList<BusinessCriticalOperation> _critical;
+    private readonly ThroughputAggregator _aggregator;
+    private readonly string _stateFile;
+    private readonly ILogger<AdaptiveStrategyProvider> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Service, string Operation), double> _probabilities = [];
+    private readonly List<Bucket> _buckets = [];
+    private readonly Dictionary<string, SamplingStrategy> _responses = new(StringComparer.Ordinal);
+    private IReadOnlyList<AdaptiveOperationState> _states = [];
+
+    public AdaptiveStrategyProvider(SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, ILogger<AdaptiveStrategyProvider> logger)
+    {
+        _options = options.Adaptive;
+        _critical = options.BusinessCritical;
+        _aggregator = aggregator;
+        _logger = logger;
+        _stateFile = Path.Combine(dataDirectory, "sampling", "adaptive-state.json");
+        LoadState();
+        lock (_lock)
+        {
+            Publish();
+        }
+
+        aggregator.IntervalClosed += OnIntervalClosed;
+    }
+
+    /// <summary>Per-operation probabilities and throughput of the last calculation.</summary>
+    public IReadOnlyList<AdaptiveOperationState> States => Volatile.Read(ref _states);
+
+    public SamplingStrategy GetStrategy(string service)
+    {
+        lock (_lock)
+        {
+            return _responses.TryGetValue(service, out var strategy) ? strategy : DefaultStrategy(service);
+        }
+    }
+
+    /// <summary>The probability currently served for an operation.</summary>
+    public double ServedProbability(string service, string operation)
+    {
+        lock (_lock)
+        {
+            return Served(service, operation);
+        }
+    }
+
+    public void Dispose() => _aggregator.IntervalClosed -= OnIntervalClosed;
+
+    private double Served(string service, string operation) =>
+        _probabilities.TryGetValue((service, operation), out var p) ? p : Floor(service, operation, _options.InitialSamplingProbability);
+
+    private void OnIntervalClosed(ThroughputInterval interval)
+    {
+        try
+        {
+            Calculate(interval);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not save the adaptive sampling state to {File}: {Message}", _stateFile, e.Message);
+        }
+    }
+
+    private void Calculate(ThroughputInterval interval)
+    {
+        if (interval.Length <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var bucket = new Bucket { End = interval.End, Seconds = interval.Length.TotalSeconds };
+            foreach (var op in interval.Operations)
+            {
+                var key = (op.Service, op.Operation);
+                bucket.Operations.TryGetValue(key, out var counts);
+                bucket.Operations[key] = new Counts(counts.Sampled + op.Count, counts.Estimated + op.EstimatedTraces(Served(op.Service, op.Operation)));
+            }
+
+            _buckets.Insert(0, bucket);
+            if (_buckets.Count > _options.AggregationBuckets)
+            {
+                _buckets.RemoveRange(_options.AggregationBuckets, _buckets.Count - _options.AggregationBuckets);
+            }
+
+            var states = new List<AdaptiveOperationState>();
+            foreach (var (key, rates) in RecentRates())
+            {
+                var weights = Weights(rates.Count);
+                double sampled = 0, estimated = 0;
+                for (var i = 0; i < rates.Count; i++)
+                {
+                    sampled += rates[i].Sampled * weights[i];
+                    estimated += rates[i].Estimated * weights[i];
+                }
+
+                var probability = NextProbability(key.Service, key.Operation, estimated);
+                _probabilities[key] = probability;
+                states.Add(new AdaptiveOperationState(key.Service, key.Operation, probability, sampled, estimated));
+            }
+
+            Volatile.Write(ref _states, states);
+            Publish();
+            SaveState();
+        }
+    }
+
+    /// <summary>Per operation, its rates in the newest buckets it appears in (Jaeger's throughputToQPS).</summary>
+    private Dictionary<(string Service, string Operation), List<Counts>> RecentRates()
+    {
+        var rates = new Dictionary<(string, string), List<Counts>>();
+        foreach (var bucket in _buckets)
+        {
+            foreach (var (key, counts) in bucket.Operations)
+            {
+                if (!rates.TryGetValue(key, out var list))
+                {
+                    rates[key] = list = [];
+                }
+
+                if (list.Count < _options.BucketsForCalculation)
+                {
+                    list.Add(new Counts(counts.Sampled / bucket.Seconds, counts.Estimated / bucket.Seconds));
+                }
+            }
+        }
+
+        return rates;
+    }
+
+    private double NextProbability(string service, string operation, double tracesPerSecond)
+    {
+        var old = Served(service, operation);
+        var target = _options.TargetSamplesPerSecond;
+        var sampledAtOld = tracesPerSecond * old;
+        double next;
+        if (Math.Abs(sampledAtOld - target) / target < _options.DeltaTolerance)
+        {
+            next = old;
+        }
+        else if (tracesPerSecond < 1e-10)
+        {
+            // Jaeger: nothing arrived, so double to get at least some traces through.
+            next = old * 2;
+        }
+        else
+        {
+            next = old * (target / sampledAtOld);
+            if (next > old && (next - old) / old > _options.PercentageIncreaseCap)
+            {
+                next = old * (1 + _options.PercentageIncreaseCap);
+            }
+        }
+
+        return Floor(service, operation, Math.Min(1, Math.Max(_options.MinSamplingProbability, next)));
+    }
+
+    private double Floor(string service, string operation, double probability)
+    {
+        foreach (var critical in _critical)
+        {
+            if (critical.Matches(service, operation))
+            {
+                probability = Math.Max(probability, critical.MinProbability);
+            }
+        }
+
+        return probability;
+    }
+
+    private static double[] Weights(int length)
+    {
+        var weights = new double[length];
+        double sum = 0;
+        for (var i = 0; i < length; i++)
+        {
+            weights[i] = Math.Pow(length - i, 4);
+            sum += weights[i];
+        }
+
+        for (var i = 0; i < length; i++)
+        {
+            weights[i] /= sum;
+        }
+
+        return weights;
+    }
+
+    /// <summary>
+    /// Jaeger's adaptive response (PROBABILISTIC with operationSampling: the initial probability as default, the
+    /// minimum samples per second as lower bound, one entry per known operation). Ariadne adds probabilisticSampling
+    /// with the default probability: the proto allows both, Jaeger SDKs use operationSampling when present, and
+    /// OpenTelemetry's remote samplers (JS, Java) need probabilisticSampling when the operation list is empty.
+    /// </summary>
+    private SamplingStrategy DefaultStrategy(string service)
+    {
+        var operations = new List<OperationStrategy>();
+        foreach (var critical in _critical)
+        {
+            if (critical.Service == service && !string.IsNullOrEmpty(critical.Operation))
+            {
+                operations.Add(new OperationStrategy(critical.Operation, Served(service, critical.Operation)));
+            }
+        }
+
+        var serviceDefault = Floor(service, string.Empty, _options.InitialSamplingProbability);
+        return SamplingStrategy.Probabilistic(serviceDefault, new PerOperationStrategies(serviceDefault, _options.MinSamplesPerSecond, operations));
+    }
+
+    private void Publish()
+    {
+        _responses.Clear();
+        foreach (var service in _probabilities.Keys.Select(k => k.Service).Distinct())
+        {
+            var strategy = DefaultStrategy(service);
+            var operations = strategy.OperationSampling!.Operations.Where(o => !_probabilities.ContainsKey((service, o.Operation))).ToList();
+            operations.AddRange(_probabilities.Where(p => p.Key.Service == service).OrderBy(p => p.Key.Operation, StringComparer.Ordinal)
+                .Select(p => new OperationStrategy(p.Key.Operation, p.Value)));
+            _responses[service] = strategy with { OperationSampling = strategy.OperationSampling with { Operations = operations } };
+        }
+    }
+
+    private void SaveState()
+    {
+        var state = new PersistedState
+        {
+            Probabilities = _probabilities.Select(p => new PersistedProbability { Service = p.Key.Service, Operation = p.Key.Operation, Probability = p.Value }).ToList(),
+            Buckets = _buckets.Select(b => new PersistedBucket
+            {
+                End = b.End,
+                Seconds = b.Seconds,
+                Operations = b.Operations.Select(o => new PersistedCounts { Service = o.Key.Service, Operation = o.Key.Operation, Sampled = o.Value.Sampled, Estimated = o.Value.Estimated }).ToList(),
+            }).ToList(),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(_stateFile)!);
+        var temp = _stateFile + ".tmp";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(state, s_json));
+        File.Move(temp, _stateFile, overwrite: true);
+    }
+
+    private void LoadState()
+    {
+        if (!File.Exists(_stateFile))
+        {
+            return;
+        }
+
+        try
+        {
+            var state = JsonSerializer.Deserialize<PersistedState>(File.ReadAllBytes(_stateFile), s_json);
+            if (state is null)
+            {
+                return;
+            }
+
+            foreach (var p in state.Probabilities)
+            {
+                _probabilities[(p.Service, p.Operation)] = p.Probability;
+            }
+
+            foreach (var b in state.Buckets.Take(_options.AggregationBuckets))
+            {
+                var bucket = new Bucket { End = b.End, Seconds = b.Seconds };
+                foreach (var o in b.Operations)
+                {
+                    bucket.Operations[(o.Service, o.Operation)] = new Counts(o.Sampled, o.Estimated);
+                }
+
+                _buckets.Add(bucket);
+            }
+
+            _logger.LogInformation("Adaptive sampling resumed with {Count} operation probabilities from {File}", _probabilities.Count, _stateFile);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            _logger.LogWarning("Ignoring unreadable adaptive sampling state {File} ({Message}); starting from the initial probability.", _stateFile, e.Message);
+        }
+    }
+
+    private readonly record struct Counts(double Sampled, double Estimated);
+
+    private sealed class Bucket
+    {
+        public DateTimeOffset End { get; init; }
+
+        public double Seconds { get; init; }
+
+        public Dictionary<(string Service, string Operation), Counts> Operations { get; } = [];
+    }
+
+    private sealed class PersistedState
+    {
+        public List<PersistedProbability> Probabilities { get; set; } = [];
+
+        public List<PersistedBucket> Buckets { get; set; } = [];
+    }
+
+    private sealed class PersistedProbability
+    {
+        public string Service { get; set; } = string.Empty;
+
+        public string Operation { get; set; } = string.Empty;
+
+        public double Probability { get; set; }
+    }
+
+    private sealed class PersistedBucket
+    {
+        public DateTimeOffset End { get; set; }
+
+        public double Seconds { get; set; }
+
+        public List<PersistedCounts> Operations { get; set; } = [];
+    }
+
+    private sealed class PersistedCounts
+    {
+        public string Service { get; set; } = string.Empty;
+
+        public string Operation { get; set; } = string.Empty;
+
+        public double Sampled { get; set; }
+
+        public double Estimated { get; set; }
+    }
+}

@@ -1,0 +1,29 @@
+using Ariadne.Sampling.Adaptive;
+using Ariadne.Sampling.Remote;
+using Prometheus;
+
+namespace Ariadne.Sampling;
+
+/// <summary>The probabilities adaptive sampling currently serves, as a gauge per service and operation.</summary>
+public sealed class AdaptiveProbabilityMetrics
+{
+    public AdaptiveProbabilityMetrics(CollectorRegistry registry, ISamplingStrategyProvider provider)
+    {
+        if (provider is not AdaptiveStrategyProvider adaptive)
+        {
+            return;
+        }
+
+        var factory = Metrics.WithCustomRegistry(registry);
+        var probability = factory.CreateGauge("ariadne_adaptive_sampling_probability", "Head-sampling probability adaptive sampling serves per service and operation.", "service", "operation");
+        var throughput = factory.CreateGauge("ariadne_adaptive_sampling_estimated_traces_per_second", "Traces per second per root operation, estimated from sampled root spans and the SDK's probability.", "service", "operation");
+        registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var state in adaptive.States)
+            {
+                probability.WithLabels(state.Service, state.Operation).Set(state.Probability);
+                throughput.WithLabels(state.Service, state.Operation).Set(state.EstimatedTracesPerSecond);
+            }
+        });
+    }
+}

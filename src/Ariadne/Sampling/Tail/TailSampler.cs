@@ -1,0 +1,495 @@
+using System.Buffers;
+using Ariadne.Model;
+using Ariadne.Storage;
+
+namespace Ariadne.Sampling.Tail;
+
+/// <summary>
+/// The tail-sampling stage of the ingest pipeline. Spans are held by trace until no span has arrived for the
+/// decision wait, then the policies decide, and kept traces are appended to storage. The client's request is
+/// answered as soon as its spans are in the buffer: nothing on the ingest path waits for a decision.
+/// <para>
+/// With no policy configured every trace would be kept, so spans go straight to storage and nothing is held.
+/// </para>
+/// <para>
+/// The buffer is split into shards by trace id. An ingest batch is sorted by shard (one counting pass) and each
+/// shard is locked once per batch, never per span. Decided trace ids stay in a per-shard decision cache, so late
+/// spans follow their trace. Over <c>MaxTraces</c> or <c>MaxBytes</c> the oldest traces are decided early, by the
+/// ingest request that crossed the bound, which also makes ingest slow down instead of memory growing.
+/// </para>
+/// </summary>
+public sealed class TailSampler : IHostedService, IAsyncDisposable
+{
+    private const string ErrorsPolicy = "errors";
+    private const string BusinessCriticalPolicy = "business_critical";
+
+    private readonly TailSamplingOptions _options;
+    private readonly IReadOnlyList<BusinessCriticalOperation> _critical;
+    private readonly ISpanStore _store;
+    private readonly TailSamplingMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TailSampler> _logger;
+    private readonly Shard[] _shards;
+    private readonly long _waitTicks;
+    private readonly TimeSpan _tick;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private long _traces;
+    private long _spans;
+    private long _bytes;
+    private int _evictCursor;
+
+    public TailSampler(SamplingOptions options, ISpanStore store, TailSamplingMetrics metrics, TimeProvider time, ILogger<TailSampler> logger)
+    {
+        _options = options.Tail;
+        _critical = options.BusinessCritical;
+        _store = store;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        var errors = new List<string>();
+        Policies = TailPolicyFactory.Build(_options.Policies, "Sampling:Tail:Policies", time, errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+        }
+
+        Buffering = _options.Enabled && Policies.Count > 0;
+        var shardCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, _options.Shards));
+        var cachePerShard = Math.Max(16, _options.DecisionCacheSize / shardCount);
+        _shards = Enumerable.Range(0, shardCount).Select(_ => new Shard(cachePerShard)).ToArray();
+        _waitTicks = (long)(_options.DecisionWait.TotalSeconds * time.TimestampFrequency);
+        _tick = TimeSpan.FromTicks(Math.Clamp(_options.DecisionWait.Ticks / 5, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+    }
+
+    public IReadOnlyList<TailPolicy> Policies { get; }
+
+    /// <summary>True when traces are held for a decision (enabled and at least one policy).</summary>
+    public bool Buffering { get; }
+
+    public long BufferedTraces => Interlocked.Read(ref _traces);
+
+    public long BufferedSpans => Interlocked.Read(ref _spans);
+
+    public long BufferedBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Takes the accepted spans of one request: stores them now, or holds them for a decision.</summary>
+    public ValueTask SubmitAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
+    {
+        if (!Buffering)
+        {
+            return _store.AppendAsync(tenant, spans, cancellationToken);
+        }
+
+        var lateKept = Buffer(tenant, spans);
+        if (lateKept is null && !OverBound())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return StoreLateAndEvictAsync(tenant, lateKept, cancellationToken);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Buffering)
+        {
+            _loop = Task.Run(() => DecideLoopAsync(_stopping.Token), CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>On shutdown every held trace is decided now, so a clean stop loses nothing the policies would keep.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _loop = null;
+        await DecideAsync(long.MaxValue, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Decides every trace whose decision wait is over (the background loop calls this on each tick).</summary>
+    internal Task DecideDueAsync(CancellationToken cancellationToken) => DecideAsync(_time.GetTimestamp() - _waitTicks, cancellationToken);
+
+    private List<Span>? Buffer(string tenant, List<Span> spans)
+    {
+        var now = _time.GetTimestamp();
+        var mask = _shards.Length - 1;
+        var count = spans.Count;
+        var order = ArrayPool<Span>.Shared.Rent(count);
+        Span<int> starts = stackalloc int[_shards.Length + 1];
+        starts.Clear();
+        var shardOf = ArrayPool<int>.Shared.Rent(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var shard = ShardOf(spans[i].TraceId) & mask;
+                shardOf[i] = shard;
+                starts[shard + 1]++;
+            }
+
+            for (var s = 1; s <= _shards.Length; s++)
+            {
+                starts[s] += starts[s - 1];
+            }
+
+            Span<int> next = stackalloc int[_shards.Length];
+            starts[.._shards.Length].CopyTo(next);
+            for (var i = 0; i < count; i++)
+            {
+                order[next[shardOf[i]]++] = spans[i];
+            }
+
+            List<Span>? lateKept = null;
+            long newTraces = 0, addedSpans = 0, addedBytes = 0, lateKeptCount = 0, lateDropped = 0;
+            for (var s = 0; s < _shards.Length; s++)
+            {
+                if (starts[s] == starts[s + 1])
+                {
+                    continue;
+                }
+
+                var shard = _shards[s];
+                lock (shard)
+                {
+                    for (var i = starts[s]; i < starts[s + 1]; i++)
+                    {
+                        var span = order[i];
+                        var key = new TraceKey(span.TraceId, tenant);
+                        if (shard.Traces.TryGetValue(key, out var trace))
+                        {
+                            trace.Add(span, now, ref addedBytes);
+                            addedSpans++;
+                        }
+                        else if (shard.Decisions.TryGetValue(key, out var kept))
+                        {
+                            if (kept)
+                            {
+                                (lateKept ??= []).Add(span);
+                                lateKeptCount++;
+                            }
+                            else
+                            {
+                                lateDropped++;
+                            }
+                        }
+                        else
+                        {
+                            trace = new BufferedTrace(tenant, span.TraceId, now);
+                            trace.Add(span, now, ref addedBytes);
+                            shard.Traces.Add(key, trace);
+                            shard.Arrivals.Enqueue(trace);
+                            newTraces++;
+                            addedSpans++;
+                        }
+                    }
+                }
+            }
+
+            Interlocked.Add(ref _traces, newTraces);
+            Interlocked.Add(ref _spans, addedSpans);
+            Interlocked.Add(ref _bytes, addedBytes);
+            if (lateKeptCount + lateDropped > 0)
+            {
+                _metrics.RecordLateSpans(lateKeptCount, lateDropped);
+            }
+
+            return lateKept;
+        }
+        finally
+        {
+            ArrayPool<Span>.Shared.Return(order, clearArray: true);
+            ArrayPool<int>.Shared.Return(shardOf);
+        }
+    }
+
+    private async ValueTask StoreLateAndEvictAsync(string tenant, List<Span>? lateKept, CancellationToken cancellationToken)
+    {
+        if (lateKept is not null)
+        {
+            await _store.AppendAsync(tenant, lateKept, cancellationToken);
+        }
+
+        if (!OverBound())
+        {
+            return;
+        }
+
+        // Decide down to a low-water mark, a shard's oldest traces per lock, so that a full buffer costs one round of
+        // early decisions per many requests instead of a few traces on every request. Taking each shard's oldest in
+        // turn is close to global arrival order without a global structure on the hot path.
+        var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
+        var lowTraces = _options.MaxTraces - Math.Max(1, _options.MaxTraces / 50);
+        var lowBytes = _options.MaxBytes - Math.Max(1, _options.MaxBytes / 50);
+        var perShard = Math.Max(1, (int)((BufferedTraces - lowTraces) / _shards.Length) + 1);
+        var evicted = 0;
+        for (var visits = 0; visits < _shards.Length * 4 && (BufferedTraces > lowTraces || BufferedBytes > lowBytes); visits++)
+        {
+            var shard = _shards[(Interlocked.Increment(ref _evictCursor) & int.MaxValue) % _shards.Length];
+            lock (shard)
+            {
+                for (var taken = 0; taken < perShard && shard.Arrivals.TryDequeue(out var oldest);)
+                {
+                    if (!oldest.Decided)
+                    {
+                        DecideLocked(shard, oldest, kept);
+                        taken++;
+                        evicted++;
+                    }
+                }
+            }
+        }
+
+        _metrics.RecordEarlyDecisions(evicted);
+        await StoreAsync(kept, cancellationToken);
+    }
+
+    private bool OverBound() => Interlocked.Read(ref _traces) > _options.MaxTraces || Interlocked.Read(ref _bytes) > _options.MaxBytes;
+
+    private async Task DecideLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_tick, _time, cancellationToken);
+                await DecideDueAsync(cancellationToken);
+                _metrics.SetBuffered(BufferedTraces, BufferedSpans, BufferedBytes);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Storage failing must not stop decisions; the next tick tries again with what is due then.
+                _logger.LogError(e, "Tail sampling could not store decided traces");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decides the traces whose last span arrived before the given timestamp. Each shard's due traces are decided
+    /// under its lock, so a span arriving meanwhile finds either the trace or its cached decision, never neither.
+    /// </summary>
+    private async Task DecideAsync(long lastSpanBefore, CancellationToken cancellationToken)
+    {
+        var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
+        var due = new List<BufferedTrace>();
+        foreach (var shard in _shards)
+        {
+            lock (shard)
+            {
+                due.Clear();
+                foreach (var trace in shard.Traces.Values)
+                {
+                    if (trace.LastSeen <= lastSpanBefore)
+                    {
+                        due.Add(trace);
+                    }
+                }
+
+                foreach (var trace in due)
+                {
+                    DecideLocked(shard, trace, kept);
+                }
+
+                shard.CompactArrivals();
+            }
+        }
+
+        await StoreAsync(kept, cancellationToken);
+    }
+
+    private void DecideLocked(Shard shard, BufferedTrace trace, Dictionary<string, List<Span>> kept)
+    {
+        var key = new TraceKey(trace.TraceId, trace.Tenant);
+        shard.Traces.Remove(key);
+        trace.Decided = true;
+        Interlocked.Decrement(ref _traces);
+        Interlocked.Add(ref _spans, -trace.Spans.Count);
+        Interlocked.Add(ref _bytes, -trace.Bytes);
+
+        var view = new TraceView(trace.Tenant, trace.TraceId, trace.Spans);
+        var keptBy = Decide(view);
+        _metrics.RecordDecision(view, keptBy);
+        shard.Remember(key, keptBy is not null);
+        if (keptBy is not null)
+        {
+            if (!kept.TryGetValue(trace.Tenant, out var spans))
+            {
+                kept[trace.Tenant] = spans = [];
+            }
+
+            spans.AddRange(trace.Spans);
+        }
+
+        trace.Spans.Clear();
+    }
+
+    private async Task StoreAsync(Dictionary<string, List<Span>> keptByTenant, CancellationToken cancellationToken)
+    {
+        foreach (var (tenant, spans) in keptByTenant)
+        {
+            await _store.AppendAsync(tenant, spans, cancellationToken);
+        }
+    }
+
+    /// <summary>The name of the policy that keeps the trace, or null to drop it.</summary>
+    private string? Decide(TraceView trace)
+    {
+        if (_options.AlwaysKeepErrors)
+        {
+            foreach (var span in trace.Spans)
+            {
+                if (span.IsError)
+                {
+                    return ErrorsPolicy;
+                }
+            }
+        }
+
+        if (_critical.Count > 0)
+        {
+            foreach (var span in trace.Spans)
+            {
+                foreach (var critical in _critical)
+                {
+                    if (critical.Matches(span.ServiceName, span.Name))
+                    {
+                        return BusinessCriticalPolicy;
+                    }
+                }
+            }
+        }
+
+        // The collector's rule: an inverted match that matched vetoes; otherwise any keep wins, and an inverted
+        // non-match keeps unless some policy said no.
+        string? sampledBy = null, invertSampledBy = null;
+        bool vetoed = false, anyNotSampled = false;
+        foreach (var policy in Policies)
+        {
+            var decision = policy.Evaluate(trace);
+            _metrics.RecordPolicyEvaluation(policy.Name, decision);
+            switch (decision)
+            {
+                case PolicyDecision.Sampled:
+                    sampledBy ??= policy.Name;
+                    break;
+                case PolicyDecision.InvertSampled:
+                    invertSampledBy ??= policy.Name;
+                    break;
+                case PolicyDecision.InvertNotSampled:
+                    vetoed = true;
+                    break;
+                default:
+                    anyNotSampled = true;
+                    break;
+            }
+        }
+
+        if (vetoed)
+        {
+            return null;
+        }
+
+        return sampledBy ?? (anyNotSampled ? null : invertSampledBy);
+    }
+
+    /// <summary>A 64-bit mix of the trace id: ids from some SDKs are not random in every bit.</summary>
+    private static int ShardOf(TraceId id)
+    {
+        var h = id.Low ^ id.High;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        return (int)h;
+    }
+
+    private readonly record struct TraceKey(TraceId TraceId, string Tenant);
+
+    private sealed class BufferedTrace(string tenant, TraceId traceId, long now)
+    {
+        public string Tenant { get; } = tenant;
+
+        public TraceId TraceId { get; } = traceId;
+
+        public List<Span> Spans { get; } = new(8);
+
+        public long LastSeen { get; private set; } = now;
+
+        public long Bytes { get; private set; }
+
+        public bool Decided { get; set; }
+
+        public void Add(Span span, long now, ref long addedBytes)
+        {
+            Spans.Add(span);
+            LastSeen = now;
+            var size = EstimateSize(span);
+            Bytes += size;
+            addedBytes += size;
+        }
+
+        /// <summary>A cheap estimate of a span's heap footprint; the byte bound is about memory, not exact accounting.</summary>
+        private static long EstimateSize(Span span) =>
+            200 + (2L * (span.Name.Length + span.StatusMessage.Length + span.TraceState.Length))
+            + (48L * span.Attributes.Length) + (72L * span.Events.Length) + (64L * span.Links.Length);
+    }
+
+    private sealed class Shard(int decisionCapacity)
+    {
+        public Dictionary<TraceKey, BufferedTrace> Traces { get; } = [];
+
+        /// <summary>Traces in order of their first span, for deciding the oldest first when over the bound.</summary>
+        public Queue<BufferedTrace> Arrivals { get; } = new();
+
+        public Dictionary<TraceKey, bool> Decisions { get; } = [];
+
+        private readonly Queue<TraceKey> _decisionOrder = new();
+
+        public void Remember(TraceKey key, bool kept)
+        {
+            if (Decisions.TryAdd(key, kept))
+            {
+                _decisionOrder.Enqueue(key);
+                if (_decisionOrder.Count > decisionCapacity)
+                {
+                    Decisions.Remove(_decisionOrder.Dequeue());
+                }
+            }
+        }
+
+        /// <summary>Drops decided traces from the front of the arrival queue, and rebuilds it when stale ones pile up behind a long-lived trace.</summary>
+        public void CompactArrivals()
+        {
+            while (Arrivals.TryPeek(out var head) && head.Decided)
+            {
+                Arrivals.Dequeue();
+            }
+
+            if (Arrivals.Count > (2 * Traces.Count) + 1024)
+            {
+                var live = Arrivals.Where(t => !t.Decided).ToList();
+                Arrivals.Clear();
+                foreach (var trace in live)
+                {
+                    Arrivals.Enqueue(trace);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Ariadne.Model;
+using Ariadne.Sampling;
+using Ariadne.Sampling.Adaptive;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Ariadne.Tests.Sampling;
+
+public sealed class AdaptiveSamplingTests : IDisposable
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ariadne-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
+
+    /// <summary>
+    /// Ten operations whose real traffic ranges from 2 to 20,000 traces/s, each SDK sampling with the probability
+    /// it last fetched and telling it in a different way (Jaeger sampler tags, W3C tracestate, or not at all). After
+    /// enough calculation intervals every operation is sampled at the 1 trace/s target within Jaeger's tolerance.
+    /// </summary>
+    [Fact]
+    public void Ten_operations_at_very_different_rates_converge_to_the_target_rate_within_the_tolerance()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
+        using var aggregator = new ThroughputAggregator(options, time);
+        using var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance);
+        double[] rates = [2, 5, 10, 30, 100, 300, 1_000, 3_000, 10_000, 20_000];
+        var random = new Random(7);
+        var resource = new Resource { ServiceName = "shop" };
+        var intervalSeconds = options.Adaptive.CalculationInterval.TotalSeconds;
+
+        for (var interval = 0; interval < 40; interval++)
+        {
+            var spans = new List<Span>();
+            for (var op = 0; op < rates.Length; op++)
+            {
+                var name = $"op-{op}";
+                var probability = provider.GetStrategy("shop").ProbabilityFor(name)!.Value;
+                // What the SDK's probabilistic sampler lets through in one interval (expectation plus rounding noise).
+                var expected = rates[op] * intervalSeconds * probability;
+                var sampled = (int)expected + (random.NextDouble() < expected - Math.Floor(expected) ? 1 : 0);
+                for (var i = 0; i < sampled; i++)
+                {
+                    spans.Add(RootSpan(resource, name, op % 3, probability));
+                }
+            }
+
+            aggregator.Observe("default", spans);
+            time.Advance(options.Adaptive.CalculationInterval);
+        }
+
+        var target = options.Adaptive.TargetSamplesPerSecond;
+        for (var op = 0; op < rates.Length; op++)
+        {
+            var probability = provider.GetStrategy("shop").ProbabilityFor($"op-{op}")!.Value;
+            var sampledPerSecond = rates[op] * probability;
+            Assert.True(
+                Math.Abs(sampledPerSecond - target) / target <= options.Adaptive.DeltaTolerance,
+                $"op-{op} at {rates[op]}/s has probability {probability}: {sampledPerSecond:F3} sampled traces/s");
+        }
+
+        var states = provider.States.ToDictionary(s => s.Operation);
+        Assert.InRange(states["op-9"].EstimatedTracesPerSecond, 20_000 * 0.7, 20_000 * 1.3);
+    }
+
+    [Fact]
+    public void Probabilities_survive_a_restart_and_business_critical_operations_keep_their_floor()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
+        options.BusinessCritical.Add(new BusinessCriticalOperation { Service = "shop", Operation = "POST /checkout", MinProbability = 0.2 });
+        var resource = new Resource { ServiceName = "shop" };
+        double browse;
+        using (var aggregator = new ThroughputAggregator(options, time))
+        using (var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance))
+        {
+            // 6,000 root spans a minute at p=0.001 for each: 100,000 traces/s, far above the target.
+            aggregator.Observe("default", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "GET /browse", 0, 0.001)).ToList());
+            aggregator.Observe("default", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "POST /checkout", 0, 0.001)).ToList());
+            time.Advance(options.Adaptive.CalculationInterval);
+            browse = provider.GetStrategy("shop").ProbabilityFor("GET /browse")!.Value;
+            Assert.Equal(options.Adaptive.MinSamplingProbability, browse);
+            Assert.Equal(0.2, provider.GetStrategy("shop").ProbabilityFor("POST /checkout"));
+        }
+
+        Assert.True(File.Exists(Path.Combine(_dataDirectory, "sampling", "adaptive-state.json")));
+        using var restartedAggregator = new ThroughputAggregator(options, time);
+        using var restarted = new AdaptiveStrategyProvider(options, restartedAggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance);
+        Assert.Equal(browse, restarted.GetStrategy("shop").ProbabilityFor("GET /browse"));
+        Assert.Equal(0.2, restarted.GetStrategy("shop").ProbabilityFor("POST /checkout"));
+        // An unknown service gets Jaeger's adaptive default: the initial probability and the lower bound.
+        var unknown = restarted.GetStrategy("new-service");
+        Assert.Equal(0.001, unknown.OperationSampling!.DefaultSamplingProbability);
+        Assert.Equal(1.0 / 60, unknown.OperationSampling.DefaultLowerBoundTracesPerSecond);
+    }
+
+    [Theory]
+    [InlineData("ot=th:8", 0.5)]
+    [InlineData("ot=th:c", 0.25)]
+    [InlineData("ot=th:0", 1.0)]
+    [InlineData("vendor=x,ot=rv:abcdef12345678;th:fd70a4", 0.01)]
+    [InlineData("ot=p:3", 0.125)]
+    public void The_w3c_tracestate_threshold_gives_the_sdk_probability(string traceState, double probability) =>
+        Assert.Equal(probability, HeadSamplingProbability.FromTraceState(traceState)!.Value, 4);
+
+    /// <summary>Root spans tell their probability three ways: Jaeger tags, OTel tracestate, or not at all.</summary>
+    private static Span RootSpan(Resource resource, string name, int style, double probability)
+    {
+        var span = new Span
+        {
+            TraceId = new TraceId(1, (ulong)Random.Shared.NextInt64(1, long.MaxValue)),
+            SpanId = new SpanId((ulong)Random.Shared.NextInt64(1, long.MaxValue)),
+            Name = name,
+            Resource = resource,
+        };
+        switch (style)
+        {
+            case 0:
+                span.Attributes = [KeyValue.String("sampler.type", "probabilistic"), KeyValue.Double("sampler.param", probability)];
+                break;
+            case 1:
+                var threshold = (ulong)Math.Round((1 - probability) * 72057594037927936.0);
+                span.TraceState = $"ot=th:{threshold:x14}";
+                break;
+        }
+
+        return span;
+    }
+}
