@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ariadne.Sdk;
+namespace Ariadne.Instrumentation;
 
 /// <summary>The activity source of the spans the SDK itself creates (database, messaging).</summary>
 public static class AriadneTelemetry

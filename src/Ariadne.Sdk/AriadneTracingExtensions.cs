@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
-using Ariadne.Sdk.Context;
-using Ariadne.Sdk.Sampling;
+using Ariadne.Instrumentation.Context;
+using Ariadne.Instrumentation.Sampling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +14,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Sdk;
+namespace Ariadne.Instrumentation;
 
 public static class AriadneTracingExtensions
 {

@@ -1,7 +1,7 @@
-using Ariadne.Sdk.Context;
+using Ariadne.Instrumentation.Context;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Sdk;
+namespace Ariadne.Instrumentation;
 
 /// <summary>
 /// What <c>AddAriadneTracing</c> sets up. Everything has a production-safe default; the standard <c>OTEL_*</c>

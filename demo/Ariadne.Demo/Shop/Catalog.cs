@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ariadne.Sdk.Data;
+using Ariadne.Instrumentation.Data;
 using Microsoft.Data.Sqlite;
 
 namespace Ariadne.Demo.Shop;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Ariadne.Sdk.Context;
+using Ariadne.Instrumentation.Context;
 
 namespace Ariadne.Demo.Shop;
 

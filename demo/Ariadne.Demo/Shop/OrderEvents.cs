@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Ariadne.Sdk.Messaging;
+using Ariadne.Instrumentation.Messaging;
 using NATS.Client.Core;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;

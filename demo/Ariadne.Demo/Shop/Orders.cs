@@ -1,6 +1,6 @@
 using Ariadne.Demo.Protos;
-using Ariadne.Sdk.Context;
-using Ariadne.Sdk.Data;
+using Ariadne.Instrumentation.Context;
+using Ariadne.Instrumentation.Data;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Ariadne.Demo.Protos;
-using Ariadne.Sdk.Context;
+using Ariadne.Instrumentation.Context;
 using Grpc.Core;
 
 namespace Ariadne.Demo.Shop;

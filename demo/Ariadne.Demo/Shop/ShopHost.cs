@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Ariadne.Sdk;
+using Ariadne.Instrumentation;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ariadne.Demo.Shop;

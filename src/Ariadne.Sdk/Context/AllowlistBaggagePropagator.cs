@@ -1,6 +1,6 @@
 using OpenTelemetry.Context.Propagation;
 
-namespace Ariadne.Sdk.Context;
+namespace Ariadne.Instrumentation.Context;
 
 /// <summary>
 /// W3C baggage that only ever carries allowlisted keys with length-limited values, in both directions: what a

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using OpenTelemetry;
 
-namespace Ariadne.Sdk.Context;
+namespace Ariadne.Instrumentation.Context;
 
 /// <summary>
 /// Business context (who, which session, which order, which payment) on the current span, carried to downstream

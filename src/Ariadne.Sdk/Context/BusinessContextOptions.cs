@@ -1,4 +1,4 @@
-namespace Ariadne.Sdk.Context;
+namespace Ariadne.Instrumentation.Context;
 
 /// <summary>Which business keys travel as W3C baggage, and how long a value may be.</summary>
 public sealed class BusinessContextOptions

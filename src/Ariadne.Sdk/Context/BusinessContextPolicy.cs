@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using OpenTelemetry;
 
-namespace Ariadne.Sdk.Context;
+namespace Ariadne.Instrumentation.Context;
 
 /// <summary>The immutable form of <see cref="BusinessContextOptions"/> that the hot paths read.</summary>
 internal sealed class BusinessContextPolicy

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using OpenTelemetry;
 
-namespace Ariadne.Sdk.Context;
+namespace Ariadne.Instrumentation.Context;
 
 /// <summary>
 /// Copies allowlisted baggage (user, session, order, payment…) onto every span as it starts, so a downstream

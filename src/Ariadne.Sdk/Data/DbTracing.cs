@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 
-namespace Ariadne.Sdk.Data;
+namespace Ariadne.Instrumentation.Data;
 
 /// <summary>
 /// Client spans for ADO.NET commands of providers that have no OpenTelemetry instrumentation of their own

@@ -1,4 +1,4 @@
-namespace Ariadne.Sdk.Data;
+namespace Ariadne.Instrumentation.Data;
 
 /// <summary>
 /// The operation and the first table of a simple SQL statement, for span names and <c>db.operation.name</c> /

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ariadne.Sdk.Messaging;
+namespace Ariadne.Instrumentation.Messaging;
 
 /// <summary>
 /// Producer and consumer spans with context in a plain string header map, for transports without a dedicated

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 
-namespace Ariadne.Sdk.Messaging;
+namespace Ariadne.Instrumentation.Messaging;
 
 /// <summary>
 /// The shared half of the RabbitMQ and NATS helpers: producer and consumer spans named and tagged by the OTel

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using NATS.Client.Core;
 
-namespace Ariadne.Sdk.Messaging;
+namespace Ariadne.Instrumentation.Messaging;
 
 /// <summary>
 /// Trace context and baggage through NATS message headers (NATS.Net 2+), with producer and consumer spans

@@ -3,7 +3,7 @@ using System.Text;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace Ariadne.Sdk.Messaging;
+namespace Ariadne.Instrumentation.Messaging;
 
 /// <summary>
 /// Trace context and baggage through RabbitMQ message headers (RabbitMQ.Client 7), with producer and consumer

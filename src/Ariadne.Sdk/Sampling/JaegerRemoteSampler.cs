@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Sdk.Sampling;
+namespace Ariadne.Instrumentation.Sampling;
 
 /// <summary>
 /// A root sampler that follows the strategy Ariadne (or Jaeger) serves for this service on its remote sampling

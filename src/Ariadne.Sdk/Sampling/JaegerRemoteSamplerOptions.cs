@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ariadne.Sdk.Sampling;
+namespace Ariadne.Instrumentation.Sampling;
 
 /// <summary>Where and how often the remote sampler asks for its strategy, and what it does until it has one.</summary>
 public sealed class JaegerRemoteSamplerOptions

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Sdk.Sampling;
+namespace Ariadne.Instrumentation.Sampling;
 
 /// <summary>
 /// Jaeger's per-operation strategy (its clients call it "guaranteed throughput probabilistic"): each root span

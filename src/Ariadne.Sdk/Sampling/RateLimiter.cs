@@ -1,4 +1,4 @@
-namespace Ariadne.Sdk.Sampling;
+namespace Ariadne.Instrumentation.Sampling;
 
 /// <summary>
 /// A token bucket as Jaeger's clients use it: credits accrue at <c>creditsPerSecond</c> up to <c>maxBalance</c>,

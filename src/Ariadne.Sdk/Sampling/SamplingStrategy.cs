@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Sdk.Sampling;
+namespace Ariadne.Instrumentation.Sampling;
 
 /// <summary>
 /// One decision rule built from a Jaeger sampling strategy response. Immutable: the remote sampler swaps a whole

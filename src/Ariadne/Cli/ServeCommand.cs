@@ -13,6 +13,8 @@ internal static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Data directory of the embedded engine [default: ./ariadne-data]." };
         var listen = new Option<string?>("--listen-address") { Description = "Address to bind [default: 0.0.0.0]." };
         var memoryMaxTraces = new Option<int?>("--memory-max-traces") { Description = "Traces the memory engine keeps per tenant [default: 100000]." };
+        var clickHouseUrl = new Option<string?>("--clickhouse-url") { Description = "ClickHouse HTTP interface, such as http://host:8123; with a cluster, every node, comma-separated." };
+        var clickHouseCluster = new Option<string?>("--clickhouse-cluster") { Description = "Cluster name from the ClickHouse servers' remote_servers: shard spans by trace id over it." };
         var sampling = new Option<string?>("--sampling") { Description = "Head-sampling strategies served to SDKs: static or adaptive [default: static]." };
         var strategies = new Option<string?>("--sampling-strategies") { Description = "Jaeger sampling strategies file (static mode)." };
         var ports = new (Option<int?> Option, string Key)[]
@@ -30,6 +32,8 @@ internal static class ServeCommand
         command.Options.Add(data);
         command.Options.Add(listen);
         command.Options.Add(memoryMaxTraces);
+        command.Options.Add(clickHouseUrl);
+        command.Options.Add(clickHouseCluster);
         command.Options.Add(sampling);
         command.Options.Add(strategies);
         foreach (var (option, _) in ports)
@@ -52,6 +56,8 @@ internal static class ServeCommand
             Set("DataDirectory", parse.GetValue(data));
             Set("ListenAddress", parse.GetValue(listen));
             Set("Memory:MaxTraces", parse.GetValue(memoryMaxTraces));
+            Set("ClickHouse:Url", parse.GetValue(clickHouseUrl));
+            Set("ClickHouse:Cluster", parse.GetValue(clickHouseCluster));
             Set("Sampling:Mode", parse.GetValue(sampling));
             Set("Sampling:StrategiesFile", parse.GetValue(strategies));
             foreach (var (option, key) in ports)
@@ -89,6 +95,11 @@ internal static class ServeCommand
             catch (IOException e)
             {
                 await Console.Error.WriteLineAsync($"ariadne: cannot listen: {e.Message}. Stop whatever holds the port, or choose another with the --*-port flags.");
+                return 1;
+            }
+            catch (Storage.ClickHouse.ClickHouseException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne: {e.Message}");
                 return 1;
             }
 

@@ -16,6 +16,7 @@ internal static class StorageCommand
         command.Subcommands.Add(Sub("list", "List blocks with their time range, spans, traces and size.", List));
         command.Subcommands.Add(Sub("verify", "Check every block's checksums and read every row; damaged blocks are named (exit code 1).", Verify));
         command.Subcommands.Add(Sub("compact", "Merge small blocks now (the server must be stopped).", Compact));
+        command.Subcommands.Add(ClickHouseStorageCommand.Create());
         command.Subcommands.Add(Sub("retention", "Apply retention now: delete expired blocks, roll up and expire aggregates (the server must be stopped).", Retention));
         return command;
     }

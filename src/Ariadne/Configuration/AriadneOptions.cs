@@ -20,6 +20,8 @@ public sealed class AriadneOptions
 
     public Storage.Embedded.EmbeddedStorageOptions Embedded { get; set; } = new();
 
+    public Storage.ClickHouse.ClickHouseOptions ClickHouse { get; set; } = new();
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TenancyOptions Tenancy { get; set; } = new();

@@ -24,6 +24,11 @@ public static class OptionsValidator
             errors.Add($"Storage: '{options.Storage}' is not a storage engine; use one of {string.Join(", ", s_storageEngines)}.");
         }
 
+        if (options.Storage == "clickhouse")
+        {
+            options.ClickHouse.Validate(errors);
+        }
+
         if (options.Memory.MaxTraces < 1)
         {
             errors.Add($"Memory:MaxTraces: {options.Memory.MaxTraces} must be at least 1.");

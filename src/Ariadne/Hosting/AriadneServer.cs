@@ -8,6 +8,7 @@ using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
 using Ariadne.Sampling;
 using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
@@ -57,6 +58,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
         builder.Services.AddSingleton(services => CreateStore(options, services));
+        builder.Services.AddClickHouseMaintenance(options);
         builder.Services.AddSpanMetrics();
         builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
@@ -108,6 +110,7 @@ public sealed class AriadneServer : IAsyncDisposable
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
         "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
+        "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),
     };
 

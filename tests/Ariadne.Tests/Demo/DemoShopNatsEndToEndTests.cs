@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using Ariadne.Demo;
 using Ariadne.Hosting;
 using Ariadne.Tests.Infrastructure;
-using Ariadne.Tests.Sdk;
+using Ariadne.Tests.Instrumentation;
 
 namespace Ariadne.Tests.Demo;
 

@@ -20,7 +20,7 @@ public sealed class TailSamplingOtlpTests(TailServerFixture fixture) : IClassFix
         var tenant = $"otlp-{protocol}".ToLowerInvariant();
         using var source = new ActivitySource($"Ariadne.Tests.Tail.{protocol}");
         ActivityTraceId failed, paid, plain;
-        using (var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder()
+        using (var tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("shop"))
             .AddSource(source.Name)
             .AddOtlpExporter(otlp => OtlpReceiverTests.ConfigureExporter(

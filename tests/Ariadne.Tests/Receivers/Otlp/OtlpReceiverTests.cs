@@ -40,7 +40,7 @@ public sealed class OtlpReceiverTests(ServerFixture fixture) : IClassFixture<Ser
         ActivityTraceId traceId;
         ActivitySpanId rootId;
         ActivitySpanId childId;
-        using (var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder()
+        using (var tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty()
                 .AddService("checkout", serviceVersion: "1.4.2")
                 .AddAttributes([new("deployment.environment", "test")]))
@@ -201,7 +201,7 @@ public sealed class OtlpReceiverTests(ServerFixture fixture) : IClassFixture<Ser
         var metricsBefore = await ReadMetricAsync("ariadne_signals_ignored_total", "signal=\"metrics\"");
         var failedBefore = await ReadMetricAsync("ariadne_ingest_requests_failed_total", null);
         using var meter = new Meter($"Ariadne.Tests.Metrics.{protocol}");
-        using (var metrics = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+        using (var metrics = Sdk.CreateMeterProviderBuilder()
             .AddMeter(meter.Name)
             .AddOtlpExporter((otlp, _) => ConfigureExporter(otlp, protocol, "/v1/metrics", tenant: null))
             .Build())

@@ -16,37 +16,43 @@ public static class WalReader
         var problems = new List<string>();
         foreach (var (number, path) in WriteAheadLog.ListSegments(directory))
         {
-            var bytes = File.ReadAllBytes(path);
-            var position = 0;
-            while (position < bytes.Length)
-            {
-                var remaining = bytes.Length - position;
-                if (remaining < WriteAheadLog.HeaderLength)
-                {
-                    problems.Add($"{Path.GetFileName(path)}: {remaining} bytes of a torn record header at offset {position} dropped");
-                    break;
-                }
-
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position));
-                var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4));
-                if (length > remaining - WriteAheadLog.HeaderLength)
-                {
-                    problems.Add($"{Path.GetFileName(path)}: record at offset {position} claims {length} bytes but only {remaining - WriteAheadLog.HeaderLength} remain; torn tail dropped");
-                    break;
-                }
-
-                var payload = bytes.AsSpan(position + WriteAheadLog.HeaderLength, (int)length);
-                if (Crc32.HashToUInt32(payload) != crc)
-                {
-                    problems.Add($"{Path.GetFileName(path)}: record at offset {position} fails its CRC check; it and the {remaining} bytes after it dropped");
-                    break;
-                }
-
-                onRecord(number, payload);
-                position += WriteAheadLog.HeaderLength + (int)length;
-            }
+            ReplaySegment(number, path, onRecord, problems);
         }
 
         return problems;
+    }
+
+    /// <summary>Replays one sealed segment; a torn tail is added to <paramref name="problems"/>.</summary>
+    public static void ReplaySegment(long number, string path, Action<long, ReadOnlySpan<byte>> onRecord, List<string> problems)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            var remaining = bytes.Length - position;
+            if (remaining < WriteAheadLog.HeaderLength)
+            {
+                problems.Add($"{Path.GetFileName(path)}: {remaining} bytes of a torn record header at offset {position} dropped");
+                break;
+            }
+
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position));
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4));
+            if (length > remaining - WriteAheadLog.HeaderLength)
+            {
+                problems.Add($"{Path.GetFileName(path)}: record at offset {position} claims {length} bytes but only {remaining - WriteAheadLog.HeaderLength} remain; torn tail dropped");
+                break;
+            }
+
+            var payload = bytes.AsSpan(position + WriteAheadLog.HeaderLength, (int)length);
+            if (Crc32.HashToUInt32(payload) != crc)
+            {
+                problems.Add($"{Path.GetFileName(path)}: record at offset {position} fails its CRC check; it and the {remaining} bytes after it dropped");
+                break;
+            }
+
+            onRecord(number, payload);
+            position += WriteAheadLog.HeaderLength + (int)length;
+        }
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using Ariadne.Sdk;
-using Ariadne.Sdk.Context;
-using Ariadne.Sdk.Messaging;
+using Ariadne.Instrumentation;
+using Ariadne.Instrumentation.Context;
+using Ariadne.Instrumentation.Messaging;
 using Ariadne.Tests.Infrastructure;
 using NATS.Client.Core;
 using OpenTelemetry;
@@ -10,7 +10,7 @@ using OpenTelemetry.Trace;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace Ariadne.Tests.Sdk;
+namespace Ariadne.Tests.Instrumentation;
 
 /// <summary>Trace context and business baggage survive a round trip through real brokers.</summary>
 [Collection(SdkCollection.Name)]

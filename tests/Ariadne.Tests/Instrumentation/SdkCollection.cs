@@ -1,6 +1,6 @@
 using Ariadne.Tests.Infrastructure;
 
-namespace Ariadne.Tests.Sdk;
+namespace Ariadne.Tests.Instrumentation;
 
 /// <summary>
 /// The SDK's propagator and business-context policy are process-wide (as OpenTelemetry's are), so the tests that
@@ -9,5 +9,5 @@ namespace Ariadne.Tests.Sdk;
 [CollectionDefinition(Name)]
 public sealed class SdkCollection : ICollectionFixture<RabbitMqServerFixture>
 {
-    public const string Name = "Ariadne.Sdk process-wide state";
+    public const string Name = "Ariadne.Instrumentation process-wide state";
 }

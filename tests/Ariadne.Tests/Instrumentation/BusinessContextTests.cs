@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Ariadne.Sdk;
-using Ariadne.Sdk.Context;
+using Ariadne.Instrumentation;
+using Ariadne.Instrumentation.Context;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Tests.Sdk;
+namespace Ariadne.Tests.Instrumentation;
 
 [Collection(SdkCollection.Name)]
 public sealed class BusinessContextTests

@@ -1,9 +1,9 @@
 using Ariadne.Configuration;
 using Ariadne.Hosting;
-using Ariadne.Sdk.Sampling;
+using Ariadne.Instrumentation.Sampling;
 using Ariadne.Tests.Infrastructure;
 
-namespace Ariadne.Tests.Sdk;
+namespace Ariadne.Tests.Instrumentation;
 
 /// <summary>An Ariadne server serving static strategies from a file, as an operator would configure it.</summary>
 public sealed class SdkStrategiesServerFixture : ServerFixture

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Ariadne.Sdk.Sampling;
+using Ariadne.Instrumentation.Sampling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Trace;
 
-namespace Ariadne.Tests.Sdk;
+namespace Ariadne.Tests.Instrumentation;
 
 /// <summary>The remote sampler against a real HTTP endpoint serving Jaeger's documented JSON.</summary>
 public sealed class JaegerRemoteSamplerTests : IAsyncLifetime

@@ -1,0 +1,106 @@
+using Ariadne.Model;
+using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
+using Ariadne.Tests.Infrastructure;
+
+namespace Ariadne.Tests.Storage.ClickHouse;
+
+/// <summary>ClickHouse stopped and restarted under load, with the WAL in front of it. These tests stop their own server.</summary>
+public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>, IDisposable
+{
+    private readonly string _wal = Directory.CreateTempSubdirectory("ariadne-chwal-").FullName;
+
+    [Fact]
+    public async Task A_clickhouse_restart_mid_load_loses_no_acknowledged_span()
+    {
+        var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), RequestTimeout = TimeSpan.FromSeconds(5) };
+        await using var store = new ClickHouseSpanStore(options, _wal);
+        await store.InitializeAsync();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentQueue<TraceId>();
+        using var done = new CancellationTokenSource();
+
+        // Four exporters keep sending until told to stop: before, during and after the outage.
+        var load = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            for (var i = 0; !done.IsCancellationRequested; i++)
+            {
+                var trace = TraceData.Checkout(writer * 100_000 + i, start.AddMilliseconds(i));
+                await store.AppendAsync("acme", trace, default);
+                acknowledged.Enqueue(trace[0].TraceId);
+            }
+        })).ToArray();
+
+        await AcknowledgedAsync(acknowledged, 40);
+        await fixture.Server.StopAsync();
+        var beforeRestart = acknowledged.Count;
+        await AcknowledgedAsync(acknowledged, beforeRestart + 40);
+        var duringOutage = acknowledged.Count - beforeRestart;
+        await fixture.Server.StartAsync();
+        await AcknowledgedAsync(acknowledged, acknowledged.Count + 40);
+        await done.CancelAsync();
+        await Task.WhenAll(load);
+        await store.FlushAsync(default);
+
+        Assert.True(duringOutage >= 40, $"only {duringOutage} appends were acknowledged while ClickHouse was down");
+        var found = await store.FindTracesAsync("acme", new TraceQuery { ServiceName = "payments", Limit = 1_000_000 }, default);
+        Assert.Equal(acknowledged.Order().ToList(), found.Select(t => t[0].TraceId).Order().ToList());
+        Assert.All(found, t => Assert.Equal(4, t.Count));
+        Assert.Equal(0, store.WalBacklogBytes);
+    }
+
+    [Fact]
+    public async Task Beyond_the_wal_bound_appends_are_refused_until_clickhouse_catches_up()
+    {
+        var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), MaxWalBytes = 1 << 20, RequestTimeout = TimeSpan.FromSeconds(5) };
+        await using var store = new ClickHouseSpanStore(options, _wal);
+        await store.InitializeAsync();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await fixture.Server.StopAsync();
+
+        var accepted = new List<TraceId>();
+        StorageUnavailableException? refused = null;
+        for (var i = 0; refused is null && i < 100_000; i++)
+        {
+            var batch = Enumerable.Range(0, 50).SelectMany(j => TraceData.Checkout(i * 50 + j, start.AddMilliseconds(i))).ToList();
+            try
+            {
+                await store.AppendAsync("acme", batch, default);
+                accepted.AddRange(batch.Where(s => s.ParentSpanId.IsEmpty).Select(s => s.TraceId));
+            }
+            catch (StorageUnavailableException e)
+            {
+                refused = e;
+            }
+        }
+
+        await fixture.Server.StartAsync();
+        await store.FlushAsync(default);
+
+        Assert.NotNull(refused);
+        Assert.Contains("ClickHouse:MaxWalBytes", refused.Message, StringComparison.Ordinal);
+        var stored = await store.QueryRowsAsync($"SELECT uniqExact(trace_id) FROM {options.Database}.spans", default);
+        Assert.Equal(accepted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), stored[0][0]);
+        await store.AppendAsync("acme", TraceData.Checkout(999_999, start), default);
+    }
+
+    private static async Task AcknowledgedAsync(System.Collections.Concurrent.ConcurrentQueue<TraceId> acknowledged, int count)
+    {
+        while (acknowledged.Count < count)
+        {
+            await Task.Delay(5);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_wal, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using Ariadne.Storage.ClickHouse;
+using Ariadne.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Ariadne.Tests.Storage.ClickHouse;
+
+/// <summary>Migrations and retention against a real ClickHouse.</summary>
+public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>
+{
+    [Fact]
+    public async Task Migrating_an_empty_database_creates_every_table_and_records_each_version()
+    {
+        var options = Options();
+        await using var store = new ClickHouseSpanStore(options);
+        await store.InitializeAsync();
+
+        var node = store.Nodes[0];
+        var tables = (await node.QueryRowsAsync($"SELECT name FROM system.tables WHERE database = '{options.Database}' ORDER BY name", default)).Select(r => r[0]);
+        Assert.Equal(
+            ["operations", "operations_mv", "red_minutes", "red_minutes_mv", "schema_migrations", "spans", "trace_index", "trace_index_mv"],
+            tables);
+        var versions = (await node.QueryRowsAsync($"SELECT version FROM {options.Database}.schema_migrations ORDER BY version", default)).Select(r => int.Parse(r[0], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ClickHouseMigrations.All.Select(m => m.Version), versions);
+    }
+
+    [Fact]
+    public async Task Migrating_again_applies_nothing()
+    {
+        var options = Options();
+        await using var store = new ClickHouseSpanStore(options);
+        await store.InitializeAsync();
+
+        Assert.Equal(0, await ClickHouseMigrations.ApplyAsync(store.Nodes, await store.InitializeAsync(), ClickHouseMigrations.Latest, default));
+        Assert.Equal(ClickHouseMigrations.Latest, await ClickHouseMigrations.CurrentVersionAsync(store.Nodes, options.Database, default));
+    }
+
+    [Fact]
+    public async Task Migrating_from_the_previous_version_keeps_spans_and_aggregates_new_ones()
+    {
+        var options = Options();
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var before = TraceData.Checkout(1, start);
+        await using (var old = new ClickHouseSpanStore(options))
+        {
+            await old.InitializeAsync(ClickHouseMigrations.Latest - 1, default);
+            await old.AppendAsync("acme", before, default);
+            Assert.Equal(ClickHouseMigrations.Latest - 1, await ClickHouseMigrations.CurrentVersionAsync(old.Nodes, options.Database, default));
+        }
+
+        await using var store = new ClickHouseSpanStore(options);
+        await store.InitializeAsync();
+        var after = TraceData.Checkout(2, start.AddMinutes(1), fail: true);
+        await store.AppendAsync("acme", after, default);
+
+        Assert.Equal(TraceData.Describe(before), TraceData.Describe(await store.GetTraceAsync("acme", before[0].TraceId, default)));
+        Assert.Equal(TraceData.Describe(after), TraceData.Describe(await store.GetTraceAsync("acme", after[0].TraceId, default)));
+        var red = await store.QueryRowsAsync(
+            $"SELECT service, countMerge(calls), countIfMerge(errors) FROM {options.Database}.red_minutes WHERE tenant = 'acme' GROUP BY service ORDER BY service",
+            default);
+        Assert.Equal([["gateway", "2", "1"], ["orders", "1", "0"], ["payments", "1", "1"]], red);
+    }
+
+    [Fact]
+    public async Task Retention_drops_day_partitions_past_seven_days_and_aggregates_past_thirty()
+    {
+        var options = Options();
+        await using var store = new ClickHouseSpanStore(options);
+        var now = new DateTimeOffset(2030, 3, 20, 12, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(now);
+        var old = TraceData.Checkout(1, now.AddDays(-8));
+        var recent = TraceData.Checkout(2, now.AddDays(-6));
+        var ancient = TraceData.Checkout(3, now.AddDays(-31));
+        await store.AppendAsync("acme", [.. old, .. recent, .. ancient], default);
+        var maintenance = new ClickHouseMaintenance(store, options, clock, NullLogger<ClickHouseMaintenance>.Instance);
+
+        await maintenance.RunOnceAsync(default);
+
+        Assert.Empty(await store.GetTraceAsync("acme", old[0].TraceId, default));
+        Assert.Empty(await store.GetTraceAsync("acme", ancient[0].TraceId, default));
+        Assert.Equal(4, (await store.GetTraceAsync("acme", recent[0].TraceId, default)).Count);
+        var minutes = await store.QueryRowsAsync($"SELECT toDate(minute) AS day FROM {options.Database}.red_minutes GROUP BY day ORDER BY day", default);
+        Assert.Equal([["2030-03-12"], ["2030-03-14"]], minutes);
+        Assert.Equal(4, store.GetStats().Spans);
+        Assert.True(store.GetStats().Bytes > 0);
+    }
+
+    private ClickHouseOptions Options() => new() { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase() };
+}
+
+/// <summary>`ariadne storage clickhouse ...` against a real server.</summary>
+public sealed class ClickHouseStorageCommandTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>
+{
+    [Fact]
+    public async Task Storage_clickhouse_retention_drops_old_days_and_stats_reads_every_table()
+    {
+        var database = ClickHouseFixture.NewDatabase();
+        var config = Path.Combine(Directory.CreateTempSubdirectory("ariadne-cli-").FullName, "ariadne.json");
+        await File.WriteAllTextAsync(config, $$"""{ "ClickHouse": { "Database": "{{database}}" } }""");
+        await using (var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = database }))
+        {
+            await store.AppendAsync("acme", [.. TraceData.Checkout(1, DateTimeOffset.UtcNow.AddDays(-9)), .. TraceData.Checkout(2, DateTimeOffset.UtcNow.AddMinutes(-5))], default);
+        }
+
+        var root = new System.CommandLine.RootCommand { Cli.StorageCommand.Create() };
+        var url = fixture.Server.Url.ToString();
+
+        Assert.Equal(0, await root.Parse(["storage", "clickhouse", "retention", "--config", config, "--clickhouse-url", url]).InvokeAsync());
+        Assert.Equal(0, await root.Parse(["storage", "clickhouse", "stats", "--config", config, "--clickhouse-url", url]).InvokeAsync());
+        Assert.Equal(1, await root.Parse(["storage", "clickhouse", "stats", "--config", config, "--clickhouse-url", "http://127.0.0.1:9"]).InvokeAsync());
+
+        await using var check = new ClickHouseSpanStore(new ClickHouseOptions { Url = url, Database = database });
+        var days = await check.QueryRowsAsync($"SELECT count(DISTINCT toDate(toDateTime(intDiv(start_ns, 1000000000)))) FROM {database}.spans", default);
+        Assert.Equal("1", days[0][0]);
+    }
+}

@@ -1,0 +1,78 @@
+using Ariadne.Storage;
+using Ariadne.Storage.ClickHouse;
+using Ariadne.Tests.Infrastructure;
+
+namespace Ariadne.Tests.Storage.ClickHouse;
+
+/// <summary>The storage contract against one real clickhouse-server; each test has its own tenants in a shared database.</summary>
+public sealed class ClickHouseSpanStoreContractTests(ClickHouseFixture fixture) : SpanStoreContractTests, IClassFixture<ClickHouseFixture>
+{
+    private readonly string _database = ClickHouseFixture.NewDatabase();
+
+    protected override async Task<ISpanStore> CreateStoreAsync()
+    {
+        var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = _database });
+        await store.InitializeAsync();
+        return store;
+    }
+
+    /// <summary>Closes the store and reads through a new one, so answers come from ClickHouse, not from the process.</summary>
+    protected override async Task<ISpanStore> ReopenAsync(ISpanStore store)
+    {
+        await store.DisposeAsync();
+        return await CreateStoreAsync();
+    }
+}
+
+/// <summary>The storage contract against a cluster of two real clickhouse-servers, through Distributed tables.</summary>
+public sealed class ClickHouseClusterSpanStoreContractTests(ClickHouseClusterFixture fixture) : SpanStoreContractTests, IClassFixture<ClickHouseClusterFixture>
+{
+    private readonly string _database = ClickHouseFixture.NewDatabase();
+
+    protected override async Task<ISpanStore> CreateStoreAsync()
+    {
+        var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Url, Cluster = ClickHouseClusterFixture.Cluster, Database = _database });
+        await store.InitializeAsync();
+        return store;
+    }
+
+    protected override async Task<ISpanStore> ReopenAsync(ISpanStore store)
+    {
+        await store.DisposeAsync();
+        return await CreateStoreAsync();
+    }
+}
+
+/// <summary>The storage contract with the WAL in front of ClickHouse, as `ariadne serve` runs it: every answer comes
+/// from spans that went through the WAL and its drain.</summary>
+public sealed class ClickHouseWalSpanStoreContractTests(ClickHouseFixture fixture) : SpanStoreContractTests, IClassFixture<ClickHouseFixture>, IDisposable
+{
+    private readonly string _database = ClickHouseFixture.NewDatabase();
+    private readonly string _wal = Directory.CreateTempSubdirectory("ariadne-chwal-").FullName;
+
+    protected override async Task<ISpanStore> CreateStoreAsync()
+    {
+        var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = _database }, _wal);
+        await store.InitializeAsync();
+        return store;
+    }
+
+    protected override async Task<ISpanStore> ReopenAsync(ISpanStore store)
+    {
+        await ((ClickHouseSpanStore)store).FlushAsync(default);
+        await store.DisposeAsync();
+        return await CreateStoreAsync();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_wal, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+}
