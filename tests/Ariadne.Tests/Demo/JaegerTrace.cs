@@ -46,7 +46,10 @@ public static class JaegerTrace
         return spans;
     }
 
-    /// <summary>Polls until the trace holds a span of every service in <paramref name="services"/>, which arrive over seconds.</summary>
+    /// <summary>
+    /// Polls until the trace holds its root and a span of every service in <paramref name="services"/>: spans arrive
+    /// over a second or so, and the root (the gateway's server span) ends last, after the response.
+    /// </summary>
     public static async Task<IReadOnlyList<JaegerSpan>> WaitForAsync(HttpClient query, string traceId, IEnumerable<string> services, Func<IReadOnlyList<JaegerSpan>, bool>? complete = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -55,7 +58,7 @@ public static class JaegerTrace
         while (!timeout.IsCancellationRequested)
         {
             spans = await GetAsync(query, traceId, timeout.Token);
-            if (wanted.IsSubsetOf(spans.Select(s => s.Service)) && (complete is null || complete(spans)))
+            if (wanted.IsSubsetOf(spans.Select(s => s.Service)) && spans.Any(s => s.ParentId is null) && (complete is null || complete(spans)))
             {
                 return spans;
             }
