@@ -28,6 +28,8 @@ public sealed class AriadneOptions
 
     public Alerts.AlertOptions Alerts { get; set; } = new();
 
+    public Logs.LogOptions Logs { get; set; } = new();
+
     public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
 

@@ -35,6 +35,7 @@ public static class OptionsValidator
         }
 
         errors.AddRange(options.Embedded.Validate());
+        errors.AddRange(options.Logs.Validate());
 
         if (options.Ingest.MaxRequestBytes < 1024)
         {

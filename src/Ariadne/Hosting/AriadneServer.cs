@@ -2,6 +2,7 @@ using System.Net;
 using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
+using Ariadne.Logs;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
@@ -67,6 +68,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers(options);
+        builder.Services.AddAriadneLogs(options);
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
@@ -76,6 +78,7 @@ public sealed class AriadneServer : IAsyncDisposable
         MapOperations(App, registry);
         App.MapJaegerQuery();
         App.MapAnalysisApi();
+        App.MapTraceLogsApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
         App.MapSampling();

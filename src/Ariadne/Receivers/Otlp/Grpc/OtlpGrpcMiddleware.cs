@@ -24,7 +24,7 @@ internal static class OtlpGrpcMiddleware
     public static IApplicationBuilder UseOtlpGrpc(this IApplicationBuilder app, OtlpTraceService service) => app.Use(async (context, next) =>
     {
         var serviceType = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType;
-        if (serviceType != typeof(OtlpGrpcTraceService) && serviceType != typeof(OtlpGrpcIgnoredSignalsService))
+        if (serviceType != typeof(OtlpGrpcTraceService) && serviceType != typeof(Logs.OtlpGrpcLogsService) && serviceType != typeof(OtlpGrpcIgnoredSignalsService))
         {
             await next(context);
             return;

@@ -28,15 +28,14 @@ public class OtlpGrpcTraceService(OtlpTraceService service)
 }
 
 /// <summary>
-/// LogsService/Export and MetricsService/Export: accepted, counted and dropped (Ariadne stores traces only so far),
-/// so SDKs that export every signal to one endpoint do not log errors. Both methods share the one handler.
+/// MetricsService/Export: accepted, counted and dropped (Ariadne stores traces and their logs, not metrics), so SDKs
+/// that export every signal to one endpoint do not log errors.
 /// </summary>
 [BindServiceMethod(typeof(OtlpGrpcIgnoredSignalsService), nameof(BindService))]
 public class OtlpGrpcIgnoredSignalsService(OtlpTraceService service)
 {
     public static void BindService(ServiceBinderBase binder, OtlpGrpcIgnoredSignalsService? service)
     {
-        binder.AddMethod(OtlpGrpcMarshallers.ExportIgnored(OtlpIgnoredSignal.Logs), service is null ? null : service.Export);
         binder.AddMethod(OtlpGrpcMarshallers.ExportIgnored(OtlpIgnoredSignal.Metrics), service is null ? null : service.Export);
     }
 

@@ -8,17 +8,18 @@ namespace Ariadne.Receivers.Otlp.Json;
 internal static class OtlpJsonResponses
 {
     /// <summary>
-    /// Writes an export response: {} on success, else partialSuccess with rejectedSpans as a string (proto3 JSON
-    /// writes 64-bit integers as strings). Only traces ever reject, so the field is the trace one.
+    /// Writes an export response: {} on success, else partialSuccess with the signal's rejected count
+    /// (<paramref name="rejectedField"/>: rejectedSpans, rejectedLogRecords) as a string (proto3 JSON writes 64-bit
+    /// integers as strings).
     /// </summary>
-    public static void WriteExportResponse(IBufferWriter<byte> output, OtlpExportResponse response)
+    public static void WriteExportResponse(IBufferWriter<byte> output, OtlpExportResponse response, string rejectedField)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
         if (response.IsPartialSuccess)
         {
             writer.WriteStartObject("partialSuccess");
-            writer.WriteString("rejectedSpans", response.RejectedItems.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString(rejectedField, response.RejectedItems.ToString(CultureInfo.InvariantCulture));
             writer.WriteString("errorMessage", response.ErrorMessage ?? string.Empty);
             writer.WriteEndObject();
         }
