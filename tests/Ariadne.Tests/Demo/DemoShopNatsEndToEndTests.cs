@@ -46,7 +46,7 @@ public sealed class DemoShopNatsEndToEndTests(ServerFixture ariadne, NatsServerF
         }
 
         Assert.NotNull(traceId);
-        var spans = await JaegerTrace.WaitForAsync(ariadne.Query, traceId, ["gateway", "orders", "notifications"], s => s.Any(x => x.Service == "notifications" && x.Kind == "consumer"));
+        var spans = await JaegerTrace.WaitForAsync(ariadne.Query, traceId, ["gateway", "orders", "notifications"], s => s.Any(x => x.Service == "notifications" && x.Kind == "consumer" && s.Any(p => p.SpanId == x.ParentId)));
         var consumer = spans.Single(s => s.Service == "notifications" && s.Kind == "consumer");
         var producer = spans.Single(s => s.SpanId == consumer.ParentId);
         Assert.Equal(("orders", "producer", "nats"), (producer.Service, producer.Kind, producer.Tag("messaging.system")));
