@@ -4,11 +4,13 @@ using Ariadne.Benchmarks;
 using Ariadne.Model;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
+using BenchmarkDotNet.Running;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Embedded storage bench: ingest through the store with durability on (group-committed WAL fsyncs), then the
 // figures docs/PERFORMANCE.md records. Usage: dotnet run -c Release --project bench/Ariadne.Benchmarks -- [spans] [dir]
 if (args.Length > 0 && args[0] == "block-write") { ProbeBlockWrite.Run(); return; }
+if (args.Length > 0 && args[0] == "otlp-decode") { BenchmarkSwitcher.FromAssembly(typeof(OtlpDecodeBenchmarks).Assembly).Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "tail-sampling") { await TailSamplingBench.RunAsync(args[1..]); return; }
 var totalSpans = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2_000_000;
 var directory = args.Length > 1 ? args[1] : Directory.CreateTempSubdirectory("ariadne-bench-").FullName;

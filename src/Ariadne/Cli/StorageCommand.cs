@@ -49,7 +49,7 @@ internal static class StorageCommand
 
             try
             {
-                return await run(options.DataDirectory, options.Embedded, cancellationToken);
+                return await run(options.DataDirectory, options.Embedded.WithTenantRetention(options.Tenancy), cancellationToken);
             }
             catch (StorageFormatException e)
             {

@@ -1,4 +1,5 @@
 using System.Net;
+using Ariadne.Access;
 using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
@@ -27,7 +28,7 @@ public sealed class AriadneServer : IAsyncDisposable
 {
     private readonly Dictionary<Listener, ListenOptions> _listeners = [];
 
-    private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
+    private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging, Action<IServiceCollection>? configureServices)
     {
         Options = options;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -69,12 +70,15 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers(options);
         builder.Services.AddAriadneLogs(options);
+        builder.Services.AddAccessControl(options);
+        configureServices?.Invoke(builder.Services);
 
         App = builder.Build();
         // Open storage now, so a bad data directory fails start-up instead of the first request.
         App.Services.GetRequiredService<ISpanStore>();
         App.UseRouting();
         App.UseListenerRouting();
+        App.UseAccessControl();
         MapOperations(App, registry);
         App.MapJaegerQuery();
         App.MapAnalysisApi();
@@ -90,8 +94,9 @@ public sealed class AriadneServer : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static AriadneServer Create(AriadneOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
-        new(options, configureLogging);
+    /// <summary>A server; <paramref name="configureServices"/> runs last, so tests can replace a service (the clock).</summary>
+    public static AriadneServer Create(AriadneOptions options, Action<ILoggingBuilder>? configureLogging = null, Action<IServiceCollection>? configureServices = null) =>
+        new(options, configureLogging, configureServices);
 
     public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
 
@@ -111,7 +116,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
-        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded.WithTenantRetention(options.Tenancy), TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
         "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),

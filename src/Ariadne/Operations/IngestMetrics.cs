@@ -48,7 +48,11 @@ public sealed class IngestMetrics
         }
     }
 
-    /// <summary>A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant, unavailable.</summary>
+    /// <summary>
+    /// A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant,
+    /// unavailable, unauthenticated (no or wrong bearer token), forbidden (token scope or tenant), unknown_tenant,
+    /// rate_limited (the tenant's spans/s) or overloaded (the server's memory bounds).
+    /// </summary>
     public void RecordFailedRequest(string protocol, string reason) => _requestsFailed.WithLabels(protocol, reason).Inc();
 
     /// <summary>Items of a signal accepted without storing: signal is metrics (metrics).</summary>

@@ -79,6 +79,8 @@ internal static class OtlpDecoding
     /// </summary>
     public static AnyValue Merge(AnyValue existing, AnyValue incoming) => (existing.Type, incoming.Type) switch
     {
+        // The common case by far: the first value of a oneof, nothing to merge.
+        (AnyValueType.Empty, _) => incoming,
         (_, AnyValueType.Empty) => existing,
         (AnyValueType.Array, AnyValueType.Array) => AnyValue.FromArray([.. existing.AsArray, .. incoming.AsArray]),
         (AnyValueType.KeyValueList, AnyValueType.KeyValueList) => AnyValue.FromKeyValueList([.. existing.AsKeyValueList, .. incoming.AsKeyValueList]),

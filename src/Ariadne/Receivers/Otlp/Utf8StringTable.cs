@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Ariadne.Receivers.Otlp;
 
 /// <summary>
 /// Interns the strings of one request by their UTF-8 bytes, so the attribute keys, service and operation names and
-/// common values repeated across its spans are decoded and allocated once. Bounded in entries, bytes and chain
-/// length: past a bound a string is simply allocated, so hostile input (millions of distinct keys, colliding
-/// hashes) costs no more than not interning.
+/// common values repeated across its spans are decoded and allocated once. A string of up to 16 bytes is known by
+/// its length and two 8-byte words, so a lookup compares three numbers; longer ones are compared in full. Bounded
+/// in entries, bytes and chain length: past a bound a string is simply allocated, so hostile input (millions of
+/// distinct keys, colliding hashes) costs no more than not interning.
 /// </summary>
 internal sealed class Utf8StringTable
 {
@@ -16,6 +16,7 @@ internal sealed class Utf8StringTable
     private const int MaxArenaBytes = 64 * 1024;
     private const int MaxChainLength = 8;
     private const int BucketCount = 4096;
+    private const int ExactLength = 16;
 
     private readonly int[] _buckets = new int[BucketCount];
     private readonly Entry[] _entries = new Entry[MaxEntries];
@@ -25,18 +26,42 @@ internal sealed class Utf8StringTable
 
     public string Get(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.IsEmpty)
+        var length = utf8.Length;
+        ulong head;
+        ulong tail;
+        ulong middle = 0;
+        if (length >= sizeof(ulong))
+        {
+            head = BinaryPrimitives.ReadUInt64LittleEndian(utf8);
+            tail = BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]);
+            if (length > ExactLength)
+            {
+                middle = BinaryPrimitives.ReadUInt64LittleEndian(utf8[((length / 2) - 4)..]);
+            }
+        }
+        else if (length >= sizeof(uint))
+        {
+            head = BinaryPrimitives.ReadUInt32LittleEndian(utf8);
+            tail = BinaryPrimitives.ReadUInt32LittleEndian(utf8[^4..]);
+        }
+        else if (length > 0)
+        {
+            head = utf8[0] | ((ulong)utf8[length / 2] << 8) | ((ulong)utf8[^1] << 16);
+            tail = 0;
+        }
+        else
         {
             return string.Empty;
         }
 
-        var hash = Hash(utf8);
-        ref var bucket = ref _buckets[hash & (BucketCount - 1)];
+        var bucketIndex = (int)Hash(head, tail ^ middle, length) & (BucketCount - 1);
+        ref var bucket = ref _buckets[bucketIndex];
         var index = bucket;
         for (var chain = 0; index != 0; chain++)
         {
             ref var entry = ref _entries[index - 1];
-            if (entry.Hash == hash && _arena.AsSpan(entry.Offset, entry.Length).SequenceEqual(utf8))
+            if (entry.Head == head && entry.Tail == tail && entry.Length == length
+                && (length <= ExactLength || _arena.AsSpan(entry.Offset, length).SequenceEqual(utf8)))
             {
                 return entry.Value;
             }
@@ -50,58 +75,43 @@ internal sealed class Utf8StringTable
         }
 
         var value = OtlpStrings.Decode(utf8);
-        if (_count < MaxEntries && utf8.Length <= MaxArenaBytes - _arenaUsed)
+        if (_count < MaxEntries && (length <= ExactLength || length <= MaxArenaBytes - _arenaUsed))
         {
-            utf8.CopyTo(_arena.AsSpan(_arenaUsed));
-            _entries[_count] = new Entry(hash, bucket, _arenaUsed, utf8.Length, value);
-            _arenaUsed += utf8.Length;
+            var offset = 0;
+            if (length > ExactLength)
+            {
+                offset = _arenaUsed;
+                utf8.CopyTo(_arena.AsSpan(offset));
+                _arenaUsed += length;
+            }
+
+            _entries[_count] = new Entry(head, tail, length, offset, bucket, bucketIndex, value);
             bucket = ++_count;
         }
 
         return value;
     }
 
-    /// <summary>Forgets every string, keeping the tables for the next request.</summary>
+    /// <summary>Forgets every string, keeping the tables for the next request; touches only the used buckets.</summary>
     public void Clear()
     {
-        if (_count == 0)
+        for (var i = 0; i < _count; i++)
         {
-            return;
+            _buckets[_entries[i].Bucket] = 0;
         }
 
-        Array.Clear(_buckets);
         Array.Clear(_entries, 0, _count);
         _count = 0;
         _arenaUsed = 0;
     }
 
-    // A multiply-rotate hash over 8-byte words: fast for the short keys and names that dominate, and good enough
-    // here because the chain bound, not the hash, is what protects against collisions.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Hash(ReadOnlySpan<byte> bytes)
+    private static uint Hash(ulong head, ulong tail, int length)
     {
-        const ulong Prime = 0x9E3779B97F4A7C15;
-        var hash = (ulong)bytes.Length * Prime;
-        while (bytes.Length >= sizeof(ulong))
-        {
-            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Prime, 29);
-            bytes = bytes[sizeof(ulong)..];
-        }
-
-        if (!bytes.IsEmpty)
-        {
-            ulong tail = 0;
-            for (var i = 0; i < bytes.Length; i++)
-            {
-                tail |= (ulong)bytes[i] << (i * 8);
-            }
-
-            hash = BitOperations.RotateLeft((hash ^ tail) * Prime, 29);
-        }
-
-        hash ^= hash >> 32;
-        return (uint)hash;
+        var hash = (head * 0x9E3779B97F4A7C15) ^ (tail * 0xC2B2AE3D27D4EB4F) ^ (uint)length;
+        hash ^= hash >> 29;
+        return (uint)(hash ^ (hash >> 32));
     }
 
-    private readonly record struct Entry(uint Hash, int Next, int Offset, int Length, string Value);
+    private readonly record struct Entry(ulong Head, ulong Tail, int Length, int Offset, int Next, int Bucket, string Value);
 }

@@ -310,6 +310,35 @@ public sealed class OtlpProtobufDecoderTests
         Assert.Same(spans[0].Attributes[0].Value.AsString, spans[1].Attributes[0].Value.AsString);
     }
 
+    [Fact]
+    public void Strings_that_differ_in_one_byte_and_more_strings_than_the_intern_table_holds_decode_exactly()
+    {
+        // Every length up to 70 (exact short keys, long keys compared in full, values past the interning limit),
+        // each with variants that differ in one byte at the start, middle or end; then 5,000 distinct keys.
+        var keys = new List<string>();
+        for (var length = 1; length <= 70; length++)
+        {
+            foreach (var position in new[] { 0, length / 2, length - 1 })
+            {
+                foreach (var c in "ab")
+                {
+                    var chars = Enumerable.Repeat('x', length).ToArray();
+                    chars[position] = c;
+                    keys.Add(new string(chars));
+                }
+            }
+        }
+
+        keys.AddRange(Enumerable.Range(0, 5000).Select(i => $"key.{i}"));
+        var span = ValidSpan("many strings");
+        span.Attributes.AddRange(keys.Select(k => Attribute(k, k)));
+
+        var decoded = Decode(Request(ResourceSpans([], span)).ToByteArray()).Spans.Single();
+
+        Assert.Equal(keys, decoded.Attributes.Select(a => a.Key));
+        Assert.Equal(keys, decoded.Attributes.Select(a => a.Value.AsString));
+    }
+
     internal static void AssertDecodesLikeGeneratedParser(byte[] bytes)
     {
         var (expected, rejected) = GeneratedParserView.Map(ExportTraceServiceRequest.Parser.ParseFrom(bytes));

@@ -27,12 +27,23 @@ internal static class OtlpJsonResponses
         writer.WriteEndObject();
     }
 
-    public static void WriteStatus(IBufferWriter<byte> output, int code, string message)
+    /// <summary>Writes a google.rpc.Status, with a RetryInfo detail (proto3 JSON: an Any with @type) when there is a retry delay.</summary>
+    public static void WriteStatus(IBufferWriter<byte> output, int code, string message, TimeSpan? retryDelay = null)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
         writer.WriteNumber("code", code);
         writer.WriteString("message", message);
+        if (retryDelay is { } delay)
+        {
+            writer.WriteStartArray("details");
+            writer.WriteStartObject();
+            writer.WriteString("@type", Protobuf.GoogleRpcStatusFieldNumbers.RetryInfoTypeUrl);
+            writer.WriteString("retryDelay", $"{(long)Math.Ceiling(delay.TotalSeconds)}s");
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -95,9 +95,19 @@ internal static class OtlpIgnoredSignalFieldNumbers
     public const int ScopeMetrics_Metrics = 2;
 }
 
-/// <summary>google/rpc/status.proto, the body of OTLP/HTTP error responses.</summary>
+/// <summary>
+/// google/rpc/status.proto, the body of OTLP/HTTP error responses and gRPC's grpc-status-details-bin, with the one
+/// detail Ariadne sends: google/rpc/error_details.proto RetryInfo in a google/protobuf/any.proto Any.
+/// </summary>
 internal static class GoogleRpcStatusFieldNumbers
 {
+    public const string RetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
+
     public const int Status_Code = 1;
     public const int Status_Message = 2;
+    public const int Status_Details = 3;
+    public const int Any_TypeUrl = 1;
+    public const int Any_Value = 2;
+    public const int RetryInfo_RetryDelay = 1;
+    public const int Duration_Seconds = 1;
 }
