@@ -9,4 +9,5 @@ var root = new RootCommand("""
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(LoadGenCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

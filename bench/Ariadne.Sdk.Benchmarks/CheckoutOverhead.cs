@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Ariadne.Configuration;
+using Ariadne.Demo;
+using Ariadne.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ariadne.Sdk.Benchmarks;
+
+/// <summary>
+/// SDK overhead on the demo checkout, measured side by side in one run: two copies of the shop (six processes
+/// each), one tracing every request (always_on, exporting over OTLP to a real Ariadne server), one with the SDK
+/// disabled (OTEL_SDK_DISABLED=true). Checkouts alternate between them, in random order per pair, so load and
+/// machine noise hit both equally.
+/// </summary>
+internal static class CheckoutOverhead
+{
+    public static async Task<int> RunAsync(int pairs, int warmup, bool simulatedCardLatency)
+    {
+        var data = Directory.CreateTempSubdirectory("ariadne-overhead-").FullName;
+        var options = new AriadneOptions
+        {
+            ListenAddress = "127.0.0.1",
+            DataDirectory = data,
+            Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0 },
+        };
+        await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await server.StartAsync();
+        var quiet = new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DEMO_CARD_PROCESSOR_MEDIAN_MS"] = simulatedCardLatency ? "70" : "0",
+        };
+        await using var traced = await DemoShop.StartAsync(
+            new DemoShopOptions { OtlpEndpoint = server.GetUri(Listener.OtlpGrpc), Environment = new Dictionary<string, string>(quiet) { ["OTEL_TRACES_SAMPLER"] = "always_on" } },
+            CancellationToken.None);
+        await using var untraced = await DemoShop.StartAsync(
+            new DemoShopOptions { OtlpEndpoint = server.GetUri(Listener.OtlpGrpc), Environment = new Dictionary<string, string>(quiet) { ["OTEL_SDK_DISABLED"] = "true" } },
+            CancellationToken.None);
+
+        using var tracedClient = new HttpClient { BaseAddress = traced.Gateway };
+        using var untracedClient = new HttpClient { BaseAddress = untraced.Gateway };
+        var tracedMs = new List<double>(pairs);
+        var untracedMs = new List<double>(pairs);
+        var failedPairs = 0;
+        for (var i = 0; i < warmup + pairs; i++)
+        {
+            var first = Random.Shared.Next(2) == 0;
+            var a = await CheckoutAsync(first ? tracedClient : untracedClient, i);
+            var b = await CheckoutAsync(first ? untracedClient : tracedClient, i);
+            if (a is null || b is null)
+            {
+                // A checkout that failed (a cold gRPC connection missing the inventory deadline) says nothing about
+                // tracing cost: the pair is dropped, and counted.
+                failedPairs += i >= warmup ? 1 : 0;
+                continue;
+            }
+
+            if (i >= warmup)
+            {
+                tracedMs.Add(first ? a.Value : b.Value);
+                untracedMs.Add(first ? b.Value : a.Value);
+            }
+        }
+
+        Console.WriteLine($"SDK overhead on demo checkout: {tracedMs.Count} pairs ({failedPairs} failed pairs dropped) after {warmup} warm-up pairs, simulated card processor latency {(simulatedCardLatency ? "on (median 70 ms)" : "off")}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine("| shop | mean ms | p50 ms | p90 ms | p99 ms |");
+        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine(Row("tracing disabled (OTEL_SDK_DISABLED)", untracedMs));
+        Console.WriteLine(Row("tracing at 100% (always_on, OTLP export)", tracedMs));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio traced/untraced: mean {tracedMs.Average() / untracedMs.Average():F3}, p50 {Percentile(tracedMs, 0.5) / Percentile(untracedMs, 0.5):F3}, p90 {Percentile(tracedMs, 0.9) / Percentile(untracedMs, 0.9):F3}"));
+        await server.StopAsync();
+        Directory.Delete(data, recursive: true);
+        return 0;
+    }
+
+    private static async Task<double?> CheckoutAsync(HttpClient gateway, int i)
+    {
+        var product = $"p-{i % 18:D3}";
+        var started = Stopwatch.GetTimestamp();
+        using var response = await gateway.PostAsJsonAsync("/api/checkout", new
+        {
+            userId = $"user-{i % 500:D4}",
+            sessionId = $"sess-{i:D6}",
+            cardType = "visa",
+            cardNumber = "4242424242424242",
+            items = new[] { new { productId = product, quantity = 1 } },
+        });
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return response.IsSuccessStatusCode ? elapsed : null;
+    }
+
+    private static string Row(string name, List<double> ms) => string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {ms.Average():F2} | {Percentile(ms, 0.5):F2} | {Percentile(ms, 0.9):F2} | {Percentile(ms, 0.99):F2} |");
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    }
+}

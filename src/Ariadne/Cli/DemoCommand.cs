@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using Ariadne.Configuration;
+using Ariadne.Demo;
+using Ariadne.Hosting;
+
+namespace Ariadne.Cli;
+
+/// <summary>
+/// `ariadne demo`: the server, the six-service demo shop (each its own process) and shoppers, in one command.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string DefaultRabbitMq = "amqp://guest:guest@127.0.0.1:5672/";
+
+    public static Command Create()
+    {
+        var rabbit = new Option<string?>("--rabbitmq") { Description = $"RabbitMQ URI for order events [env ARIADNE_DEMO_RABBITMQ; tried: {DefaultRabbitMq}]." };
+        var nats = new Option<string?>("--nats") { Description = "NATS URL for order events instead of RabbitMQ [env ARIADNE_DEMO_NATS]." };
+        var rate = new Option<double>("--rate") { Description = "Shopper requests per second.", DefaultValueFactory = _ => 3 };
+        var mix = new Option<string?>("--mix") { Description = "Scenario weights, e.g. browse=35,search=20,cart=20,checkout=15,declined=5,timeout=5." };
+        var queryPort = new Option<int?>("--query-port") { Description = "UI and query API port [default: 16686]." };
+        var otlpPort = new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port the shop exports to [default: 4317]." };
+
+        var command = new Command("demo", "Run Ariadne with a demo e-commerce shop (gateway, catalog, inventory, orders, payments, notifications) and live traffic.");
+        foreach (var option in new Option[] { rabbit, nats, rate, mix, queryPort, otlpPort })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?> { ["Storage"] = "memory" };
+            if (parse.GetValue(queryPort) is { } q)
+            {
+                overrides["Ports:Query"] = q.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(otlpPort) is { } o)
+            {
+                overrides["Ports:OtlpGrpc"] = o.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            AriadneOptions options;
+            try
+            {
+                options = ConfigurationLoader.Load(null, overrides);
+            }
+            catch (ConfigurationException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne demo: invalid configuration:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(c => c.SingleLine = true));
+            try
+            {
+                await server.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"ariadne demo: cannot listen: {e.Message}. Stop the other Ariadne (or whatever holds the port), or pass --query-port / --otlp-grpc-port.");
+                return 1;
+            }
+
+            var (rabbitUri, natsUrl, transport) = await ChooseBrokerAsync(
+                parse.GetValue(rabbit) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_RABBITMQ"),
+                parse.GetValue(nats) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_NATS"),
+                cancellationToken);
+
+            Console.WriteLine("Starting the demo shop: catalog, inventory, payments, orders, notifications, gateway…");
+            DemoShop shop;
+            try
+            {
+                shop = await DemoShop.StartAsync(
+                    new DemoShopOptions
+                    {
+                        OtlpEndpoint = new Uri($"http://127.0.0.1:{server.GetPort(Listener.OtlpGrpc)}"),
+                        RabbitMq = rabbitUri,
+                        Nats = natsUrl,
+                        TrafficRate = parse.GetValue(rate),
+                        TrafficMix = parse.GetValue(mix),
+
+                        // Warnings and errors only: at a few requests per second, per-order info lines drown the rest.
+                        Environment = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
+                        Output = (service, line) => Console.WriteLine($"{service,-13}| {line}"),
+                    },
+                    cancellationToken);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"ariadne demo: {e.Message}");
+                return 1;
+            }
+
+            await using (shop)
+            {
+                var gateway = shop.Gateway.ToString().TrimEnd('/');
+                Console.WriteLine($$"""
+
+                    Ariadne demo is running. Ctrl+C stops everything.
+                      UI and Jaeger API  http://localhost:{{server.GetPort(Listener.Query)}}
+                      OTLP               grpc :{{server.GetPort(Listener.OtlpGrpc)}}, http :{{server.GetPort(Listener.OtlpHttp)}}
+                      shop gateway       {{gateway}}   (curl {{gateway}}/api/products?q=tent)
+                      order events       {{transport}}
+                      traffic            {{parse.GetValue(rate)}} requests/s
+                      inject faults      curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' \
+                                           -d '{"slowInventoryMs":800,"failingCardType":"amex","errorBurstSeconds":30,"slowSql":true}'
+                      clear faults       curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' -d '{}'
+
+                    """);
+                try
+                {
+                    await server.App.WaitForShutdownAsync(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C.
+                }
+
+                Console.WriteLine("Stopping the demo shop…");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<(string? Rabbit, string? Nats, string Description)> ChooseBrokerAsync(string? rabbit, string? nats, CancellationToken cancellationToken)
+    {
+        if (rabbit is not null)
+        {
+            return await IsReachableAsync(rabbit, 5672, cancellationToken)
+                ? (rabbit, null, $"RabbitMQ {Redacted(rabbit)}")
+                : (null, null, $"FALLBACK: in-process channel inside orders (RabbitMQ at {Redacted(rabbit)} is not reachable)");
+        }
+
+        if (nats is not null)
+        {
+            return await IsReachableAsync(nats, 4222, cancellationToken)
+                ? (null, nats, $"NATS {nats}")
+                : (null, null, $"FALLBACK: in-process channel inside orders (NATS at {nats} is not reachable)");
+        }
+
+        return await IsReachableAsync(DefaultRabbitMq, 5672, cancellationToken)
+            ? (DefaultRabbitMq, null, "RabbitMQ amqp://127.0.0.1:5672")
+            : (null, null, "FALLBACK: in-process channel inside orders (no RabbitMQ on :5672; scripts/demo.sh starts one, or pass --rabbitmq)");
+    }
+
+    private static async Task<bool> IsReachableAsync(string uri, int defaultPort, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed))
+        {
+            return false;
+        }
+
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.ConnectAsync(parsed.Host, parsed.Port > 0 ? parsed.Port : defaultPort, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static string Redacted(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.UserInfo.Length > 0 ? uri.Replace(parsed.UserInfo + "@", string.Empty, StringComparison.Ordinal) : uri;
+}
