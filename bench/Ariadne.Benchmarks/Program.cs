@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 // Embedded storage bench: ingest through the store with durability on (group-committed WAL fsyncs), then the
 // figures docs/PERFORMANCE.md records. Usage: dotnet run -c Release --project bench/Ariadne.Benchmarks -- [spans] [dir]
 if (args.Length > 0 && args[0] == "block-write") { ProbeBlockWrite.Run(); return; }
+if (args.Length > 0 && args[0] == "otlp-decode-cpu") { OtlpDecodeCpuBench.Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "otlp-decode") { BenchmarkSwitcher.FromAssembly(typeof(OtlpDecodeBenchmarks).Assembly).Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "tail-sampling") { await TailSamplingBench.RunAsync(args[1..]); return; }
 var totalSpans = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2_000_000;
