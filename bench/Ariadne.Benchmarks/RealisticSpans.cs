@@ -25,10 +25,17 @@ internal sealed class RealisticSpans(int seed, DateTimeOffset start, TimeSpan sp
     }).ToArray();
     private readonly InstrumentationScope _scope = new() { Name = "OpenTelemetry.Instrumentation.AspNetCore", Version = "1.20.2" };
 
-    public List<Span> NextTrace()
+    /// <summary>A trace starting at a random time in the spread.</summary>
+    public List<Span> NextTrace() => NextTrace(_random.NextDouble());
+
+    /// <summary>
+    /// A trace starting at <paramref name="progress"/> (0–1) through the spread, plus up to a second of jitter: what a
+    /// live system ingests, spans arriving about when they happened.
+    /// </summary>
+    public List<Span> NextTrace(double progress)
     {
         var traceId = new TraceId((ulong)_random.NextInt64(), (ulong)_random.NextInt64());
-        var startNanos = (start - DateTimeOffset.UnixEpoch).Ticks * 100 + (long)(_random.NextDouble() * spread.Ticks * 100);
+        var startNanos = (start - DateTimeOffset.UnixEpoch).Ticks * 100 + (long)(progress * spread.Ticks * 100) + _random.Next(1_000_000_000);
         var count = _random.Next(3, 16);
         var spans = new List<Span>(count);
         var error = _random.NextDouble() < 0.02;

@@ -39,15 +39,9 @@ internal static class ClickHouseStorageCommand
                 overrides["ClickHouse:Cluster"] = c;
             }
 
-            AriadneOptions options;
-            try
+            if (await CliConfiguration.TryLoadAsync(parse.GetValue(config), overrides) is not { } options)
             {
-                options = ConfigurationLoader.Load(parse.GetValue(config), overrides);
-            }
-            catch (ConfigurationException e)
-            {
-                await Console.Error.WriteLineAsync($"ariadne: invalid configuration:{Environment.NewLine}{e.Message}");
-                return 2;
+                return CliConfiguration.InvalidConfigurationExitCode;
             }
 
             await using var store = new ClickHouseSpanStore(options.ClickHouse);

@@ -65,15 +65,9 @@ internal static class ServeCommand
                 Set(key, parse.GetValue(option));
             }
 
-            AriadneOptions options;
-            try
+            if (await CliConfiguration.TryLoadAsync(parse.GetValue(config), overrides) is not { } options)
             {
-                options = ConfigurationLoader.Load(parse.GetValue(config), overrides);
-            }
-            catch (ConfigurationException e)
-            {
-                await Console.Error.WriteLineAsync($"ariadne: invalid configuration:{Environment.NewLine}{e.Message}");
-                return 2;
+                return CliConfiguration.InvalidConfigurationExitCode;
             }
 
             AriadneServer server;

@@ -30,21 +30,15 @@ internal static class StorageCommand
         command.Options.Add(config);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            AriadneOptions options;
-            try
+            var overrides = new Dictionary<string, string?>();
+            if (parse.GetValue(data) is { } dir)
             {
-                var overrides = new Dictionary<string, string?>();
-                if (parse.GetValue(data) is { } dir)
-                {
-                    overrides["DataDirectory"] = dir;
-                }
-
-                options = ConfigurationLoader.Load(parse.GetValue(config), overrides);
+                overrides["DataDirectory"] = dir;
             }
-            catch (ConfigurationException e)
+
+            if (await CliConfiguration.TryLoadAsync(parse.GetValue(config), overrides) is not { } options)
             {
-                await Console.Error.WriteLineAsync($"ariadne: invalid configuration:{Environment.NewLine}{e.Message}");
-                return 2;
+                return CliConfiguration.InvalidConfigurationExitCode;
             }
 
             if (!File.Exists(Path.Combine(options.DataDirectory, DataDirectoryFormat.FileName)))
@@ -55,7 +49,7 @@ internal static class StorageCommand
 
             try
             {
-                return await run(options.DataDirectory, options.Embedded, cancellationToken);
+                return await run(options.DataDirectory, options.Embedded.WithTenantRetention(options.Tenancy), cancellationToken);
             }
             catch (StorageFormatException e)
             {

@@ -24,9 +24,15 @@ public sealed class AriadneOptions
 
     public IngestOptions Ingest { get; set; } = new();
 
-    public TenancyOptions Tenancy { get; set; } = new();
+    public Tenancy.TenancyOptions Tenancy { get; set; } = new();
+
+    public Limits.LimitsOptions Limits { get; set; } = new();
+
+    public Access.AuthOptions Auth { get; set; } = new();
 
     public Alerts.AlertOptions Alerts { get; set; } = new();
+
+    public Logs.LogOptions Logs { get; set; } = new();
 
     public Sampling.SamplingOptions Sampling { get; set; } = new();
 }
@@ -53,13 +59,4 @@ public sealed class IngestOptions
 {
     /// <summary>Largest request body accepted, measured after decompression (also the gzip-bomb guard).</summary>
     public long MaxRequestBytes { get; set; } = 16 * 1024 * 1024;
-}
-
-public sealed class TenancyOptions
-{
-    /// <summary>Header that names the tenant on ingest and query. Tempo's X-Scope-OrgID is always accepted too.</summary>
-    public string Header { get; set; } = "x-tenant";
-
-    /// <summary>Tenant of requests that name none.</summary>
-    public string DefaultTenant { get; set; } = "default";
 }

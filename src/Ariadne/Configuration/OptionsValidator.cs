@@ -35,22 +35,16 @@ public static class OptionsValidator
         }
 
         errors.AddRange(options.Embedded.Validate());
+        errors.AddRange(options.Logs.Validate());
 
         if (options.Ingest.MaxRequestBytes < 1024)
         {
             errors.Add($"Ingest:MaxRequestBytes: {options.Ingest.MaxRequestBytes} is too small; use at least 1024 (default 16777216).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Tenancy.Header))
-        {
-            errors.Add("Tenancy:Header: must name an HTTP header, such as x-tenant.");
-        }
-
-        if (!Tenancy.TenantResolver.IsValidTenant(options.Tenancy.DefaultTenant))
-        {
-            errors.Add($"Tenancy:DefaultTenant: '{options.Tenancy.DefaultTenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').");
-        }
-
+        errors.AddRange(options.Tenancy.Validate(options.Ingest.MaxRequestBytes));
+        errors.AddRange(options.Limits.Validate());
+        errors.AddRange(options.Auth.Validate(options.Tenancy));
         errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
         Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
         return errors;

@@ -1,11 +1,14 @@
 using System.Net;
+using Ariadne.Access;
 using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Configuration;
+using Ariadne.Logs;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query.Jaeger;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Receivers.Zipkin;
 using Ariadne.Sampling;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
@@ -26,11 +29,13 @@ public sealed class AriadneServer : IAsyncDisposable
 {
     private readonly Dictionary<Listener, ListenOptions> _listeners = [];
 
-    private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging)
+    private AriadneServer(AriadneOptions options, Action<ILoggingBuilder>? configureLogging, Action<IServiceCollection>? configureServices)
     {
         Options = options;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // ASP.NET Core logs two lines per request at Information: at ingest rates, thousands of console lines a second.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         if (configureLogging is not null)
         {
             configureLogging(builder.Logging);
@@ -67,15 +72,21 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers(options);
+        builder.Services.AddAriadneLogs(options);
+        builder.Services.AddAccessControl(options);
+        configureServices?.Invoke(builder.Services);
 
         App = builder.Build();
-        // Open storage now, so a bad data directory fails start-up instead of the first request.
-        App.Services.GetRequiredService<ISpanStore>();
+        // Open storage now, so a bad data directory fails start-up instead of the first request; its size goes on /metrics.
+        StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>());
         App.UseRouting();
         App.UseListenerRouting();
+        App.UseAccessControl();
         MapOperations(App, registry);
+        App.MapZipkinReceiver();
         App.MapJaegerQuery();
         App.MapAnalysisApi();
+        App.MapTraceLogsApi();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
         App.MapSampling();
@@ -87,8 +98,9 @@ public sealed class AriadneServer : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static AriadneServer Create(AriadneOptions options, Action<ILoggingBuilder>? configureLogging = null) =>
-        new(options, configureLogging);
+    /// <summary>A server; <paramref name="configureServices"/> runs last, so tests can replace a service (the clock).</summary>
+    public static AriadneServer Create(AriadneOptions options, Action<ILoggingBuilder>? configureLogging = null, Action<IServiceCollection>? configureServices = null) =>
+        new(options, configureLogging, configureServices);
 
     public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
 
@@ -108,7 +120,7 @@ public sealed class AriadneServer : IAsyncDisposable
     private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new MemorySpanStore(options.Memory.MaxTraces),
-        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded, TimeProvider.System,
+        "embedded" => EmbeddedSpanStore.Open(options.DataDirectory, options.Embedded.WithTenantRetention(options.Tenancy), TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<EmbeddedSpanStore>()),
         "clickhouse" => ClickHouseSpanStore.Create(options, services),
         _ => throw new InvalidOperationException($"Storage: the '{options.Storage}' engine is not available in this build; use --storage memory."),

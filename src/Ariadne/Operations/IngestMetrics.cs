@@ -9,6 +9,9 @@ public sealed class IngestMetrics
     private readonly Counter _rejected;
     private readonly Counter _requestsFailed;
     private readonly Counter _signalsIgnored;
+    private readonly Counter _logsAccepted;
+    private readonly Counter _logsRejected;
+    private readonly Counter _logsUncorrelated;
 
     public IngestMetrics(CollectorRegistry registry)
     {
@@ -16,7 +19,10 @@ public sealed class IngestMetrics
         _accepted = factory.CreateCounter("ariadne_spans_accepted_total", "Spans accepted and handed to storage.", "protocol", "tenant");
         _rejected = factory.CreateCounter("ariadne_spans_rejected_total", "Spans rejected individually (invalid ids), reported as OTLP partial success.", "protocol", "tenant");
         _requestsFailed = factory.CreateCounter("ariadne_ingest_requests_failed_total", "Ingest requests refused as a whole.", "protocol", "reason");
-        _signalsIgnored = factory.CreateCounter("ariadne_signals_ignored_total", "OTLP log records and metrics accepted but not stored (Ariadne stores traces only so far).", "signal");
+        _signalsIgnored = factory.CreateCounter("ariadne_signals_ignored_total", "OTLP metrics accepted but not stored (Ariadne stores traces and their logs).", "signal");
+        _logsAccepted = factory.CreateCounter("ariadne_log_records_accepted_total", "OTLP log records with a trace id, handed to storage.", "protocol", "tenant");
+        _logsRejected = factory.CreateCounter("ariadne_log_records_rejected_total", "Log records rejected individually (ids of the wrong length), reported as OTLP partial success.", "protocol", "tenant");
+        _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", "protocol", "tenant");
     }
 
     public void RecordIngest(string protocol, string tenant, int accepted, int rejected)
@@ -28,9 +34,27 @@ public sealed class IngestMetrics
         }
     }
 
-    /// <summary>A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant, unavailable.</summary>
+    public void RecordLogIngest(string protocol, string tenant, int accepted, int rejected, int uncorrelated)
+    {
+        _logsAccepted.WithLabels(protocol, tenant).Inc(accepted);
+        if (rejected > 0)
+        {
+            _logsRejected.WithLabels(protocol, tenant).Inc(rejected);
+        }
+
+        if (uncorrelated > 0)
+        {
+            _logsUncorrelated.WithLabels(protocol, tenant).Inc(uncorrelated);
+        }
+    }
+
+    /// <summary>
+    /// A request refused whole: reason is one of malformed, too_large, unsupported_media_type, bad_tenant,
+    /// unavailable, unauthenticated (no or wrong bearer token), forbidden (token scope or tenant), unknown_tenant,
+    /// rate_limited (the tenant's spans/s) or overloaded (the server's memory bounds).
+    /// </summary>
     public void RecordFailedRequest(string protocol, string reason) => _requestsFailed.WithLabels(protocol, reason).Inc();
 
-    /// <summary>Items of a signal accepted without storing: signal is logs (log records) or metrics (metrics).</summary>
+    /// <summary>Items of a signal accepted without storing: signal is metrics (metrics).</summary>
     public void RecordIgnoredSignal(string signal, long items) => _signalsIgnored.WithLabels(signal).Inc(items);
 }

@@ -1,12 +1,17 @@
-using Ariadne.Configuration;
 using Microsoft.Extensions.Primitives;
 
 namespace Ariadne.Tenancy;
 
-/// <summary>Reads the tenant from the configured header (or Tempo's X-Scope-OrgID) on ingest and query.</summary>
+/// <summary>
+/// Reads the tenant from the configured header (or Tempo's X-Scope-OrgID) on ingest and query, unless the
+/// request's bearer token is bound to a tenant (a <see cref="TenantBinding"/> set by the access check); knows
+/// the configured tenants.
+/// </summary>
 public sealed class TenantResolver(TenancyOptions options)
 {
     public const string TempoHeader = "X-Scope-OrgID";
+
+    private readonly Dictionary<string, TenantOptions> _known = options.Tenants.DistinctBy(t => t.Id).ToDictionary(t => t.Id, StringComparer.Ordinal);
 
     public string HeaderName => options.Header;
 
@@ -25,7 +30,21 @@ public sealed class TenantResolver(TenancyOptions options)
     }
 
     public string? Resolve(HttpRequest request) =>
+        request.HttpContext.Features.Get<TenantBinding>()?.Tenant ?? ResolveFromHeaders(request);
+
+    /// <summary>The tenant the request's headers name (or the default one), ignoring any token binding.</summary>
+    public string? ResolveFromHeaders(HttpRequest request) =>
         Resolve(request.Headers[options.Header], request.Headers[TempoHeader]);
+
+    /// <summary>Whether the request names a tenant in a header at all.</summary>
+    public bool NamesTenant(HttpRequest request) =>
+        !StringValues.IsNullOrEmpty(request.Headers[options.Header]) || !StringValues.IsNullOrEmpty(request.Headers[TempoHeader]);
+
+    /// <summary>False only when Tenancy:RequireKnownTenant is on and the tenant is not in Tenancy:Tenants.</summary>
+    public bool IsAllowed(string tenant) => !options.RequireKnownTenant || _known.ContainsKey(tenant);
+
+    /// <summary>The configured settings of a tenant, or null when it is not listed.</summary>
+    public TenantOptions? Find(string tenant) => _known.GetValueOrDefault(tenant);
 
     public static bool IsValidTenant(string tenant)
     {
@@ -45,3 +64,6 @@ public sealed class TenantResolver(TenancyOptions options)
         return true;
     }
 }
+
+/// <summary>The tenant a request's bearer token is bound to; it overrides the tenant headers.</summary>
+public sealed record TenantBinding(string Tenant);

@@ -24,7 +24,7 @@ public class ServerFixture : IAsyncLifetime
             Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0 },
         };
         Configure(options);
-        Server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        Server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), ConfigureServices);
         await Server.StartAsync();
         Query = new HttpClient { BaseAddress = Server.GetUri(Listener.Query) };
     }
@@ -32,6 +32,11 @@ public class ServerFixture : IAsyncLifetime
     public HttpClient CreateClient(Listener listener) => new() { BaseAddress = Server.GetUri(listener) };
 
     protected virtual void Configure(AriadneOptions options)
+    {
+    }
+
+    /// <summary>Runs after the server's own registrations: replace a service, such as the clock.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 

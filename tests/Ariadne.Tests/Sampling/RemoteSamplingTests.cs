@@ -1,6 +1,7 @@
 using System.Net;
 using Ariadne.Configuration;
 using Ariadne.Hosting;
+using Ariadne.Query;
 using Ariadne.Sampling.Remote;
 using Ariadne.Tests.Infrastructure;
 
@@ -41,7 +42,7 @@ public sealed class StrategyJsonTests
     [InlineData(-0.25, "-0.25")]
     [InlineData(0, "0")]
     public void Numbers_are_formatted_like_go_encoding_json(double value, string expected) =>
-        Assert.Equal(expected, SamplingStrategy.FormatGoFloat(value));
+        Assert.Equal(expected, GoJson.FormatFloat(value));
 
     [Fact]
     public void Strategies_file_merges_default_operation_strategies_into_services_as_jaeger_does()

@@ -85,6 +85,44 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Trace_page_shows_the_trace_s_log_records_with_severity_and_the_span_s_records_in_its_details()
+    {
+        var root = fixture.Server.Server.Services.GetRequiredService<ISpanStore>();
+        var rootSpan = (await root.GetTraceAsync("default", CheckoutTraces.Medium, CancellationToken.None)).Single(s => s.ParentSpanId.IsEmpty);
+        var resource = new Resource { ServiceName = rootSpan.ServiceName };
+        LogRecord Log(long offsetMs, int severity, string body, SpanId spanId) => new()
+        {
+            TraceId = CheckoutTraces.Medium,
+            SpanId = spanId,
+            TimeUnixNano = rootSpan.StartTimeUnixNano + offsetMs * 1_000_000,
+            SeverityNumber = severity,
+            Body = AnyValue.FromString(body),
+            Attributes = [new("order.id", AnyValue.FromInt(7781))],
+            Resource = resource,
+        };
+        await fixture.Server.Server.Services.GetRequiredService<ILogStore>().AppendAsync("default",
+            [Log(3, 9, "checkout started", rootSpan.SpanId), Log(5, 17, "inventory reservation failed", default)], CancellationToken.None);
+
+        var page = await fixture.OpenAsync($"trace/{CheckoutTraces.Medium.ToHex()}");
+        var logs = page.Locator("#trace-log-list li.log");
+        await Expect(logs).ToHaveCountAsync(2);
+        await Expect(logs.Nth(0)).ToHaveAttributeAsync("data-severity", "info");
+        await Expect(logs.Nth(0).Locator(".log-body")).ToHaveTextAsync("checkout started");
+        await Expect(logs.Nth(0).Locator(".log-time")).ToHaveTextAsync("+3ms");
+        await Expect(logs.Nth(1)).ToHaveAttributeAsync("data-severity", "error");
+        await Expect(logs.Nth(1).Locator(".log-sev")).ToHaveTextAsync("ERROR");
+        var color = await logs.Nth(1).EvaluateAsync<string>("e => getComputedStyle(e).borderLeftColor");
+        Assert.Equal("rgb(198, 40, 40)", color);
+
+        await page.Locator($".span-row[data-span-id='{rootSpan.SpanId.ToHex()}']").ClickAsync();
+        var spanLogs = page.Locator("#span-details #span-logs li.log");
+        await Expect(spanLogs).ToHaveCountAsync(1);
+        await Expect(spanLogs.Locator(".log-body")).ToHaveTextAsync("checkout started");
+        await fixture.ScreenshotAsync(page, "trace-logs");
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task Critical_path_toggle_highlights_the_spans_that_determined_the_latency()
     {
         var page = await fixture.OpenAsync($"trace/{s_slow}");

@@ -32,12 +32,7 @@ internal static class OtlpDecoding
             return;
         }
 
-        var resource = new Resource
-        {
-            ServiceName = FindServiceName(attributes),
-            Attributes = attributes,
-            DroppedAttributesCount = droppedAttributes,
-        };
+        var resource = CreateResource(attributes, droppedAttributes);
         foreach (var span in decoded)
         {
             span.Resource = resource;
@@ -48,17 +43,31 @@ internal static class OtlpDecoding
     public static void AssignScope(List<Span> spans, int firstSpan, string name, string version, KeyValue[] attributes)
     {
         var decoded = CollectionsMarshal.AsSpan(spans)[firstSpan..];
-        if (decoded.IsEmpty || (name.Length == 0 && version.Length == 0 && attributes.Length == 0))
+        if (decoded.IsEmpty)
         {
             return;
         }
 
-        var scope = new InstrumentationScope { Name = name, Version = version, Attributes = attributes };
+        var scope = CreateScope(name, version, attributes);
         foreach (var span in decoded)
         {
             span.Scope = scope;
         }
     }
+
+    /// <summary>The one Resource the items of an OTLP Resource{Spans,Logs} share.</summary>
+    public static Resource CreateResource(KeyValue[] attributes, uint droppedAttributes) => new()
+    {
+        ServiceName = FindServiceName(attributes),
+        Attributes = attributes,
+        DroppedAttributesCount = droppedAttributes,
+    };
+
+    /// <summary>The one scope the items of an OTLP Scope{Spans,Logs} share; <see cref="InstrumentationScope.Empty"/> when unset.</summary>
+    public static InstrumentationScope CreateScope(string name, string version, KeyValue[] attributes) =>
+        name.Length == 0 && version.Length == 0 && attributes.Length == 0
+            ? InstrumentationScope.Empty
+            : new InstrumentationScope { Name = name, Version = version, Attributes = attributes };
 
     /// <summary>Appends the attributes of a message that occurred again (protobuf merges repeated fields).</summary>
     public static KeyValue[] Append(KeyValue[] existing, KeyValue[] more) =>
@@ -70,6 +79,8 @@ internal static class OtlpDecoding
     /// </summary>
     public static AnyValue Merge(AnyValue existing, AnyValue incoming) => (existing.Type, incoming.Type) switch
     {
+        // The common case by far: the first value of a oneof, nothing to merge.
+        (AnyValueType.Empty, _) => incoming,
         (_, AnyValueType.Empty) => existing,
         (AnyValueType.Array, AnyValueType.Array) => AnyValue.FromArray([.. existing.AsArray, .. incoming.AsArray]),
         (AnyValueType.KeyValueList, AnyValueType.KeyValueList) => AnyValue.FromKeyValueList([.. existing.AsKeyValueList, .. incoming.AsKeyValueList]),

@@ -7,19 +7,12 @@ using static Ariadne.Receivers.Otlp.Protobuf.OtlpIgnoredSignalFieldNumbers;
 namespace Ariadne.Receivers.Otlp;
 
 /// <summary>
-/// A signal Ariadne accepts over OTLP but does not store yet (logs, metrics), so SDKs that export every signal to
+/// A signal Ariadne accepts over OTLP but does not store (metrics), so SDKs that export every signal to
 /// one endpoint get success instead of logging errors. Its items are counted (and the body checked to be
 /// well-formed), then dropped.
 /// </summary>
 public sealed class OtlpIgnoredSignal
 {
-    public static readonly OtlpIgnoredSignal Logs = new(
-        "logs",
-        "/v1/logs",
-        "opentelemetry.proto.collector.logs.v1.LogsService",
-        [ExportLogsServiceRequest_ResourceLogs, ResourceLogs_ScopeLogs, ScopeLogs_LogRecords],
-        [("resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"), ("logRecords", "log_records")]);
-
     public static readonly OtlpIgnoredSignal Metrics = new(
         "metrics",
         "/v1/metrics",
@@ -64,7 +57,7 @@ public sealed class OtlpIgnoredSignal
             }
 
             var count = CountJson(ref reader, level: 0);
-            OtlpJsonTraceDecoder.ExpectEnd(ref reader);
+            OtlpJsonCommonDecoder.ExpectEnd(ref reader);
             return count;
         }
         catch (JsonException e)

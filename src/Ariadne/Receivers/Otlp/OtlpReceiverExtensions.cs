@@ -2,6 +2,7 @@ using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Receivers.Otlp.Grpc;
 using Ariadne.Receivers.Otlp.Http;
+using Ariadne.Receivers.Otlp.Logs;
 using Grpc.AspNetCore.Server;
 
 namespace Ariadne.Receivers.Otlp;
@@ -15,9 +16,11 @@ public static class OtlpReceiverExtensions
         services.AddSingleton<OtlpTraceService>();
         services.AddSingleton<OtlpHttpReceiver>();
         services.AddSingleton<OtlpGrpcTraceService>();
+        services.AddSingleton<OtlpGrpcLogsService>();
         services.AddSingleton<OtlpGrpcIgnoredSignalsService>();
         services.AddGrpc()
             .AddServiceOptions<OtlpGrpcTraceService>(grpc => ConfigureGrpc(grpc, maxBytes))
+            .AddServiceOptions<OtlpGrpcLogsService>(grpc => ConfigureGrpc(grpc, maxBytes))
             .AddServiceOptions<OtlpGrpcIgnoredSignalsService>(grpc => ConfigureGrpc(grpc, maxBytes));
         return services;
     }
@@ -26,14 +29,14 @@ public static class OtlpReceiverExtensions
     {
         app.UseOtlpGrpc(app.Services.GetRequiredService<OtlpTraceService>());
         app.MapGrpcService<OtlpGrpcTraceService>().RequireListener(Listener.OtlpGrpc);
+        app.MapGrpcService<OtlpGrpcLogsService>().RequireListener(Listener.OtlpGrpc);
         app.MapGrpcService<OtlpGrpcIgnoredSignalsService>().RequireListener(Listener.OtlpGrpc);
 
         var http = app.Services.GetRequiredService<OtlpHttpReceiver>();
         app.MapPost("/v1/traces", (RequestDelegate)http.HandleTracesAsync).RequireListener(Listener.OtlpHttp);
-        foreach (var signal in (OtlpIgnoredSignal[])[OtlpIgnoredSignal.Logs, OtlpIgnoredSignal.Metrics])
-        {
-            app.MapPost(signal.HttpPath, context => http.HandleIgnoredAsync(context, signal)).RequireListener(Listener.OtlpHttp);
-        }
+        app.MapPost("/v1/logs", (RequestDelegate)http.HandleLogsAsync).RequireListener(Listener.OtlpHttp);
+        var metrics = OtlpIgnoredSignal.Metrics;
+        app.MapPost(metrics.HttpPath, context => http.HandleIgnoredAsync(context, metrics)).RequireListener(Listener.OtlpHttp);
 
         return app;
     }

@@ -5,13 +5,17 @@ using Ariadne.Tenancy;
 namespace Ariadne.Receivers.Otlp;
 
 /// <summary>
-/// The one service both OTLP transports call once they have decoded a request (as the Aspire Dashboard's
+/// The one service both OTLP transports call once they have decoded a request (traces or logs) (as the Aspire Dashboard's
 /// OtlpTraceService): tenant, ingest, the response with partial success, and the accounting of refused requests.
 /// </summary>
-public sealed class OtlpTraceService(TenantResolver tenants, IngestPipeline pipeline, IngestMetrics metrics, ILogger<OtlpTraceService> logger)
+public sealed class OtlpTraceService(
+    TenantResolver tenants, IngestPipeline pipeline, LogIngestPipeline logPipeline, IngestMetrics metrics, ILogger<OtlpTraceService> logger)
 {
     public const string GrpcProtocol = "otlp_grpc";
     public const string HttpProtocol = "otlp_http";
+
+    /// <summary>Seconds an exporter is asked to wait (HTTP Retry-After) after storage refused a write.</summary>
+    public const int RetryAfterSeconds = 5;
 
     /// <summary>The request's tenant, or null when its tenant header is not a valid tenant id.</summary>
     public string? ResolveTenant(HttpRequest request) => tenants.Resolve(request);
@@ -25,6 +29,14 @@ public sealed class OtlpTraceService(TenantResolver tenants, IngestPipeline pipe
         return result.RejectedSpans == 0
             ? OtlpExportResponse.Success
             : new OtlpExportResponse(result.RejectedSpans, result.RejectionMessage);
+    }
+
+    public async ValueTask<OtlpExportResponse> ExportLogsAsync(string tenant, string protocol, LogBatch batch, CancellationToken cancellationToken)
+    {
+        var result = await logPipeline.IngestAsync(tenant, protocol, batch, cancellationToken);
+        return result.RejectedRecords == 0
+            ? OtlpExportResponse.Success
+            : new OtlpExportResponse(result.RejectedRecords, result.RejectionMessage);
     }
 
     /// <summary>Accepts the items of a signal that is not stored yet: they are only counted.</summary>

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Ariadne.Query;
 
 namespace Ariadne.Sampling.Remote;
 
@@ -72,7 +72,7 @@ public sealed record SamplingStrategy(
             if (SamplingRate is { } rate)
             {
                 writer.WriteStartObject("probabilisticSampling");
-                WriteGoFloat(writer, "samplingRate", rate);
+                GoJson.WriteDouble(writer, "samplingRate", rate);
                 writer.WriteEndObject();
             }
 
@@ -86,21 +86,21 @@ public sealed record SamplingStrategy(
             if (OperationSampling is { } perOperation)
             {
                 writer.WriteStartObject("operationSampling");
-                WriteGoFloat(writer, "defaultSamplingProbability", perOperation.DefaultSamplingProbability);
-                WriteGoFloat(writer, "defaultLowerBoundTracesPerSecond", perOperation.DefaultLowerBoundTracesPerSecond);
+                GoJson.WriteDouble(writer, "defaultSamplingProbability", perOperation.DefaultSamplingProbability);
+                GoJson.WriteDouble(writer, "defaultLowerBoundTracesPerSecond", perOperation.DefaultLowerBoundTracesPerSecond);
                 writer.WriteStartArray("perOperationStrategies");
                 foreach (var op in perOperation.Operations)
                 {
                     writer.WriteStartObject();
                     writer.WriteString("operation", op.Operation);
                     writer.WriteStartObject("probabilisticSampling");
-                    WriteGoFloat(writer, "samplingRate", op.SamplingRate);
+                    GoJson.WriteDouble(writer, "samplingRate", op.SamplingRate);
                     writer.WriteEndObject();
                     writer.WriteEndObject();
                 }
 
                 writer.WriteEndArray();
-                WriteGoFloat(writer, "defaultUpperBoundTracesPerSecond", perOperation.DefaultUpperBoundTracesPerSecond);
+                GoJson.WriteDouble(writer, "defaultUpperBoundTracesPerSecond", perOperation.DefaultUpperBoundTracesPerSecond);
                 writer.WriteEndObject();
             }
 
@@ -108,72 +108,5 @@ public sealed record SamplingStrategy(
         }
 
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    private static void WriteGoFloat(Utf8JsonWriter writer, string name, double value)
-    {
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(FormatGoFloat(value), skipInputValidation: true);
-    }
-
-    /// <summary>
-    /// Go's encoding/json float64 text: shortest round-trip digits, plain notation unless the magnitude is
-    /// below 1e-6 or at least 1e21, where it is exponent notation with at least one exponent digit (1e-7, 1e+21).
-    /// </summary>
-    internal static string FormatGoFloat(double value)
-    {
-        if (value == 0)
-        {
-            return "0";
-        }
-
-        // "E16" is not shortest; "R" is, and we only need to move its decimal point.
-        var shortest = value.ToString("R", CultureInfo.InvariantCulture);
-        var negative = shortest.StartsWith('-');
-        var text = negative ? shortest[1..] : shortest;
-        var exponentAt = text.IndexOfAny(['E', 'e']);
-        var mantissa = exponentAt < 0 ? text : text[..exponentAt];
-        var exponent = exponentAt < 0 ? 0 : int.Parse(text[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        var point = mantissa.IndexOf('.');
-        var digits = point < 0 ? mantissa : mantissa.Remove(point, 1);
-        var pointPosition = (point < 0 ? mantissa.Length : point) + exponent;
-        var leadingZeros = digits.Length - digits.TrimStart('0').Length;
-        digits = digits.Trim('0');
-        pointPosition -= leadingZeros;
-        if (digits.Length == 0)
-        {
-            return "0";
-        }
-
-        var abs = Math.Abs(value);
-        var builder = new StringBuilder(negative ? "-" : string.Empty);
-        if (abs < 1e-6 || abs >= 1e21)
-        {
-            builder.Append(digits[0]);
-            if (digits.Length > 1)
-            {
-                builder.Append('.').Append(digits, 1, digits.Length - 1);
-            }
-
-            // Go writes e-07 and then strips the padding zero (e-7); exponents of 21 and more need no padding.
-            var e = pointPosition - 1;
-            builder.Append('e').Append(e < 0 ? '-' : '+').Append(Math.Abs(e).ToString(CultureInfo.InvariantCulture));
-            return builder.ToString();
-        }
-
-        if (pointPosition <= 0)
-        {
-            builder.Append("0.").Append('0', -pointPosition).Append(digits);
-        }
-        else if (pointPosition >= digits.Length)
-        {
-            builder.Append(digits).Append('0', pointPosition - digits.Length);
-        }
-        else
-        {
-            builder.Append(digits, 0, pointPosition).Append('.').Append(digits, pointPosition, digits.Length - pointPosition);
-        }
-
-        return builder.ToString();
     }
 }

@@ -155,9 +155,8 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
 
     public ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken)
     {
-        var from = ToNanos(query.StartTimeMin);
-        var to = ToNanos(query.StartTimeMax);
-        var results = new SearchResults();
+        var plan = new SearchPlan(query);
+        var results = new SearchResults(Math.Max(1, query.Limit));
         foreach (var head in HeadsOf(tenant))
         {
             lock (_ingestLock)
@@ -182,26 +181,30 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             {
                 // Blocks come newest first: once the limit is reached by results newer than this block's newest
                 // span, no older block can change the answer.
-                if (results.Threshold(query.Limit) is { } threshold && block.Meta.MaxStartUnixNano < threshold)
+                results.Settle();
+                if (results.Threshold is { } threshold && block.Meta.MaxStartUnixNano < threshold)
                 {
                     break;
                 }
 
-                ReadBlock(block, () => block.Search(query, from, to, results, cancellationToken));
+                ReadBlock(block, () => block.Search(plan, results, cancellationToken));
             }
+
+            // Whole traces only for the answer, through the bloom filters and trace-id ranges.
+            var found = results.Newest();
+            var traces = new List<Span>[found.Count];
+            Parallel.For(0, found.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => traces[i] = GetTrace(tenant, found[i], blocks));
+            var result = traces.Where(t => t.Count > 0)
+                .OrderByDescending(t => t.Min(s => s.StartTimeUnixNano))
+                .Select(t => (IReadOnlyList<Span>)t)
+                .ToList();
+            return ValueTask.FromResult<IReadOnlyList<IReadOnlyList<Span>>>(result);
         }
         finally
         {
             ReleaseBlocks(blocks);
         }
-
-        var traces = results.Found.OrderByDescending(f => f.Value).Take(query.Limit)
-            .Select(f => GetTrace(tenant, f.Key))
-            .Where(t => t.Count > 0)
-            .OrderByDescending(t => t.Min(s => s.StartTimeUnixNano))
-            .Select(t => (IReadOnlyList<Span>)t)
-            .ToList();
-        return ValueTask.FromResult<IReadOnlyList<IReadOnlyList<Span>>>(traces);
     }
 
     public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
@@ -248,7 +251,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
                 foreach (var tenant in head?.Tenants.Values ?? Enumerable.Empty<TenantHead>())
                 {
                     traces += tenant.Traces.Count;
-                    spans += tenant.Traces.Values.Sum(t => (long)t.Count);
+                    spans += tenant.SpanCount;
                 }
             }
         }
@@ -263,12 +266,21 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             }
         }
 
-        foreach (var (_, path) in WriteAheadLog.ListSegments(WalDirectory))
-        {
-            bytes += new FileInfo(path).Length;
-        }
+        return new StorageStats(spans, traces, bytes + WalBytes);
+    }
 
-        return new StorageStats(spans, traces, bytes);
+    /// <summary>Size of the WAL segments on disk: spans not yet in blocks, or in blocks whose cut is still running.</summary>
+    public long WalBytes => WriteAheadLog.ListSegments(WalDirectory).Sum(s => new FileInfo(s.Path).Length);
+
+    public int BlockCount
+    {
+        get
+        {
+            lock (_blocksLock)
+            {
+                return _blocks.Values.Sum(b => b.Count);
+            }
+        }
     }
 
     /// <summary>The blocks of every tenant, for `ariadne storage list`.</summary>
@@ -472,6 +484,20 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
 
     private List<Span> GetTrace(string tenant, TraceId traceId)
     {
+        var blocks = AcquireBlocks(tenant);
+        try
+        {
+            return GetTrace(tenant, traceId, blocks);
+        }
+        finally
+        {
+            ReleaseBlocks(blocks);
+        }
+    }
+
+    /// <summary>The spans of a trace from the head and <paramref name="blocks"/>, which the caller holds acquired.</summary>
+    private List<Span> GetTrace(string tenant, TraceId traceId, List<Block> blocks)
+    {
         var spans = new List<Span>();
         foreach (var head in HeadsOf(tenant))
         {
@@ -484,17 +510,9 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             }
         }
 
-        var blocks = AcquireBlocks(tenant);
-        try
+        foreach (var block in blocks)
         {
-            foreach (var block in blocks)
-            {
-                ReadBlock(block, () => spans.AddRange(block.GetTrace(traceId)));
-            }
-        }
-        finally
-        {
-            ReleaseBlocks(blocks);
+            ReadBlock(block, () => spans.AddRange(block.GetTrace(traceId)));
         }
 
         return spans.Count == 0 ? spans : Deduplicate(spans);

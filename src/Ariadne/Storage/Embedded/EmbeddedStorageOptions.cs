@@ -29,6 +29,9 @@ public sealed class EmbeddedStorageOptions
     /// <summary>How long detailed spans are kept; blocks whose newest span is older are deleted whole.</summary>
     public TimeSpan DetailedRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>Per-tenant overrides of <see cref="DetailedRetention"/>, from Tenancy:Tenants:N:DetailedRetention (not a key of its own).</summary>
+    internal IReadOnlyDictionary<string, TimeSpan> TenantDetailedRetention { get; private set; } = new Dictionary<string, TimeSpan>();
+
     /// <summary>How long aggregates (RED, latency histograms, dependency edges) are kept.</summary>
     public TimeSpan AggregateRetention { get; set; } = TimeSpan.FromDays(30);
 
@@ -42,6 +45,19 @@ public sealed class EmbeddedStorageOptions
 
     /// <summary>zstd level of block columns.</summary>
     public int CompressionLevel { get; set; } = 3;
+
+    public TimeSpan DetailedRetentionOf(string tenant) => TenantDetailedRetention.GetValueOrDefault(tenant, DetailedRetention);
+
+    /// <summary>A copy of these settings that keeps each tenant's spans as long as Tenancy:Tenants says.</summary>
+    public EmbeddedStorageOptions WithTenantRetention(Tenancy.TenancyOptions tenancy)
+    {
+        var copy = (EmbeddedStorageOptions)MemberwiseClone();
+        copy.TenantDetailedRetention = tenancy.Tenants
+            .Where(t => t.DetailedRetention is not null)
+            .DistinctBy(t => t.Id)
+            .ToDictionary(t => t.Id, t => t.DetailedRetention!.Value, StringComparer.Ordinal);
+        return copy;
+    }
 
     public IReadOnlyList<string> Validate()
     {

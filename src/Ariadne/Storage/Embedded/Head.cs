@@ -39,8 +39,11 @@ internal sealed class TenantHead
 
     public Dictionary<string, HashSet<OperationInfo>> Operations { get; } = new(StringComparer.Ordinal);
 
+    public long SpanCount { get; private set; }
+
     public void Add(IReadOnlyList<Span> spans)
     {
+        SpanCount += spans.Count;
         foreach (var span in spans)
         {
             if (!Traces.TryGetValue(span.TraceId, out var trace))

@@ -74,9 +74,9 @@ public static class GeneratedParserView
         };
     }
 
-    private static KeyValue Map(PCommon.KeyValue keyValue) => new(keyValue.Key, Map(keyValue.Value));
+    internal static KeyValue Map(PCommon.KeyValue keyValue) => new(keyValue.Key, Map(keyValue.Value));
 
-    private static AnyValue Map(PCommon.AnyValue? value) => value?.ValueCase switch
+    internal static AnyValue Map(PCommon.AnyValue? value) => value?.ValueCase switch
     {
         PCommon.AnyValue.ValueOneofCase.StringValue => AnyValue.FromString(value.StringValue),
         PCommon.AnyValue.ValueOneofCase.BoolValue => AnyValue.FromBool(value.BoolValue),

@@ -224,7 +224,7 @@ public static class OtlpGenerators
             from code in Gen.Choose(0, 3)
             select (PTrace.Status?)new PTrace.Status { Message = message, Code = (PTrace.Status.Types.StatusCode)code }));
 
-    private static Gen<T[]> ListOf<T>(Gen<T> item, int max) => Gen.Choose(0, max).SelectMany(n => Gen.ArrayOf(item, n));
+    internal static Gen<T[]> ListOf<T>(Gen<T> item, int max) => Gen.Choose(0, max).SelectMany(n => Gen.ArrayOf(item, n));
 }
 
 /// <summary>The arbitraries FsCheck.Xunit properties take as parameters.</summary>

@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace Ariadne.Tests.Receivers.Otlp;
 
 /// <summary>
-/// Rewrites a serialized OTLP trace request with unknown fields of every wire type inserted before, between and
+/// Rewrites a serialized OTLP trace (or logs) request with unknown fields of every wire type inserted before, between and
 /// after the fields of every message at every level: varints, fixed32, fixed64, length-delimited (random bytes or
 /// packed varints), repeated unpacked varints and groups (nested). A newer OTLP version or a vendor extension
 /// looks like this to our decoder, which must skip all of it exactly as the generated parser does.
@@ -29,9 +29,16 @@ public static class UnknownFieldInjector
         ["AnyValue"] = new() { [5] = "ArrayValue", [6] = "KeyValueList" },
         ["ArrayValue"] = new() { [1] = "AnyValue" },
         ["KeyValueList"] = new() { [1] = "KeyValue" },
+        ["LogsRequest"] = new() { [1] = "ResourceLogs" },
+        ["ResourceLogs"] = new() { [1] = "Resource", [2] = "ScopeLogs" },
+        ["ScopeLogs"] = new() { [1] = "Scope", [2] = "LogRecord" },
+        ["LogRecord"] = new() { [5] = "AnyValue", [6] = "KeyValue" },
     };
 
     public static byte[] Inject(byte[] request, Random random) => Rewrite(request, "Request", random);
+
+    /// <summary>The same for an ExportLogsServiceRequest (no logs message uses a field number over 12).</summary>
+    public static byte[] InjectIntoLogs(byte[] request, Random random) => Rewrite(request, "LogsRequest", random);
 
     private static byte[] Rewrite(byte[] message, string type, Random random)
     {

@@ -51,6 +51,9 @@ internal static class OtlpGrpcMarshallers
         (response, context) => context.Complete(OtlpProtobufResponses.EncodeExportResponse(response)),
         (DeserializationContext _) => throw new NotSupportedException());
 
+    /// <summary>The export response of every signal: all have the same shape.</summary>
+    public static Marshaller<OtlpExportResponse> ExportResponse => s_response;
+
     public static readonly Method<OtlpGrpcTraceRequest, OtlpExportResponse> ExportTraces = new(
         MethodType.Unary, TraceService, ExportMethod, Marshallers.Create<OtlpGrpcTraceRequest>((_, _) => throw new NotSupportedException(), DecodeTraces), s_response);
 

@@ -5,10 +5,11 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Ariadne.Receivers.Otlp.Grpc;
 
 /// <summary>
-/// What the OTLP gRPC methods need around Grpc.AspNetCore: its per-message size limit instead of Kestrel's
-/// whole-body one, and the accounting of refused calls. The services refuse what they see (tenant, malformed
-/// message); what Grpc.AspNetCore refuses before our code runs (a message over the limit, an unknown
-/// grpc-encoding) is counted here from the call's final grpc-status, so every refusal is counted and logged once.
+/// What the OTLP gRPC methods need around Grpc.AspNetCore: the accounting of refused calls. The services refuse
+/// what they see (tenant, malformed message); what Grpc.AspNetCore refuses before our code runs (a message over
+/// the limit, an unknown grpc-encoding) is counted here from the call's final grpc-status, so every refusal is
+/// counted and logged once. (Kestrel's whole-body limit is lifted for gRPC by Access.AccessMiddleware, which
+/// reads the first frame header before this runs; what it refuses it counts itself.)
 /// </summary>
 internal static class OtlpGrpcMiddleware
 {
@@ -24,18 +25,10 @@ internal static class OtlpGrpcMiddleware
     public static IApplicationBuilder UseOtlpGrpc(this IApplicationBuilder app, OtlpTraceService service) => app.Use(async (context, next) =>
     {
         var serviceType = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType;
-        if (serviceType != typeof(OtlpGrpcTraceService) && serviceType != typeof(OtlpGrpcIgnoredSignalsService))
+        if (serviceType != typeof(OtlpGrpcTraceService) && serviceType != typeof(Logs.OtlpGrpcLogsService) && serviceType != typeof(OtlpGrpcIgnoredSignalsService))
         {
             await next(context);
             return;
-        }
-
-        // Grpc.AspNetCore holds each message to Ingest:MaxRequestBytes and answers ResourceExhausted. Kestrel's
-        // body limit (the same number) would cut the stream a few framing bytes earlier, and the client would get
-        // Unknown instead.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-        {
-            bodySize.MaxRequestBodySize = null;
         }
 
         await next(context);

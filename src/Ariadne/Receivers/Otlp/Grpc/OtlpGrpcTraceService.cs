@@ -1,3 +1,4 @@
+using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Grpc;
@@ -23,20 +24,27 @@ public class OtlpGrpcTraceService(OtlpTraceService service)
             throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed!);
         }
 
-        return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
+        try
+        {
+            return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
+        }
+        catch (StorageUnavailableException e)
+        {
+            // Unavailable is the retryable status of OTLP/gRPC.
+            throw OtlpGrpcMiddleware.Refuse(service, http, "unavailable", StatusCode.Unavailable, e.Message);
+        }
     }
 }
 
 /// <summary>
-/// LogsService/Export and MetricsService/Export: accepted, counted and dropped (Ariadne stores traces only so far),
-/// so SDKs that export every signal to one endpoint do not log errors. Both methods share the one handler.
+/// MetricsService/Export: accepted, counted and dropped (Ariadne stores traces and their logs, not metrics), so SDKs
+/// that export every signal to one endpoint do not log errors.
 /// </summary>
 [BindServiceMethod(typeof(OtlpGrpcIgnoredSignalsService), nameof(BindService))]
 public class OtlpGrpcIgnoredSignalsService(OtlpTraceService service)
 {
     public static void BindService(ServiceBinderBase binder, OtlpGrpcIgnoredSignalsService? service)
     {
-        binder.AddMethod(OtlpGrpcMarshallers.ExportIgnored(OtlpIgnoredSignal.Logs), service is null ? null : service.Export);
         binder.AddMethod(OtlpGrpcMarshallers.ExportIgnored(OtlpIgnoredSignal.Metrics), service is null ? null : service.Export);
     }
 

@@ -4,13 +4,15 @@ using System.IO.Pipelines;
 using Ariadne.Configuration;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp.Json;
+using Ariadne.Receivers.Otlp.Logs;
 using Ariadne.Receivers.Otlp.Protobuf;
+using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Http;
 
 /// <summary>
-/// OTLP/HTTP: <c>POST /v1/traces</c> (and <c>/v1/logs</c>, <c>/v1/metrics</c>, accepted and counted), protobuf or
+/// OTLP/HTTP: <c>POST /v1/traces</c>, <c>/v1/logs</c> (and <c>/v1/metrics</c>, accepted and counted), protobuf or
 /// JSON by Content-Type, optionally gzip or deflate. The body is read from the request's PipeReader and capped at
 /// Ingest:MaxRequestBytes after decompression (a gzip bomb stops at the cap). Answers are in the request's encoding:
 /// the export response, or a google.rpc.Status with 400 (malformed, bad tenant), 413 (too large) or 415
@@ -39,11 +41,13 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         Deflate,
     }
 
-    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, ignored: null);
+    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, new TraceExport());
 
-    public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, signal);
+    public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, new LogExport());
 
-    private async Task HandleAsync(HttpContext context, OtlpIgnoredSignal? ignored)
+    public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, new IgnoredExport(signal));
+
+    private async Task HandleAsync(HttpContext context, Export export)
     {
         var request = context.Request;
         if (GetFormat(request.ContentType) is not { } format)
@@ -66,8 +70,6 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var batch = ignored is null ? new SpanBatch() : null;
-        long ignoredItems = 0;
         try
         {
             var body = encoding == BodyEncoding.Identity
@@ -75,7 +77,8 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
                 : await ReadDecompressedAsync(request.Body, encoding, context.RequestAborted);
             try
             {
-                ignoredItems = Decode(body.Data, format, batch, ignored);
+                using var payload = new ContiguousPayload(body.Data);
+                export.Decode(payload.Span, format == BodyFormat.Json);
             }
             finally
             {
@@ -94,29 +97,20 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var response = batch is not null
-            ? await service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, batch, context.RequestAborted)
-            : service.Ignore(ignored!, ignoredItems);
-        await WriteExportResponseAsync(context, format, response);
-    }
-
-    /// <summary>Decodes the spans into <paramref name="batch"/>, or counts the items of an ignored signal.</summary>
-    private static long Decode(in ReadOnlySequence<byte> data, BodyFormat format, SpanBatch? batch, OtlpIgnoredSignal? ignored)
-    {
-        using var payload = new ContiguousPayload(data);
-        switch (format, batch)
+        OtlpExportResponse response;
+        try
         {
-            case (BodyFormat.Protobuf, not null):
-                OtlpProtobufTraceDecoder.Decode(payload.Span, batch);
-                return 0;
-            case (BodyFormat.Json, not null):
-                OtlpJsonTraceDecoder.Decode(payload.Span, batch);
-                return 0;
-            case (BodyFormat.Protobuf, null):
-                return ignored!.CountProtobuf(payload.Span);
-            default:
-                return ignored!.CountJson(payload.Span);
+            response = await export.ExportAsync(service, tenant, context.RequestAborted);
         }
+        catch (StorageUnavailableException e)
+        {
+            // OTLP/HTTP: 503 is retryable; Retry-After tells the exporter when.
+            context.Response.Headers.RetryAfter = OtlpTraceService.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await RefuseAsync(context, format, StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "unavailable", e.Message);
+            return;
+        }
+
+        await WriteExportResponseAsync(context, format, response, export.RejectedJsonField);
     }
 
     private async ValueTask<RequestBody> ReadAsync(PipeReader reader, CancellationToken cancellationToken)
@@ -197,13 +191,13 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         }
     }
 
-    private static async Task WriteExportResponseAsync(HttpContext context, BodyFormat format, OtlpExportResponse response)
+    private static async Task WriteExportResponseAsync(HttpContext context, BodyFormat format, OtlpExportResponse response, string rejectedJsonField)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         if (format == BodyFormat.Json)
         {
             context.Response.ContentType = JsonContentType;
-            OtlpJsonResponses.WriteExportResponse(context.Response.BodyWriter, response);
+            OtlpJsonResponses.WriteExportResponse(context.Response.BodyWriter, response, rejectedJsonField);
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
             return;
         }
@@ -274,4 +268,73 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
     }
 
     private sealed class RequestTooLargeException : Exception;
+
+    /// <summary>One request's signal: decodes the body, then hands what it decoded to the service.</summary>
+    private abstract class Export
+    {
+        /// <summary>The partial success field that counts this signal's rejected items in OTLP/JSON.</summary>
+        public abstract string RejectedJsonField { get; }
+
+        public abstract void Decode(ReadOnlySpan<byte> payload, bool json);
+
+        public abstract ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken);
+    }
+
+    private sealed class TraceExport : Export
+    {
+        private readonly SpanBatch _batch = new();
+
+        public override string RejectedJsonField => "rejectedSpans";
+
+        public override void Decode(ReadOnlySpan<byte> payload, bool json)
+        {
+            if (json)
+            {
+                OtlpJsonTraceDecoder.Decode(payload, _batch);
+            }
+            else
+            {
+                OtlpProtobufTraceDecoder.Decode(payload, _batch);
+            }
+        }
+
+        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
+            service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, _batch, cancellationToken);
+    }
+
+    private sealed class LogExport : Export
+    {
+        private readonly LogBatch _batch = new();
+
+        public override string RejectedJsonField => "rejectedLogRecords";
+
+        public override void Decode(ReadOnlySpan<byte> payload, bool json)
+        {
+            if (json)
+            {
+                OtlpJsonLogDecoder.Decode(payload, _batch);
+            }
+            else
+            {
+                OtlpProtobufLogDecoder.Decode(payload, _batch);
+            }
+        }
+
+        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
+            service.ExportLogsAsync(tenant, OtlpTraceService.HttpProtocol, _batch, cancellationToken);
+    }
+
+    private sealed class IgnoredExport(OtlpIgnoredSignal signal) : Export
+    {
+        private long _items;
+
+        // Never sent: an ignored signal rejects nothing.
+        public override string RejectedJsonField => "rejectedDataPoints";
+
+        public override void Decode(ReadOnlySpan<byte> payload, bool json) =>
+            _items = json ? signal.CountJson(payload) : signal.CountProtobuf(payload);
+
+        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(service.Ignore(signal, _items));
+    }
 }

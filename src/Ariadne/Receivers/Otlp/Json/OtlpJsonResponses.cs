@@ -8,17 +8,18 @@ namespace Ariadne.Receivers.Otlp.Json;
 internal static class OtlpJsonResponses
 {
     /// <summary>
-    /// Writes an export response: {} on success, else partialSuccess with rejectedSpans as a string (proto3 JSON
-    /// writes 64-bit integers as strings). Only traces ever reject, so the field is the trace one.
+    /// Writes an export response: {} on success, else partialSuccess with the signal's rejected count
+    /// (<paramref name="rejectedField"/>: rejectedSpans, rejectedLogRecords) as a string (proto3 JSON writes 64-bit
+    /// integers as strings).
     /// </summary>
-    public static void WriteExportResponse(IBufferWriter<byte> output, OtlpExportResponse response)
+    public static void WriteExportResponse(IBufferWriter<byte> output, OtlpExportResponse response, string rejectedField)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
         if (response.IsPartialSuccess)
         {
             writer.WriteStartObject("partialSuccess");
-            writer.WriteString("rejectedSpans", response.RejectedItems.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString(rejectedField, response.RejectedItems.ToString(CultureInfo.InvariantCulture));
             writer.WriteString("errorMessage", response.ErrorMessage ?? string.Empty);
             writer.WriteEndObject();
         }
@@ -26,12 +27,23 @@ internal static class OtlpJsonResponses
         writer.WriteEndObject();
     }
 
-    public static void WriteStatus(IBufferWriter<byte> output, int code, string message)
+    /// <summary>Writes a google.rpc.Status, with a RetryInfo detail (proto3 JSON: an Any with @type) when there is a retry delay.</summary>
+    public static void WriteStatus(IBufferWriter<byte> output, int code, string message, TimeSpan? retryDelay = null)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
         writer.WriteNumber("code", code);
         writer.WriteString("message", message);
+        if (retryDelay is { } delay)
+        {
+            writer.WriteStartArray("details");
+            writer.WriteStartObject();
+            writer.WriteString("@type", Protobuf.GoogleRpcStatusFieldNumbers.RetryInfoTypeUrl);
+            writer.WriteString("retryDelay", $"{(long)Math.Ceiling(delay.TotalSeconds)}s");
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
     }
 }

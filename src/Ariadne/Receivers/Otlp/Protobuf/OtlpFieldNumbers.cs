@@ -85,23 +85,29 @@ internal static class OtlpTraceFieldNumbers
 }
 
 /// <summary>
-/// The paths to the items of the signals Ariadne accepts without storing yet (logs/v1, metrics/v1 and their
-/// collector services), used to count what is ignored. The export responses share the trace response's shape.
+/// The path to the items of the signal Ariadne accepts without storing (metrics/v1 and its collector service), used
+/// to count what is ignored. The export response shares the trace response's shape. Logs: Logs/OtlpLogFieldNumbers.
 /// </summary>
 internal static class OtlpIgnoredSignalFieldNumbers
 {
-    public const int ExportLogsServiceRequest_ResourceLogs = 1;
-    public const int ResourceLogs_ScopeLogs = 2;
-    public const int ScopeLogs_LogRecords = 2;
-
     public const int ExportMetricsServiceRequest_ResourceMetrics = 1;
     public const int ResourceMetrics_ScopeMetrics = 2;
     public const int ScopeMetrics_Metrics = 2;
 }
 
-/// <summary>google/rpc/status.proto, the body of OTLP/HTTP error responses.</summary>
+/// <summary>
+/// google/rpc/status.proto, the body of OTLP/HTTP error responses and gRPC's grpc-status-details-bin, with the one
+/// detail Ariadne sends: google/rpc/error_details.proto RetryInfo in a google/protobuf/any.proto Any.
+/// </summary>
 internal static class GoogleRpcStatusFieldNumbers
 {
+    public const string RetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
+
     public const int Status_Code = 1;
     public const int Status_Message = 2;
+    public const int Status_Details = 3;
+    public const int Any_TypeUrl = 1;
+    public const int Any_Value = 2;
+    public const int RetryInfo_RetryDelay = 1;
+    public const int Duration_Seconds = 1;
 }

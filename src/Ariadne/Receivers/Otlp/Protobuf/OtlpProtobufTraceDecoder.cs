@@ -1,4 +1,3 @@
-using System.Text.Unicode;
 using Ariadne.Model;
 using Ariadne.Pipeline;
 using static Ariadne.Receivers.Otlp.Protobuf.OtlpCommonFieldNumbers;
@@ -16,16 +15,9 @@ namespace Ariadne.Receivers.Otlp.Protobuf;
 /// which are interned per request. Spans with ids of the wrong length are rejected one by one (OTLP partial
 /// success); anything that is not valid protobuf throws <see cref="OtlpMalformedException"/>.
 /// </summary>
-internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
+internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch) : OtlpProtobufCommonDecoder(scratch)
 {
-    /// <summary>
-    /// Google.Protobuf's default recursion limit, so both parsers accept the same nesting: the request is depth 0,
-    /// ResourceSpans 1, ScopeSpans 2, Span 3, its attributes 4, and each array or kvlist level adds two.
-    /// </summary>
-    internal const int MaxMessageDepth = 100;
-
     private readonly ScratchStack<KeyValue> _keyValues = scratch.KeyValues;
-    private readonly ScratchStack<AnyValue> _values = scratch.Values;
     private readonly ScratchStack<SpanEvent> _events = scratch.Events;
     private readonly ScratchStack<SpanLink> _links = scratch.Links;
 
@@ -86,33 +78,6 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         OtlpDecoding.AssignResource(batch.Spans, firstSpan, attributes, droppedAttributes);
     }
 
-    // A message field that occurs twice is merged, as protobuf specifies: repeated fields append, scalars overwrite.
-    private void DecodeResource(ReadOnlySpan<byte> message, ref KeyValue[] attributes, ref uint droppedAttributes)
-    {
-        var start = _keyValues.Count;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            switch (tag)
-            {
-                case Resource_Attributes << 3 | Len:
-                    _keyValues.Push(DecodeKeyValue(reader.ReadLengthDelimited(), depth: 3));
-                    break;
-                case Resource_DroppedAttributesCount << 3 | Varint:
-                    droppedAttributes = (uint)reader.ReadVarint();
-                    break;
-                case Resource_EntityRefs << 3 | Len:
-                    ValidateEntityRef(reader.ReadLengthDelimited());
-                    break;
-                default:
-                    reader.SkipField(tag);
-                    break;
-            }
-        }
-
-        attributes = OtlpDecoding.Append(attributes, _keyValues.Pop(start));
-    }
-
     private void DecodeScopeSpans(ReadOnlySpan<byte> message, SpanBatch batch)
     {
         var firstSpan = batch.Spans.Count;
@@ -140,32 +105,6 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
         }
 
         OtlpDecoding.AssignScope(batch.Spans, firstSpan, name, version, attributes);
-    }
-
-    private void DecodeScope(ReadOnlySpan<byte> message, ref string name, ref string version, ref KeyValue[] attributes)
-    {
-        var start = _keyValues.Count;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            switch (tag)
-            {
-                case InstrumentationScope_Name << 3 | Len:
-                    name = scratch.GetName(reader.ReadLengthDelimited());
-                    break;
-                case InstrumentationScope_Version << 3 | Len:
-                    version = scratch.GetName(reader.ReadLengthDelimited());
-                    break;
-                case InstrumentationScope_Attributes << 3 | Len:
-                    _keyValues.Push(DecodeKeyValue(reader.ReadLengthDelimited(), depth: 4));
-                    break;
-                default:
-                    reader.SkipField(tag);
-                    break;
-            }
-        }
-
-        attributes = OtlpDecoding.Append(attributes, _keyValues.Pop(start));
     }
 
     private void DecodeSpan(ReadOnlySpan<byte> message, SpanBatch batch)
@@ -201,7 +140,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     spanId = reader.ReadLengthDelimited();
                     break;
                 case Span_TraceState << 3 | Len:
-                    traceState = scratch.GetValue(reader.ReadLengthDelimited());
+                    traceState = Scratch.GetValue(reader.ReadLengthDelimited());
                     break;
                 case Span_ParentSpanId << 3 | Len:
                     parentSpanId = reader.ReadLengthDelimited();
@@ -210,7 +149,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     flags = reader.ReadFixed32();
                     break;
                 case Span_Name << 3 | Len:
-                    name = scratch.GetName(reader.ReadLengthDelimited());
+                    name = Scratch.GetName(reader.ReadLengthDelimited());
                     break;
                 case Span_Kind << 3 | Varint:
                     kind = OtlpDecoding.ToSpanKind(reader.ReadVarint());
@@ -325,7 +264,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     time = (long)reader.ReadFixed64();
                     break;
                 case Event_Name << 3 | Len:
-                    name = scratch.GetName(reader.ReadLengthDelimited());
+                    name = Scratch.GetName(reader.ReadLengthDelimited());
                     break;
                 case Event_Attributes << 3 | Len:
                     _keyValues.Push(DecodeKeyValue(reader.ReadLengthDelimited(), depth: 5));
@@ -362,7 +301,7 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
                     spanId = reader.ReadLengthDelimited();
                     break;
                 case Link_TraceState << 3 | Len:
-                    traceState = scratch.GetValue(reader.ReadLengthDelimited());
+                    traceState = Scratch.GetValue(reader.ReadLengthDelimited());
                     break;
                 case Link_Attributes << 3 | Len:
                     _keyValues.Push(DecodeKeyValue(reader.ReadLengthDelimited(), depth: 5));
@@ -386,147 +325,5 @@ internal sealed class OtlpProtobufTraceDecoder(DecoderScratch scratch)
 
         link = new SpanLink(TraceId.FromBytes(traceId), SpanId.FromBytes(spanId), traceState, _keyValues.Pop(attributeStart), flags);
         return true;
-    }
-
-    private KeyValue DecodeKeyValue(ReadOnlySpan<byte> message, int depth)
-    {
-        CheckDepth(depth);
-        var key = string.Empty;
-        AnyValue value = default;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            switch (tag)
-            {
-                case KeyValue_Key << 3 | Len:
-                    key = scratch.GetName(reader.ReadLengthDelimited());
-                    break;
-                case KeyValue_Value << 3 | Len:
-                    var decoded = DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1);
-                    value = value.Type == AnyValueType.Empty ? decoded : OtlpDecoding.Merge(value, decoded);
-                    break;
-                default:
-                    reader.SkipField(tag);
-                    break;
-            }
-        }
-
-        return new KeyValue(key, value);
-    }
-
-    private AnyValue DecodeAnyValue(ReadOnlySpan<byte> message, int depth)
-    {
-        CheckDepth(depth);
-        AnyValue value = default;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            // A oneof: the last member on the wire wins (an array or kvlist met twice is merged).
-            switch (tag)
-            {
-                case AnyValue_StringValue << 3 | Len:
-                    value = AnyValue.FromString(scratch.GetValue(reader.ReadLengthDelimited()));
-                    break;
-                case AnyValue_BoolValue << 3 | Varint:
-                    value = AnyValue.FromBool(reader.ReadVarint() != 0);
-                    break;
-                case AnyValue_IntValue << 3 | Varint:
-                    value = AnyValue.FromInt((long)reader.ReadVarint());
-                    break;
-                case AnyValue_DoubleValue << 3 | Fixed64:
-                    value = AnyValue.FromDouble(BitConverter.UInt64BitsToDouble(reader.ReadFixed64()));
-                    break;
-                case AnyValue_ArrayValue << 3 | Len:
-                    var array = AnyValue.FromArray(DecodeArrayValue(reader.ReadLengthDelimited(), depth + 1));
-                    value = value.Type == AnyValueType.Empty ? array : OtlpDecoding.Merge(value, array);
-                    break;
-                case AnyValue_KvlistValue << 3 | Len:
-                    var list = AnyValue.FromKeyValueList(DecodeKeyValueList(reader.ReadLengthDelimited(), depth + 1));
-                    value = value.Type == AnyValueType.Empty ? list : OtlpDecoding.Merge(value, list);
-                    break;
-                case AnyValue_BytesValue << 3 | Len:
-                    value = AnyValue.FromBytes(reader.ReadLengthDelimited().ToArray());
-                    break;
-                default:
-                    reader.SkipField(tag);
-                    break;
-            }
-        }
-
-        return value;
-    }
-
-    private AnyValue[] DecodeArrayValue(ReadOnlySpan<byte> message, int depth)
-    {
-        CheckDepth(depth);
-        var start = _values.Count;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            if (tag == (ArrayValue_Values << 3 | Len))
-            {
-                _values.Push(DecodeAnyValue(reader.ReadLengthDelimited(), depth + 1));
-            }
-            else
-            {
-                reader.SkipField(tag);
-            }
-        }
-
-        return _values.Pop(start);
-    }
-
-    private KeyValue[] DecodeKeyValueList(ReadOnlySpan<byte> message, int depth)
-    {
-        CheckDepth(depth);
-        var start = _keyValues.Count;
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            if (tag == (KeyValueList_Values << 3 | Len))
-            {
-                _keyValues.Push(DecodeKeyValue(reader.ReadLengthDelimited(), depth + 1));
-            }
-            else
-            {
-                reader.SkipField(tag);
-            }
-        }
-
-        return _keyValues.Pop(start);
-    }
-
-    // The fields below are not kept, but they are strings: invalid UTF-8 in them makes the request malformed for
-    // the generated parsers, so it does here too.
-    private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
-    {
-        if (!Utf8.IsValid(utf8))
-        {
-            OtlpMalformedException.Throw("A string field is not valid UTF-8.");
-        }
-    }
-
-    private static void ValidateEntityRef(ReadOnlySpan<byte> message)
-    {
-        var reader = new ProtobufReader(message);
-        while (reader.TryReadTag(out var tag))
-        {
-            if ((tag & 7) == Len && tag >> 3 is >= 1 and <= 4)
-            {
-                ValidateUtf8(reader.ReadLengthDelimited());
-            }
-            else
-            {
-                reader.SkipField(tag);
-            }
-        }
-    }
-
-    private static void CheckDepth(int depth)
-    {
-        if (depth > MaxMessageDepth)
-        {
-            OtlpMalformedException.Throw($"Attribute values are nested more than {MaxMessageDepth} messages deep.");
-        }
     }
 }

@@ -21,14 +21,16 @@ public sealed class Block
     private readonly TraceId[] _rowGroupMin;
     private readonly TraceId[] _rowGroupMax;
     private readonly BloomFilter _bloom;
+    private readonly TagFilters? _tags;
     private int _references = 1;
     private bool _deleteWhenReleased;
 
-    private Block(string directory, BlockMeta meta, BloomFilter bloom)
+    private Block(string directory, BlockMeta meta, BloomFilter bloom, TagFilters? tags)
     {
         Directory = directory;
         Meta = meta;
         _bloom = bloom;
+        _tags = tags;
         _rowGroupMin = meta.RowGroups.Select(r => Parse(r.MinTraceId)).ToArray();
         _rowGroupMax = meta.RowGroups.Select(r => Parse(r.MaxTraceId)).ToArray();
         Aggregates = Retention.Aggregates.FromDocument(meta.Aggregates);
@@ -43,7 +45,7 @@ public sealed class Block
 
     public string Id => Meta.Id;
 
-    public long DiskBytes => Meta.DataBytes + Meta.BloomBytes;
+    public long DiskBytes => Meta.DataBytes + Meta.BloomBytes + Meta.TagsBytes;
 
     /// <summary>
     /// Opens a block; with <paramref name="verifyData"/> also checks the data file's CRC. Throws
@@ -85,7 +87,19 @@ public sealed class Block
             throw new InvalidDataException($"{BlockMeta.DataFileName} does not match its CRC-32 (bytes changed on disk)");
         }
 
-        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes));
+        TagFilters? tags = null;
+        if (meta.TagsBytes > 0)
+        {
+            var tagBytes = File.ReadAllBytes(Path.Combine(directory, TagFilters.FileName));
+            if (tagBytes.Length != meta.TagsBytes || Crc32.HashToUInt32(tagBytes) != meta.TagsCrc32)
+            {
+                throw new InvalidDataException($"{TagFilters.FileName} does not match its checksum");
+            }
+
+            tags = TagFilters.FromBytes(tagBytes, meta.RowGroups.Count);
+        }
+
+        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes), tags);
     }
 
     public bool TryAcquire()
@@ -152,29 +166,17 @@ public sealed class Block
         return UseReader(reader =>
         {
             using var group = reader.RowGroup(rowGroup);
-            var rows = (int)group.MetaData.NumRows;
-            var ids = ReadColumn<byte[]>(group, BlockSchema.TraceId, rows);
-            var wanted = traceId.ToBytes();
-            var first = -1;
-            var last = -1;
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (ids[i].AsSpan().SequenceEqual(wanted))
-                {
-                    first = first < 0 ? i : first;
-                    last = i;
-                }
-            }
-
-            if (first < 0)
+            var (first, count) = ColumnRows.FindRun(group, BlockSchema.TraceId, (int)group.MetaData.NumRows, traceId);
+            if (count == 0)
             {
                 return [];
             }
 
-            var columns = RowGroupColumns.Read(group, rows);
-            var spans = new List<Span>(last - first + 1);
+            // Only the trace's own rows are decoded into objects; the rest of the row group is skipped.
+            var columns = RowGroupColumns.Read(group, first, count);
+            var spans = new List<Span>(count);
             var strings = new StringTable();
-            for (var i = first; i <= last; i++)
+            for (var i = 0; i < count; i++)
             {
                 spans.Add(Materialize(columns, i, strings));
             }
@@ -183,35 +185,57 @@ public sealed class Block
         });
     }
 
-    /// <summary>Adds the traces with a span matching <paramref name="query"/> to <paramref name="results"/>.</summary>
-    public void Search(TraceQuery query, long fromNanos, long toNanos, SearchResults results, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds the traces with a span matching <paramref name="query"/> to <paramref name="results"/>. Row groups are
+    /// skipped by time range, duration and tag filters, then searched in parallel, each reading only the columns
+    /// that decide a match for the rows still in question.
+    /// </summary>
+    public void Search(SearchPlan plan, SearchResults results, CancellationToken cancellationToken)
     {
-        if (!OverlapsTime(fromNanos, toNanos)
+        var query = plan.Query;
+        if (!OverlapsTime(plan.FromNanos, plan.ToNanos)
             || (query.ServiceName is { Length: > 0 } service && !Meta.Services.ContainsKey(service))
             || (query.ServiceName is { Length: > 0 } s && query.OperationName is { Length: > 0 } op && !Meta.Services[s].Any(o => o.Name == op)))
         {
             return;
         }
 
-        var minDuration = query.MinDuration is { } min ? min.Ticks * 100 : long.MinValue;
-        var maxDuration = query.MaxDuration is { } max ? max.Ticks * 100 : long.MaxValue;
-        UseReader(reader =>
+        var groups = new List<int>();
+        for (var g = 0; g < Meta.RowGroups.Count; g++)
         {
-            for (var g = 0; g < Meta.RowGroups.Count; g++)
+            var rg = Meta.RowGroups[g];
+            if (rg.MaxStartUnixNano < plan.FromNanos || rg.MinStartUnixNano > plan.ToNanos || rg.MaxDurationNanos < plan.MinDuration
+                || (_tags is not null && plan.TagHashes.Any(h => !_tags.MayContain(g, h))))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var rg = Meta.RowGroups[g];
-                if (rg.MaxStartUnixNano < fromNanos || rg.MinStartUnixNano > toNanos || rg.MaxDurationNanos < minDuration)
-                {
-                    continue;
-                }
-
-                using var group = reader.RowGroup(g);
-                SearchRowGroup(group, rg.Rows, query, fromNanos, toNanos, minDuration, maxDuration, results);
+                continue;
             }
 
-            return 0;
-        });
+            groups.Add(g);
+        }
+
+        // Newest row groups first, so the limit's threshold rises early and older row groups are dropped unread.
+        groups.Sort((a, b) => Meta.RowGroups[b].MaxStartUnixNano.CompareTo(Meta.RowGroups[a].MaxStartUnixNano));
+        try
+        {
+            Parallel.ForEach(groups, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, g =>
+            {
+                if (results.Threshold is { } threshold && Meta.RowGroups[g].MaxStartUnixNano < threshold)
+                {
+                    return;
+                }
+
+                UseReader(reader =>
+                {
+                    using var group = reader.RowGroup(g);
+                    SearchRowGroup(group, Meta.RowGroups[g].Rows, plan, results);
+                    return 0;
+                });
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<BlockCorruptedException>().FirstOrDefault() is { } corrupted)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(corrupted);
+        }
     }
 
     /// <summary>Every trace of the block in trace-id order, one row group at a time (for compaction and verify).</summary>
@@ -223,7 +247,7 @@ public sealed class Block
             {
                 using var group = reader.RowGroup(g);
                 var rows = (int)group.MetaData.NumRows;
-                var columns = RowGroupColumns.Read(group, rows);
+                var columns = RowGroupColumns.Read(group, 0, rows);
                 var strings = new StringTable();
                 var result = new List<(TraceId, List<Span>)>();
                 for (var i = 0; i < rows; i++)
@@ -246,70 +270,119 @@ public sealed class Block
         }
     }
 
-    private void SearchRowGroup(RowGroupReader group, int rows, TraceQuery query, long fromNanos, long toNanos, long minDuration,
-        long maxDuration, SearchResults results)
+    private void SearchRowGroup(RowGroupReader group, int rows, SearchPlan plan, SearchResults results)
     {
         var starts = ReadColumn<long>(group, BlockSchema.StartTime, rows);
         var durations = ReadColumn<long>(group, BlockSchema.Duration, rows);
-        var services = query.ServiceName is { Length: > 0 } ? ReadColumn<string>(group, BlockSchema.ServiceName, rows) : null;
-        var names = query.OperationName is { Length: > 0 } ? ReadColumn<string>(group, BlockSchema.Name, rows) : null;
-        List<int>? candidates = null;
+        var floor = Math.Max(plan.FromNanos, results.Threshold ?? long.MinValue);
+        var candidates = new List<int>();
         for (var i = 0; i < rows; i++)
         {
-            if (starts[i] < fromNanos || starts[i] > toNanos || durations[i] < minDuration || durations[i] > maxDuration
-                || (services is not null && !string.Equals(services[i], query.ServiceName, StringComparison.Ordinal))
-                || (names is not null && !string.Equals(names[i], query.OperationName, StringComparison.Ordinal)))
+            if (starts[i] >= floor && starts[i] <= plan.ToNanos && durations[i] >= plan.MinDuration && durations[i] <= plan.MaxDuration)
             {
-                continue;
+                candidates.Add(i);
             }
-
-            (candidates ??= []).Add(i);
         }
 
-        if (candidates is null)
+        if (candidates.Count > 0 && plan.Service is { } service)
+        {
+            candidates = ColumnRows.KeepEqual(group, BlockSchema.ServiceName, rows, candidates, service);
+        }
+
+        if (candidates.Count > 0 && plan.Operation is { } operation)
+        {
+            candidates = ColumnRows.KeepEqual(group, BlockSchema.Name, rows, candidates, operation);
+        }
+
+        if (candidates.Count > 0 && plan.Query.Tags.Count > 0)
+        {
+            // Other row groups searched meanwhile may have raised the threshold: drop what can no longer make the answer.
+            if (results.Threshold is { } threshold)
+            {
+                candidates.RemoveAll(row => starts[row] < threshold);
+            }
+
+            candidates = MatchTags(group, rows, candidates, plan, starts, durations);
+        }
+
+        if (candidates.Count == 0)
         {
             return;
         }
 
-        if (query.Tags.Count == 0)
+        var found = new (TraceId, long)[candidates.Count];
+        ColumnRows.Visit(group, BlockSchema.TraceId, rows, candidates, (k, bytes) => found[k] = (TraceId.FromBytes(bytes), starts[candidates[k]]));
+        results.AddRange(found);
+    }
+
+    /// <summary>
+    /// Candidates whose span satisfies the tag filters. A tag filter on an attribute needs its key, as UTF-8, somewhere
+    /// in the row's attribute columns: that byte search drops most rows before anything is decoded; the rest are
+    /// decoded into a span holding what the shared matcher looks at, and checked exactly by it.
+    /// </summary>
+    private List<int> MatchTags(RowGroupReader group, int rows, List<int> candidates, SearchPlan plan, long[] starts, long[] durations)
+    {
+        var attributes = ColumnRows.Read(group, BlockSchema.Attributes, rows, candidates);
+        var resources = ColumnRows.Read(group, BlockSchema.Resource, rows, candidates);
+        var scopes = ColumnRows.Read(group, BlockSchema.Scope, rows, candidates);
+        var events = ColumnRows.Read(group, BlockSchema.Events, rows, candidates);
+        var links = ColumnRows.Read(group, BlockSchema.Links, rows, candidates);
+        var survivors = new List<int>();
+        for (var k = 0; k < candidates.Count; k++)
         {
-            var ids = ReadColumn<byte[]>(group, BlockSchema.TraceId, rows);
-            foreach (var i in candidates)
+            var keep = true;
+            foreach (var key in plan.TagKeys)
             {
-                results.Add(TraceId.FromBytes(ids[i]), starts[i]);
+                if (attributes[k].AsSpan().IndexOf(key) < 0 && resources[k].AsSpan().IndexOf(key) < 0 && scopes[k].AsSpan().IndexOf(key) < 0
+                    && events[k].AsSpan().IndexOf(key) < 0 && links[k].AsSpan().IndexOf(key) < 0)
+                {
+                    keep = false;
+                    break;
+                }
             }
 
-            return;
+            if (keep)
+            {
+                survivors.Add(k);
+            }
         }
 
-        // A tag filter on an attribute needs its key, as UTF-8, somewhere in the row's attribute columns: that byte
-        // search drops most rows before anything is decoded; the rest are checked exactly by the shared matcher.
-        var keys = query.Tags.Keys.Select(SpanMatcher.RequiredAttributeKey).OfType<string>()
-            .Select(k => System.Text.Encoding.UTF8.GetBytes(k)).ToArray();
-        byte[][][] attributeColumns = keys.Length == 0 ? [] :
-        [
-            ReadColumn<byte[]>(group, BlockSchema.Attributes, rows),
-            ReadColumn<byte[]>(group, BlockSchema.Resource, rows),
-            ReadColumn<byte[]>(group, BlockSchema.Events, rows),
-            ReadColumn<byte[]>(group, BlockSchema.Scope, rows),
-            ReadColumn<byte[]>(group, BlockSchema.Links, rows),
-        ];
-        RowGroupColumns? columns = null;
+        if (survivors.Count == 0)
+        {
+            return [];
+        }
+
+        var rowsLeft = survivors.Select(k => candidates[k]).ToList();
+        var kinds = ReadColumn<int>(group, BlockSchema.Kind, rows);
+        var statusCodes = ReadColumn<int>(group, BlockSchema.StatusCode, rows);
+        var statusMessages = ColumnRows.Read(group, BlockSchema.StatusMessage, rows, rowsLeft);
         var strings = new StringTable();
-        foreach (var i in candidates)
+        var matched = new List<int>();
+        for (var j = 0; j < survivors.Count; j++)
         {
-            if (!keys.All(key => attributeColumns.Any(column => column[i].AsSpan().IndexOf(key) >= 0)))
+            var k = survivors[j];
+            var row = candidates[k];
+            var span = new Span
             {
-                continue;
-            }
-
-            columns ??= RowGroupColumns.Read(group, rows);
-            var span = Materialize(columns, i, strings);
-            if (SpanMatcher.Matches(span, query))
+                Name = plan.Operation is null ? string.Empty : plan.Query.OperationName!,
+                Kind = (SpanKind)kinds[row],
+                StartTimeUnixNano = starts[row],
+                EndTimeUnixNano = starts[row] + durations[row],
+                StatusCode = (StatusCode)statusCodes[row],
+                StatusMessage = statusMessages[j].Length == 0 ? string.Empty : System.Text.Encoding.UTF8.GetString(statusMessages[j]),
+                Resource = _resources.GetOrAdd(resources[k], static bytes => new SpanCodecReader(bytes).ReadResource()),
+                Scope = _scopes.GetOrAdd(scopes[k], static bytes => new SpanCodecReader(bytes).ReadScope()),
+                Attributes = new SpanCodecReader(attributes[k], strings).ReadAttributes(),
+                Events = new SpanCodecReader(events[k], strings).ReadEvents(),
+                Links = new SpanCodecReader(links[k], strings).ReadLinks(),
+            };
+            if (SpanMatcher.Matches(span, plan.Query))
             {
-                results.Add(span.TraceId, span.StartTimeUnixNano);
+                matched.Add(row);
             }
         }
+
+        return matched;
     }
 
     private Span Materialize(RowGroupColumns c, int i, StringTable strings)
@@ -426,25 +499,25 @@ public sealed class Block
         public required byte[][] Links { get; init; }
         public required long[] DroppedCounts { get; init; }
 
-        public static RowGroupColumns Read(RowGroupReader g, int rows) => new()
+        public static RowGroupColumns Read(RowGroupReader g, int first, int count) => new()
         {
-            TraceIds = ReadColumn<byte[]>(g, BlockSchema.TraceId, rows),
-            SpanIds = ReadColumn<byte[]>(g, BlockSchema.SpanId, rows),
-            ParentSpanIds = ReadColumn<byte[]>(g, BlockSchema.ParentSpanId, rows),
-            Names = ReadColumn<string>(g, BlockSchema.Name, rows),
-            Kinds = ReadColumn<int>(g, BlockSchema.Kind, rows),
-            Starts = ReadColumn<long>(g, BlockSchema.StartTime, rows),
-            Durations = ReadColumn<long>(g, BlockSchema.Duration, rows),
-            StatusCodes = ReadColumn<int>(g, BlockSchema.StatusCode, rows),
-            StatusMessages = ReadColumn<string>(g, BlockSchema.StatusMessage, rows),
-            TraceStates = ReadColumn<string>(g, BlockSchema.TraceState, rows),
-            Flags = ReadColumn<int>(g, BlockSchema.Flags, rows),
-            Resources = ReadColumn<byte[]>(g, BlockSchema.Resource, rows),
-            Scopes = ReadColumn<byte[]>(g, BlockSchema.Scope, rows),
-            Attributes = ReadColumn<byte[]>(g, BlockSchema.Attributes, rows),
-            Events = ReadColumn<byte[]>(g, BlockSchema.Events, rows),
-            Links = ReadColumn<byte[]>(g, BlockSchema.Links, rows),
-            DroppedCounts = ReadColumn<long>(g, BlockSchema.DroppedCounts, rows),
+            TraceIds = ColumnRows.ReadRange<byte[]>(g, BlockSchema.TraceId, first, count),
+            SpanIds = ColumnRows.ReadRange<byte[]>(g, BlockSchema.SpanId, first, count),
+            ParentSpanIds = ColumnRows.ReadRange<byte[]>(g, BlockSchema.ParentSpanId, first, count),
+            Names = ColumnRows.ReadRange<string>(g, BlockSchema.Name, first, count),
+            Kinds = ColumnRows.ReadRange<int>(g, BlockSchema.Kind, first, count),
+            Starts = ColumnRows.ReadRange<long>(g, BlockSchema.StartTime, first, count),
+            Durations = ColumnRows.ReadRange<long>(g, BlockSchema.Duration, first, count),
+            StatusCodes = ColumnRows.ReadRange<int>(g, BlockSchema.StatusCode, first, count),
+            StatusMessages = ColumnRows.ReadRange<string>(g, BlockSchema.StatusMessage, first, count),
+            TraceStates = ColumnRows.ReadRange<string>(g, BlockSchema.TraceState, first, count),
+            Flags = ColumnRows.ReadRange<int>(g, BlockSchema.Flags, first, count),
+            Resources = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Resource, first, count),
+            Scopes = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Scope, first, count),
+            Attributes = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Attributes, first, count),
+            Events = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Events, first, count),
+            Links = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Links, first, count),
+            DroppedCounts = ColumnRows.ReadRange<long>(g, BlockSchema.DroppedCounts, first, count),
         };
     }
 }
@@ -456,37 +529,87 @@ public sealed class BlockCorruptedException(Block block, Exception inner)
     public Block Block { get; } = block;
 }
 
-/// <summary>Trace ids found by a search with the start of their latest matching span, so the newest come first.</summary>
-public sealed class SearchResults
+/// <summary>
+/// Trace ids found by a search with the start of their latest matching span, so the newest come first. Only the
+/// newest <c>limit</c> traces can be in the answer: once more are found, older entries are dropped and the start of
+/// the limit-th newest becomes a threshold that lets blocks and row groups end their search early.
+/// </summary>
+public sealed class SearchResults(int limit)
 {
     private readonly Lock _lock = new();
+    private readonly Dictionary<TraceId, long> _found = [];
+    private long? _threshold;
 
-    public Dictionary<TraceId, long> Found { get; } = [];
-
-    public void Add(TraceId traceId, long startUnixNano)
+    /// <summary>A span must start at or after this to change the answer; null while fewer than the limit were found.</summary>
+    public long? Threshold
     {
-        lock (_lock)
+        get
         {
-            if (!Found.TryGetValue(traceId, out var existing) || existing < startUnixNano)
+            lock (_lock)
             {
-                Found[traceId] = startUnixNano;
+                return _threshold;
             }
         }
     }
 
-    /// <summary>The start of the <paramref name="limit"/>-th newest result, or null while there are fewer.</summary>
-    public long? Threshold(int limit)
+    public void Add(TraceId traceId, long startUnixNano) => AddRange([(traceId, startUnixNano)]);
+
+    public void AddRange(ReadOnlySpan<(TraceId TraceId, long StartUnixNano)> found)
     {
         lock (_lock)
         {
-            if (Found.Count < limit)
+            foreach (var (traceId, start) in found)
             {
-                return null;
+                if (start < _threshold)
+                {
+                    continue;
+                }
+
+                if (!_found.TryGetValue(traceId, out var existing) || existing < start)
+                {
+                    _found[traceId] = start;
+                }
             }
 
-            var starts = Found.Values.ToArray();
-            Array.Sort(starts);
-            return starts[^limit];
+            // Pruning early gives the threshold early; each prune sorts only a few entries.
+            if (_found.Count >= 2 * limit)
+            {
+                Prune();
+            }
+        }
+    }
+
+    /// <summary>The newest <c>limit</c> traces, newest first.</summary>
+    public List<TraceId> Newest()
+    {
+        lock (_lock)
+        {
+            return _found.OrderByDescending(f => f.Value).Take(limit).Select(f => f.Key).ToList();
+        }
+    }
+
+    private void Prune()
+    {
+        var kept = _found.OrderByDescending(f => f.Value).Take(limit).ToList();
+        _found.Clear();
+        foreach (var (id, start) in kept)
+        {
+            _found[id] = start;
+        }
+
+        // A dropped trace had no matching span at or after the threshold, so it can only re-enter with a newer one.
+        _threshold = kept.Count == limit ? kept[^1].Value : null;
+    }
+
+    /// <summary>Sets the threshold once the limit is reached, so callers can stop before the next prune.</summary>
+    public void Settle()
+    {
+        lock (_lock)
+        {
+            if (_found.Count >= limit)
+            {
+                Prune();
+            }
         }
     }
 }

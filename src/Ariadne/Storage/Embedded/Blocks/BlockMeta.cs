@@ -51,6 +51,11 @@ public sealed class BlockMeta
 
     public uint BloomCrc32 { get; set; }
 
+    /// <summary>Size of tags.bin (the row groups' tag filters); 0 for a block written before they existed.</summary>
+    public long TagsBytes { get; set; }
+
+    public uint TagsCrc32 { get; set; }
+
     /// <summary>Service → operations (name and span kind) present in the block.</summary>
     public SortedDictionary<string, List<OperationInfo>> Services { get; set; } = new(StringComparer.Ordinal);
 

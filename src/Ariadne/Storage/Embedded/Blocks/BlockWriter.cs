@@ -19,6 +19,7 @@ public sealed class BlockWriter : IDisposable
     private readonly EmbeddedStorageOptions _options;
     private readonly BlockMeta _meta;
     private readonly BloomFilter _bloom;
+    private readonly TagFilters.Builder _tags;
     private readonly Aggregates _aggregates = new();
     private readonly ParquetFileWriter _writer;
     private readonly RowGroupBuffer _buffer;
@@ -39,6 +40,7 @@ public sealed class BlockWriter : IDisposable
         System.IO.Directory.CreateDirectory(_tempDirectory);
         _options = options;
         _bloom = BloomFilter.Create(expectedTraces, options.BloomFalsePositiveRate);
+        _tags = new TagFilters.Builder(options.BloomFalsePositiveRate);
         _buffer = new RowGroupBuffer(options.RowGroupSpans);
         _meta = new BlockMeta
         {
@@ -101,6 +103,10 @@ public sealed class BlockWriter : IDisposable
         _meta.BloomBytes = bloom.Length;
         _meta.BloomCrc32 = Crc32.HashToUInt32(bloom);
         WriteDurably(Path.Combine(_tempDirectory, BlockMeta.BloomFileName), bloom);
+        var tags = _tags.ToBytes();
+        _meta.TagsBytes = tags.Length;
+        _meta.TagsCrc32 = Crc32.HashToUInt32(tags);
+        WriteDurably(Path.Combine(_tempDirectory, TagFilters.FileName), tags);
         foreach (var (service, operations) in _operations)
         {
             _meta.Services[service] = operations.OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
@@ -153,6 +159,7 @@ public sealed class BlockWriter : IDisposable
         }
 
         operations.Add(new OperationInfo(span.Name, span.Kind));
+        _tags.Add(span);
         if (!_resourceBytes.TryGetValue(span.Resource, out var resource))
         {
             resource = Encode(w => SpanCodec.WriteResource(w, span.Resource));
@@ -259,6 +266,7 @@ public sealed class BlockWriter : IDisposable
         b.Links.WriteTo(rowGroup, _definitionLevels);
         Write(rowGroup, b.DroppedCounts);
         b.Clear();
+        _tags.EndRowGroup();
     }
 
     private static void Write<T>(RowGroupWriter rowGroup, List<T> values)

@@ -27,11 +27,15 @@ public sealed class BloomFilter
         return new BloomFilter(new ulong[words], hashes);
     }
 
-    public void Add(TraceId id)
+    public void Add(TraceId id) => Add(id.Low, id.High);
+
+    public bool MayContain(TraceId id) => MayContain(id.Low, id.High);
+
+    /// <summary>Adds an item by its two hashes (double hashing: bit i is h1 + i·h2).</summary>
+    public void Add(ulong h1, ulong h2)
     {
         var bitCount = (ulong)_bits.Length * 64;
-        var h1 = id.Low;
-        var h2 = id.High | 1;
+        h2 |= 1;
         for (var i = 0; i < _hashes; i++)
         {
             var bit = (h1 + (ulong)i * h2) % bitCount;
@@ -39,11 +43,10 @@ public sealed class BloomFilter
         }
     }
 
-    public bool MayContain(TraceId id)
+    public bool MayContain(ulong h1, ulong h2)
     {
         var bitCount = (ulong)_bits.Length * 64;
-        var h1 = id.Low;
-        var h2 = id.High | 1;
+        h2 |= 1;
         for (var i = 0; i < _hashes; i++)
         {
             var bit = (h1 + (ulong)i * h2) % bitCount;

@@ -36,8 +36,8 @@ public sealed partial class EmbeddedSpanStore
     }
 
     /// <summary>
-    /// Deletes blocks whose newest span is older than the detailed retention (their aggregates move to the day
-    /// files first), rolls per-minute aggregates up to hourly and deletes aggregates past their retention.
+    /// Deletes blocks whose newest span is older than the detailed retention of their tenant (their aggregates
+    /// move to the day files first), rolls per-minute aggregates up to hourly and deletes aggregates past their retention.
     /// </summary>
     public async Task<RetentionResult> ApplyRetentionAsync(CancellationToken cancellationToken = default)
     {
@@ -45,12 +45,12 @@ public sealed partial class EmbeddedSpanStore
         try
         {
             var now = _time.GetUtcNow();
-            var cutoff = ToNanos(now - _options.DetailedRetention);
             var expired = new List<Block>();
             lock (_blocksLock)
             {
-                foreach (var blocks in _blocks.Values)
+                foreach (var (tenant, blocks) in _blocks)
                 {
+                    var cutoff = ToNanos(now - _options.DetailedRetentionOf(tenant));
                     expired.AddRange(blocks.Where(b => b.Meta.MaxStartUnixNano < cutoff));
                     blocks.RemoveAll(b => b.Meta.MaxStartUnixNano < cutoff);
                 }

@@ -206,6 +206,9 @@ public ref struct SpanCodecReader(ReadOnlySpan<byte> data, StringTable? strings 
 
     public readonly bool End => _position >= _data.Length;
 
+    /// <summary>Bytes read so far.</summary>
+    public readonly int Position => _position;
+
     public ulong ReadVarint()
     {
         ulong result = 0;

@@ -19,6 +19,8 @@ public sealed class Aggregates
 
     private readonly Dictionary<long, DependencyCalculator> _pendingEdges = [];
 
+    private readonly HashSet<long> _traceMinutes = [];
+
     public Dictionary<EdgeKey, EdgeStats> Edges
     {
         get
@@ -38,12 +40,6 @@ public sealed class Aggregates
             return;
         }
 
-        var traceStart = long.MaxValue;
-        foreach (var span in trace)
-        {
-            traceStart = Math.Min(traceStart, span.StartTimeUnixNano);
-        }
-
         foreach (var span in trace)
         {
             var key = new OperationKey(MinuteOf(span.StartTimeUnixNano) * 60, span.ServiceName, span.Name, span.Kind, span.StatusCode);
@@ -56,15 +52,16 @@ public sealed class Aggregates
             stats.Add(span.DurationNanos, span.IsError);
         }
 
-        // An edge belongs to the minute its child span starts in: one windowed calculator per minute.
-        var firstMinute = MinuteOf(traceStart);
-        var lastMinute = firstMinute;
+        // An edge belongs to the minute its child span starts in: one windowed calculator per minute that has a span.
+        // Not every minute in between: one span with a clock at 1970 (or a Zipkin span without a timestamp) would
+        // otherwise mean millions of calculators for one trace.
+        _traceMinutes.Clear();
         foreach (var span in trace)
         {
-            lastMinute = Math.Max(lastMinute, MinuteOf(span.StartTimeUnixNano));
+            _traceMinutes.Add(MinuteOf(span.StartTimeUnixNano));
         }
 
-        for (var minute = firstMinute; minute <= lastMinute; minute++)
+        foreach (var minute in _traceMinutes)
         {
             if (!_pendingEdges.TryGetValue(minute * 60, out var calculator))
             {

@@ -23,35 +23,41 @@ public static class WalReader
     }
 
     /// <summary>Replays one sealed segment; a torn tail is added to <paramref name="problems"/>.</summary>
-    public static void ReplaySegment(long number, string path, Action<long, ReadOnlySpan<byte>> onRecord, List<string> problems)
+    public static void ReplaySegment(long number, string path, Action<long, ReadOnlySpan<byte>> onRecord, List<string> problems) =>
+        ReadSegment(Path.GetFileName(path), File.ReadAllBytes(path), payload => onRecord(number, payload), problems);
+
+    /// <summary>
+    /// Calls <paramref name="onRecord"/> for every intact record of one segment's bytes, up to the first torn one
+    /// (added to <paramref name="problems"/>, named <paramref name="name"/>).
+    /// </summary>
+    public static void ReadSegment(string name, ReadOnlySpan<byte> bytes, Action<ReadOnlySpan<byte>> onRecord, List<string> problems)
     {
-        var bytes = File.ReadAllBytes(path);
         var position = 0;
         while (position < bytes.Length)
         {
             var remaining = bytes.Length - position;
             if (remaining < WriteAheadLog.HeaderLength)
             {
-                problems.Add($"{Path.GetFileName(path)}: {remaining} bytes of a torn record header at offset {position} dropped");
+                problems.Add($"{name}: {remaining} bytes of a torn record header at offset {position} dropped");
                 break;
             }
 
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position));
-            var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4));
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[position..]);
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes[(position + 4)..]);
             if (length > remaining - WriteAheadLog.HeaderLength)
             {
-                problems.Add($"{Path.GetFileName(path)}: record at offset {position} claims {length} bytes but only {remaining - WriteAheadLog.HeaderLength} remain; torn tail dropped");
+                problems.Add($"{name}: record at offset {position} claims {length} bytes but only {remaining - WriteAheadLog.HeaderLength} remain; torn tail dropped");
                 break;
             }
 
-            var payload = bytes.AsSpan(position + WriteAheadLog.HeaderLength, (int)length);
+            var payload = bytes.Slice(position + WriteAheadLog.HeaderLength, (int)length);
             if (Crc32.HashToUInt32(payload) != crc)
             {
-                problems.Add($"{Path.GetFileName(path)}: record at offset {position} fails its CRC check; it and the {remaining} bytes after it dropped");
+                problems.Add($"{name}: record at offset {position} fails its CRC check; it and the {remaining} bytes after it dropped");
                 break;
             }
 
-            onRecord(number, payload);
+            onRecord(payload);
             position += WriteAheadLog.HeaderLength + (int)length;
         }
     }

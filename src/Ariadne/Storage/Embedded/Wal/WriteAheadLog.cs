@@ -217,13 +217,13 @@ public sealed class WriteAheadLog : IAsyncDisposable
                 _file.Write(batch.WrittenSpan);
                 _file.Flush(flushToDisk: true);
             }
-            catch (IOException)
+            catch (Exception e) when (IsWriteFailure(e))
             {
                 _tornAt = length;
                 throw;
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (IsWriteFailure(e))
         {
             failure = e;
         }
@@ -251,6 +251,13 @@ public sealed class WriteAheadLog : IAsyncDisposable
     }
 
     /// <summary>
+    /// What a failed write(2) or fsync(2) surfaces as: ENOSPC and EIO as IOException, EFBIG (a file size limit) as
+    /// ArgumentOutOfRangeException, EACCES/EROFS as UnauthorizedAccessException. Each must fail the batch's waiters,
+    /// never the writer loop, or every later append would wait forever.
+    /// </summary>
+    private static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException;
+
+    /// <summary>
     /// After a failed write the file may end in a partial record. Cut it off; if even that fails, continue in a
     /// new segment (replay drops a torn tail and moves on to the next segment), so no later record sits behind garbage.
     /// </summary>
@@ -266,7 +273,7 @@ public sealed class WriteAheadLog : IAsyncDisposable
             _file.SetLength(length);
             _file.Flush(flushToDisk: true);
         }
-        catch (IOException)
+        catch (Exception e) when (IsWriteFailure(e))
         {
             _file.Dispose();
             CurrentSegment++;

@@ -1,0 +1,62 @@
+namespace Ariadne.Limits;
+
+/// <summary>
+/// Ingest limits (<c>Limits:*</c> keys): the per-tenant rate defaults and the server-wide memory bounds under
+/// which new ingest requests are refused with 429 / RESOURCE_EXHAUSTED and a retry delay.
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Spans per second each tenant may send, unless Tenancy:Tenants sets its own; 0 is unlimited.</summary>
+    public double IngestRateSpansPerSecond { get; set; }
+
+    /// <summary>Spans a tenant's bucket holds (the burst it may send at once); 0 means one second of the rate.</summary>
+    public long IngestBurstSpans { get; set; }
+
+    /// <summary>Request bytes (as sent, before decompression) being received and decoded at once, all tenants together.</summary>
+    public long MaxInFlightBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>GC heap size above which ingest is refused; 0 uses <see cref="MaxHeapPercent"/>.</summary>
+    public long MaxHeapBytes { get; set; }
+
+    /// <summary>...as a percentage of the memory the GC may use (the container limit, else physical memory); 0 with MaxHeapBytes 0 turns the bound off.</summary>
+    public int MaxHeapPercent { get; set; } = 80;
+
+    /// <summary>The retry delay sent when the memory bounds refuse a request.</summary>
+    public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (IngestRateSpansPerSecond < 0 || double.IsNaN(IngestRateSpansPerSecond))
+        {
+            errors.Add($"Limits:IngestRateSpansPerSecond: {IngestRateSpansPerSecond} must be 0 (unlimited) or more.");
+        }
+
+        if (IngestBurstSpans < 0)
+        {
+            errors.Add($"Limits:IngestBurstSpans: {IngestBurstSpans} must be 0 (one second of the rate) or more.");
+        }
+
+        if (MaxInFlightBytes < 1)
+        {
+            errors.Add($"Limits:MaxInFlightBytes: {MaxInFlightBytes} must be positive (default 268435456).");
+        }
+
+        if (MaxHeapBytes < 0)
+        {
+            errors.Add($"Limits:MaxHeapBytes: {MaxHeapBytes} must be 0 (use Limits:MaxHeapPercent) or a byte count.");
+        }
+
+        if (MaxHeapPercent is < 0 or > 100)
+        {
+            errors.Add($"Limits:MaxHeapPercent: {MaxHeapPercent} must be between 0 (off) and 100 (default 80).");
+        }
+
+        if (OverloadRetryAfter < TimeSpan.FromSeconds(1) || OverloadRetryAfter > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Limits:OverloadRetryAfter: {OverloadRetryAfter} must be between 00:00:01 and 01:00:00 (Retry-After counts whole seconds).");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Ariadne.Tests.Infrastructure;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using PCommon = OpenTelemetry.Proto.Common.V1;
+using PResource = OpenTelemetry.Proto.Resource.V1;
+using PTrace = OpenTelemetry.Proto.Trace.V1;
+
+namespace Ariadne.Tests.Storage.Embedded;
+
+/// <summary>
+/// The embedded engine inside the real `ariadne serve` process: what a client was told is stored survives SIGKILL,
+/// and a disk that refuses writes makes ingest answer the retryable errors instead of failing silently.
+/// </summary>
+public sealed class CrashRecoveryTests : IDisposable
+{
+    private const int SpansPerTrace = 10;
+    private readonly string _data = Directory.CreateTempSubdirectory("ariadne-crash-").FullName;
+
+    [Fact]
+    public async Task Every_acknowledged_span_is_served_after_a_SIGKILL_under_load_and_a_restart()
+    {
+        var acknowledged = new ConcurrentBag<byte[]>();
+        await using (var server = await ServerProcess.StartAsync(_data))
+        {
+            using var http = new HttpClient { BaseAddress = server.OtlpHttp };
+            var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var stop = new CancellationTokenSource();
+            var senders = Enumerable.Range(0, 4).Select(sender => Task.Run(async () =>
+            {
+                var random = new Random(sender);
+                while (!stop.IsCancellationRequested)
+                {
+                    var traces = new[] { RandomId(random, 16), RandomId(random, 16) };
+                    try
+                    {
+                        using var response = await PostAsync(http, Request(traces), stop.Token);
+                        if (response.StatusCode == HttpStatusCode.OK)
+                        {
+                            foreach (var trace in traces)
+                            {
+                                acknowledged.Add(trace);
+                            }
+
+                            if (acknowledged.Count >= 600)
+                            {
+                                enough.TrySetResult();
+                            }
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                    {
+                        // The server died under this request: it was never acknowledged.
+                        return;
+                    }
+                }
+            })).ToList();
+
+            await Task.WhenAny(enough.Task, Task.WhenAll(senders));
+            Assert.True(enough.Task.IsCompleted, $"the senders stopped before 600 traces were acknowledged:{Environment.NewLine}{server.Output}");
+            await server.KillAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(senders);
+        }
+
+        await using var restarted = await ServerProcess.StartAsync(_data);
+        using var query = new HttpClient { BaseAddress = restarted.Query };
+        var missing = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (trace, ct) =>
+        {
+            var hex = Convert.ToHexStringLower(trace);
+            using var response = await query.GetAsync($"/api/traces/{hex}", ct);
+            var spans = response.StatusCode == HttpStatusCode.OK
+                ? JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!["data"]![0]!["spans"]!.AsArray().Count
+                : 0;
+            if (spans != SpansPerTrace)
+            {
+                missing.Add($"{hex} ({spans} of {SpansPerTrace} spans)");
+            }
+        });
+        Assert.True(missing.IsEmpty, $"{missing.Count} of {acknowledged.Count} acknowledged traces incomplete after the restart: {string.Join(", ", missing.Take(10))}");
+    }
+
+    [Fact]
+    public async Task A_disk_that_refuses_writes_gets_503_with_Retry_After_and_Unavailable_and_ingest_resumes_when_space_returns()
+    {
+        // A soft RLIMIT_FSIZE makes every write past 512 KiB fail with EFBIG, as a full disk fails with ENOSPC, for this
+        // process only; SIGXFSZ is ignored so the write returns the error instead of killing the process. The
+        // runtime's W^X double mapping sizes a memory file past any small limit, so it is off for this process.
+        await using var server = await ServerProcess.StartAsync(_data, "trap '' XFSZ; ulimit -S -f 512; export DOTNET_EnableWriteXorExecute=0;");
+        using var http = new HttpClient { BaseAddress = server.OtlpHttp };
+        var random = new Random(5);
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 5000 && refused is null; i++)
+        {
+            var response = await PostAsync(http, Request([RandomId(random, 16)]), CancellationToken.None);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                response.Dispose();
+                continue;
+            }
+
+            refused = response;
+        }
+
+        Assert.NotNull(refused);
+        using (refused)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            var status = Google.Rpc.Status.Parser.ParseFrom(await refused.Content.ReadAsByteArrayAsync());
+            Assert.Equal((int)StatusCode.Unavailable, status.Code);
+            Assert.Contains("free disk space", status.Message, StringComparison.Ordinal);
+        }
+
+        using (var channel = GrpcChannel.ForAddress(server.OtlpGrpc))
+        {
+            var client = new TraceService.TraceServiceClient(channel);
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await client.ExportAsync(Request([RandomId(random, 16)])));
+            Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        }
+
+        using (var lift = System.Diagnostics.Process.Start("prlimit", ["--pid", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fsize=unlimited"]))
+        {
+            await lift.WaitForExitAsync();
+            Assert.Equal(0, lift.ExitCode);
+        }
+
+        var trace = RandomId(random, 16);
+        using (var accepted = await PostAsync(http, Request([trace]), CancellationToken.None))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        using var query = new HttpClient { BaseAddress = server.Query };
+        var body = JsonNode.Parse(await query.GetStringAsync($"/api/traces/{Convert.ToHexStringLower(trace)}"))!;
+        Assert.Equal(SpansPerTrace, body["data"]![0]!["spans"]!.AsArray().Count);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A killed server's files may still be closing; the OS temp cleaner takes them later.
+        }
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient http, ExportTraceServiceRequest request, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(request.ToByteArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        return await http.PostAsync("/v1/traces", content, cancellationToken);
+    }
+
+    /// <summary>One resource, <see cref="SpansPerTrace"/> spans per trace id: a root and its children.</summary>
+    private static ExportTraceServiceRequest Request(IEnumerable<byte[]> traces)
+    {
+        var scope = new PTrace.ScopeSpans();
+        var random = new Random();
+        var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        foreach (var trace in traces)
+        {
+            var root = RandomId(random, 8);
+            for (var i = 0; i < SpansPerTrace; i++)
+            {
+                var span = new PTrace.Span
+                {
+                    TraceId = ByteString.CopyFrom(trace),
+                    SpanId = ByteString.CopyFrom(i == 0 ? root : RandomId(random, 8)),
+                    ParentSpanId = i == 0 ? ByteString.Empty : ByteString.CopyFrom(root),
+                    Name = i == 0 ? "POST /checkout" : "SELECT orders",
+                    Kind = i == 0 ? PTrace.Span.Types.SpanKind.Server : PTrace.Span.Types.SpanKind.Client,
+                    StartTimeUnixNano = now + (ulong)i * 1000,
+                    EndTimeUnixNano = now + 5_000_000,
+                };
+                span.Attributes.Add(new PCommon.KeyValue { Key = "http.route", Value = new PCommon.AnyValue { StringValue = "/checkout" } });
+                scope.Spans.Add(span);
+            }
+        }
+
+        var resource = new PResource.Resource();
+        resource.Attributes.Add(new PCommon.KeyValue { Key = "service.name", Value = new PCommon.AnyValue { StringValue = "crash-test" } });
+        var resourceSpans = new PTrace.ResourceSpans { Resource = resource };
+        resourceSpans.ScopeSpans.Add(scope);
+        var request = new ExportTraceServiceRequest();
+        request.ResourceSpans.Add(resourceSpans);
+        return request;
+    }
+
+    private static byte[] RandomId(Random random, int length)
+    {
+        var id = new byte[length];
+        random.NextBytes(id);
+        return id;
+    }
+}
