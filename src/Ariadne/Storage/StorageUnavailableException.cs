@@ -5,4 +5,8 @@ namespace Ariadne.Storage;
 /// gRPC Unavailable so clients retry. Nothing was corrupted; spans not acknowledged may simply be sent again.
 /// </summary>
 public sealed class StorageUnavailableException(string message, Exception? innerException = null)
-    : Exception(message, innerException);
+    : Exception(message, innerException)
+{
+    /// <summary>The Retry-After every receiver sends with its 503: long enough for a group commit or a drain to catch up.</summary>
+    public const int RetryAfterSeconds = 5;
+}

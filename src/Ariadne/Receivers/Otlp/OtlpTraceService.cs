@@ -14,9 +14,6 @@ public sealed class OtlpTraceService(
     public const string GrpcProtocol = "otlp_grpc";
     public const string HttpProtocol = "otlp_http";
 
-    /// <summary>Seconds an exporter is asked to wait (HTTP Retry-After) after storage refused a write.</summary>
-    public const int RetryAfterSeconds = 5;
-
     /// <summary>The request's tenant, or null when its tenant header is not a valid tenant id.</summary>
     public string? ResolveTenant(HttpRequest request) => tenants.Resolve(request);
 

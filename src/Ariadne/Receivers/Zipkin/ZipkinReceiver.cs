@@ -3,6 +3,7 @@ using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Storage;
 using Ariadne.Tenancy;
 using Microsoft.Net.Http.Headers;
 
@@ -87,7 +88,19 @@ public static class ZipkinReceiver
             }
         }
 
-        var result = await pipeline.IngestAsync(tenant, Protocol, batch, context.RequestAborted);
+        IngestResult result;
+        try
+        {
+            result = await pipeline.IngestAsync(tenant, Protocol, batch, context.RequestAborted);
+        }
+        catch (StorageUnavailableException e)
+        {
+            metrics.RecordFailedRequest(Protocol, "unavailable");
+            logger.LogWarning("Zipkin request of tenant {Tenant} refused, storage unavailable: {Message}", tenant, e.Message);
+            context.Response.Headers.RetryAfter = StorageUnavailableException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Text($"storage is unavailable, retry later: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (result.RejectedSpans == 0)
         {
             return Results.Accepted();

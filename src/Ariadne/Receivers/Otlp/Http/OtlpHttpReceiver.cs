@@ -105,7 +105,7 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         catch (StorageUnavailableException e)
         {
             // OTLP/HTTP: 503 is retryable; Retry-After tells the exporter when.
-            context.Response.Headers.RetryAfter = OtlpTraceService.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = StorageUnavailableException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await RefuseAsync(context, format, StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "unavailable", e.Message);
             return;
         }
