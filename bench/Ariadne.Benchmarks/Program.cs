@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   --scattered: trace start times uniform over the 2 hours instead of in arrival order (every block then covers
 //   the whole range: the worst case for time pruning).
 if (args.Length > 0 && args[0] == "block-write") { ProbeBlockWrite.Run(); return; }
+if (args.Length > 0 && args[0] == "otlp-decode-cpu") { OtlpDecodeCpuBench.Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "otlp-decode") { BenchmarkSwitcher.FromAssembly(typeof(OtlpDecodeBenchmarks).Assembly).Run(args[1..]); return; }
 if (args.Length > 0 && args[0] == "tail-sampling") { await TailSamplingBench.RunAsync(args[1..]); return; }
 var totalSpans = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2_000_000;
