@@ -29,8 +29,12 @@ public static class AnyValueJson
             case AnyValueType.Int:
                 writer.WriteNumberValue(value.AsInt);
                 break;
-            case AnyValueType.Double:
+            case AnyValueType.Double when double.IsFinite(value.AsDouble):
                 writer.WriteNumberValue(value.AsDouble);
+                break;
+            case AnyValueType.Double:
+                // JSON has no NaN or infinities; proto3 JSON (OTLP/JSON) writes them as these strings.
+                writer.WriteStringValue(double.IsNaN(value.AsDouble) ? "NaN" : value.AsDouble > 0 ? "Infinity" : "-Infinity");
                 break;
             case AnyValueType.Bytes:
                 writer.WriteBase64StringValue(value.AsBytes);
