@@ -1,8 +1,9 @@
+using System.Text.Json;
 using Ariadne.Hosting;
-using Ariadne.Storage;
+using Ariadne.Model;
+using Ariadne.Query;
 using Ariadne.Tests.Analysis;
 using Ariadne.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Ariadne.Tests.Ui;
@@ -31,9 +32,26 @@ public sealed class UiFixture : IAsyncLifetime
     {
         await Server.InitializeAsync();
         Traces = new CheckoutTraces(DateTimeOffset.UtcNow);
-        var store = Server.Server.Services.GetRequiredService<ISpanStore>();
-        await store.AppendAsync("default", Traces.All(), CancellationToken.None);
-        await store.AppendAsync(ShopTraces.Tenant, new ShopTraces(DateTimeOffset.UtcNow).All(), CancellationToken.None);
+        await SendOverOtlpAsync("default", Traces.All());
+        await SendOverOtlpAsync(ShopTraces.Tenant, new ShopTraces(DateTimeOffset.UtcNow).All());
+    }
+
+    /// <summary>The traces reach the server as a user's would: OTLP/JSON on the OTLP/HTTP listener.</summary>
+    private async Task SendOverOtlpAsync(string tenant, IEnumerable<Span> spans)
+    {
+        using var body = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            OtlpJsonWriter.WriteTracesData(writer, spans);
+        }
+
+        using var otlp = Server.CreateClient(Listener.OtlpHttp);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/traces") { Content = new ByteArrayContent(body.ToArray()) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("x-tenant", tenant);
+        using var response = await otlp.SendAsync(request);
+        var answer = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode && !answer.Contains("rejected", StringComparison.OrdinalIgnoreCase), $"OTLP/HTTP refused the UI test traces: {(int)response.StatusCode} {answer}");
     }
 
     /// <summary>Chromium, started on first use so that tests of the JSON API alone do not pay for it.</summary>
