@@ -40,26 +40,7 @@ PROJECT
   chmod +x "$aspire"
 fi
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-wait_for_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "ingest-vs-aspire: nothing listens on port $1 after 30 s" >&2
-  return 1
-}
-
-# User plus system CPU of a process so far, in clock ticks (/proc/PID/stat fields 14 and 15).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-ticks_per_second=$(getconf CLK_TCK)
+source bench/lib.sh
 
 server_pid=
 stop_server() {
@@ -108,7 +89,7 @@ run() {
   stop_server
 }
 
-field() { grep -o "\"$2\": [0-9.]*" "$OUT/$1.json" | head -1 | awk '{print $2}'; }
+field() { json_field "$OUT/$1.json" "$2"; }
 
 for placement in pinned unpinned; do
   run ariadne "$placement"
