@@ -1,6 +1,7 @@
 using System.Buffers;
 using Ariadne.Model;
 using Ariadne.Storage;
+using Ariadne.Storage.Embedded.Wal;
 
 namespace Ariadne.Sampling.Tail;
 
@@ -12,13 +13,18 @@ namespace Ariadne.Sampling.Tail;
 /// With no policy configured every trace would be kept, so spans go straight to storage and nothing is held.
 /// </para>
 /// <para>
+/// With a durable storage engine, held spans are also appended to a <see cref="TailJournal"/> before the request
+/// is answered, and each decision after its kept spans are stored: a crash loses no acknowledged span, and a
+/// restart decides the traces that were still held (after a new decision wait).
+/// </para>
+/// <para>
 /// The buffer is split into shards by trace id. An ingest batch is sorted by shard (one counting pass) and each
 /// shard is locked once per batch, never per span. Decided trace ids stay in a per-shard decision cache, so late
 /// spans follow their trace. Over <c>MaxTraces</c> or <c>MaxBytes</c> the oldest traces are decided early, by the
 /// ingest request that crossed the bound, which also makes ingest slow down instead of memory growing.
 /// </para>
 /// </summary>
-public sealed class TailSampler : IHostedService, IAsyncDisposable
+public sealed partial class TailSampler : IHostedService, IAsyncDisposable
 {
     private const string ErrorsPolicy = "errors";
     private const string BusinessCriticalPolicy = "business_critical";
@@ -29,18 +35,22 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
     private readonly TailSamplingMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<TailSampler> _logger;
+    private readonly string? _journalDirectory;
     private readonly Shard[] _shards;
     private readonly long _waitTicks;
     private readonly TimeSpan _tick;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private TailJournal? _journal;
     private long _traces;
     private long _spans;
     private long _bytes;
     private int _evictCursor;
 
-    public TailSampler(SamplingOptions options, ISpanStore store, TailSamplingMetrics metrics, TimeProvider time, ILogger<TailSampler> logger)
+    /// <param name="journalDirectory">Where held spans are journaled; null when storage is not durable either (memory).</param>
+    public TailSampler(SamplingOptions options, ISpanStore store, TailSamplingMetrics metrics, TimeProvider time, ILogger<TailSampler> logger, string? journalDirectory = null)
     {
+        _journalDirectory = journalDirectory;
         _options = options.Tail;
         _critical = options.BusinessCritical;
         _store = store;
@@ -73,6 +83,9 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
 
     public long BufferedBytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>Bytes of the journal on disk (0 without one).</summary>
+    public long JournalBytes => _journal?.Bytes ?? 0;
+
     /// <summary>Takes the accepted spans of one request: stores them now, or holds them for a decision.</summary>
     public ValueTask SubmitAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
     {
@@ -81,37 +94,48 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
             return _store.AppendAsync(tenant, spans, cancellationToken);
         }
 
-        var lateKept = Buffer(tenant, spans);
+        var journal = _journal;
+        var (lateKept, held) = Buffer(tenant, spans, journal);
+        var durable = journal is not null && held.Count > 0 ? journal.AppendSpansAsync(tenant, held) : null;
         if (lateKept is null && !OverBound())
         {
-            return ValueTask.CompletedTask;
+            return durable is null ? ValueTask.CompletedTask : new ValueTask(durable);
         }
 
-        return StoreLateAndEvictAsync(tenant, lateKept, cancellationToken);
+        return StoreLateAndEvictAsync(tenant, lateKept, durable, cancellationToken);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Opens the journal (deciding again what a crashed run held) and starts the decision loop.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_journalDirectory is not null && (Buffering || WriteAheadLog.ListSegments(_journalDirectory).Count > 0))
+        {
+            await RecoverAsync(_journalDirectory, cancellationToken);
+        }
+
         if (Buffering)
         {
             _loop = Task.Run(() => DecideLoopAsync(_stopping.Token), CancellationToken.None);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>On shutdown every held trace is decided now, so a clean stop loses nothing the policies would keep.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_loop is null)
+        if (_loop is not null)
         {
-            return;
+            await _stopping.CancelAsync();
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _loop = null;
+            await DecideAsync(long.MaxValue, cancellationToken);
         }
 
-        await _stopping.CancelAsync();
-        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _loop = null;
-        await DecideAsync(long.MaxValue, cancellationToken);
+        if (_journal is { } journal)
+        {
+            _journal = null;
+            journal.Checkpoint();
+            await journal.DisposeAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -120,12 +144,24 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>Decides every trace whose decision wait is over (the background loop calls this on each tick).</summary>
-    internal Task DecideDueAsync(CancellationToken cancellationToken) => DecideAsync(_time.GetTimestamp() - _waitTicks, cancellationToken);
+    /// <summary>
+    /// Decides every trace whose decision wait is over, then lets the journal drop the segments no held trace needs
+    /// (the background loop calls this on each tick).
+    /// </summary>
+    internal async Task DecideDueAsync(CancellationToken cancellationToken)
+    {
+        await DecideAsync(_time.GetTimestamp() - _waitTicks, cancellationToken);
+        _journal?.Checkpoint();
+    }
 
-    private List<Span>? Buffer(string tenant, List<Span> spans)
+    /// <summary>
+    /// Adds a request's spans to their traces. Returns the late spans of traces already kept (to store now) and the
+    /// spans now held (to journal: the request's list itself unless some were late).
+    /// </summary>
+    private (List<Span>? LateKept, List<Span> Held) Buffer(string tenant, List<Span> spans, TailJournal? journal)
     {
         var now = _time.GetTimestamp();
+        var segment = journal?.CurrentSegment ?? 0;
         var mask = _shards.Length - 1;
         var count = spans.Count;
         var order = ArrayPool<Span>.Shared.Rent(count);
@@ -154,6 +190,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
             }
 
             List<Span>? lateKept = null;
+            var late = false;
             long newTraces = 0, addedSpans = 0, addedBytes = 0, lateKeptCount = 0, lateDropped = 0;
             for (var s = 0; s < _shards.Length; s++)
             {
@@ -176,6 +213,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
                         }
                         else if (shard.Decisions.TryGetValue(key, out var kept))
                         {
+                            late = true;
                             if (kept)
                             {
                                 (lateKept ??= []).Add(span);
@@ -188,7 +226,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
                         }
                         else
                         {
-                            trace = new BufferedTrace(tenant, span.TraceId, now);
+                            trace = new BufferedTrace(tenant, span.TraceId, now, segment);
                             trace.Add(span, now, ref addedBytes);
                             shard.Traces.Add(key, trace);
                             shard.Arrivals.Enqueue(trace);
@@ -202,12 +240,14 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
             Interlocked.Add(ref _traces, newTraces);
             Interlocked.Add(ref _spans, addedSpans);
             Interlocked.Add(ref _bytes, addedBytes);
-            if (lateKeptCount + lateDropped > 0)
+            journal?.Opened(segment, newTraces);
+            if (!late)
             {
-                _metrics.RecordLateSpans(lateKeptCount, lateDropped);
+                return (null, spans);
             }
 
-            return lateKept;
+            _metrics.RecordLateSpans(lateKeptCount, lateDropped);
+            return (lateKept, HeldSpans(tenant, spans));
         }
         finally
         {
@@ -216,11 +256,35 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         }
     }
 
-    private async ValueTask StoreLateAndEvictAsync(string tenant, List<Span>? lateKept, CancellationToken cancellationToken)
+    /// <summary>The spans of a request whose trace is held (not decided), for the journal; rare, so not on the fast path.</summary>
+    private List<Span> HeldSpans(string tenant, List<Span> spans)
+    {
+        var held = new List<Span>(spans.Count);
+        foreach (var span in spans)
+        {
+            var shard = _shards[ShardOf(span.TraceId) & (_shards.Length - 1)];
+            lock (shard)
+            {
+                if (shard.Traces.ContainsKey(new TraceKey(span.TraceId, tenant)))
+                {
+                    held.Add(span);
+                }
+            }
+        }
+
+        return held;
+    }
+
+    private async ValueTask StoreLateAndEvictAsync(string tenant, List<Span>? lateKept, Task? durable, CancellationToken cancellationToken)
     {
         if (lateKept is not null)
         {
             await _store.AppendAsync(tenant, lateKept, cancellationToken);
+        }
+
+        if (durable is not null)
+        {
+            await durable;
         }
 
         if (!OverBound())
@@ -231,7 +295,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         // Decide down to a low-water mark, a shard's oldest traces per lock, so that a full buffer costs one round of
         // early decisions per many requests instead of a few traces on every request. Taking each shard's oldest in
         // turn is close to global arrival order without a global structure on the hot path.
-        var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
+        var decided = new DecidedTraces();
         var lowTraces = _options.MaxTraces - Math.Max(1, _options.MaxTraces / 50);
         var lowBytes = _options.MaxBytes - Math.Max(1, _options.MaxBytes / 50);
         var perShard = Math.Max(1, (int)((BufferedTraces - lowTraces) / _shards.Length) + 1);
@@ -245,7 +309,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
                 {
                     if (!oldest.Decided)
                     {
-                        DecideLocked(shard, oldest, kept);
+                        DecideLocked(shard, oldest, decided);
                         taken++;
                         evicted++;
                     }
@@ -254,7 +318,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         }
 
         _metrics.RecordEarlyDecisions(evicted);
-        await StoreAsync(kept, cancellationToken);
+        await StoreAsync(decided, cancellationToken);
     }
 
     private bool OverBound() => Interlocked.Read(ref _traces) > _options.MaxTraces || Interlocked.Read(ref _bytes) > _options.MaxBytes;
@@ -267,7 +331,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
             {
                 await Task.Delay(_tick, _time, cancellationToken);
                 await DecideDueAsync(cancellationToken);
-                _metrics.SetBuffered(BufferedTraces, BufferedSpans, BufferedBytes);
+                _metrics.SetBuffered(this);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -287,7 +351,7 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task DecideAsync(long lastSpanBefore, CancellationToken cancellationToken)
     {
-        var kept = new Dictionary<string, List<Span>>(StringComparer.Ordinal);
+        var decided = new DecidedTraces();
         var due = new List<BufferedTrace>();
         foreach (var shard in _shards)
         {
@@ -304,17 +368,17 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
 
                 foreach (var trace in due)
                 {
-                    DecideLocked(shard, trace, kept);
+                    DecideLocked(shard, trace, decided);
                 }
 
                 shard.CompactArrivals();
             }
         }
 
-        await StoreAsync(kept, cancellationToken);
+        await StoreAsync(decided, cancellationToken);
     }
 
-    private void DecideLocked(Shard shard, BufferedTrace trace, Dictionary<string, List<Span>> kept)
+    private void DecideLocked(Shard shard, BufferedTrace trace, DecidedTraces decided)
     {
         var key = new TraceKey(trace.TraceId, trace.Tenant);
         shard.Traces.Remove(key);
@@ -327,26 +391,87 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         var keptBy = Decide(view);
         _metrics.RecordDecision(view, keptBy);
         shard.Remember(key, keptBy is not null);
-        if (keptBy is not null)
-        {
-            if (!kept.TryGetValue(trace.Tenant, out var spans))
-            {
-                kept[trace.Tenant] = spans = [];
-            }
-
-            spans.AddRange(trace.Spans);
-        }
-
+        decided.Add(trace, keptBy is not null, _journal is not null);
         trace.Spans.Clear();
     }
 
-    private async Task StoreAsync(Dictionary<string, List<Span>> keptByTenant, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the kept traces; then, with a journal, records the decisions and releases the traces' segments. If
+    /// storing fails the segments stay, so a restart decides those traces again instead of losing them.
+    /// </summary>
+    private async Task StoreAsync(DecidedTraces decided, CancellationToken cancellationToken)
     {
-        foreach (var (tenant, spans) in keptByTenant)
+        foreach (var (tenant, spans) in decided.KeptByTenant)
         {
             await _store.AppendAsync(tenant, spans, cancellationToken);
         }
+
+        if (_journal is { } journal && decided.Decisions.Count > 0)
+        {
+            await journal.AppendDecisionsAsync(decided.Decisions);
+            journal.Closed(decided.TracesBySegment);
+        }
     }
+
+    /// <summary>
+    /// Takes back what a crashed run held: its decisions are remembered (late spans follow them), its undecided
+    /// traces are held again (journaled anew) or, with tail sampling now off, stored; then the old segments go.
+    /// </summary>
+    private async Task RecoverAsync(string directory, CancellationToken cancellationToken)
+    {
+        var (journal, recovered) = TailJournal.Open(directory, TimeSpan.Zero);
+        var firstNewSegment = journal.CurrentSegment;
+        foreach (var problem in recovered.Problems)
+        {
+            LogTornRecord(_logger, problem);
+        }
+
+        foreach (var ((tenant, traceId), kept) in recovered.Decisions)
+        {
+            var shard = _shards[ShardOf(traceId) & (_shards.Length - 1)];
+            lock (shard)
+            {
+                shard.Remember(new TraceKey(traceId, tenant), kept);
+            }
+        }
+
+        _journal = Buffering ? journal : null;
+        var spans = 0;
+        foreach (var byTenant in recovered.Undecided.GroupBy(t => t.Tenant, StringComparer.Ordinal))
+        {
+            var batch = byTenant.SelectMany(t => t.Spans).ToList();
+            spans += batch.Count;
+            if (Buffering)
+            {
+                await SubmitAsync(byTenant.Key, batch, cancellationToken);
+            }
+            else
+            {
+                await _store.AppendAsync(byTenant.Key, batch, cancellationToken);
+            }
+        }
+
+        if (Buffering)
+        {
+            journal.DeleteBefore(firstNewSegment);
+        }
+        else
+        {
+            await journal.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+
+        if (recovered.SpanRecords > 0)
+        {
+            LogRecovered(_logger, recovered.Undecided.Count, spans, recovered.Decisions.Count, Buffering ? "held again for a decision" : "stored (tail sampling is off now)");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tail-sampling journal: {Traces} undecided traces ({Spans} spans) from before the restart {Outcome}; {Decisions} earlier decisions remembered.")]
+    private static partial void LogRecovered(ILogger logger, int traces, int spans, int decisions, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tail-sampling journal replay: {Problem}. Such a record was never acknowledged to a client.")]
+    private static partial void LogTornRecord(ILogger logger, string problem);
 
     /// <summary>The name of the policy that keeps the trace, or null to drop it.</summary>
     private string? Decide(TraceView trace)
@@ -421,11 +546,14 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
 
     private readonly record struct TraceKey(TraceId TraceId, string Tenant);
 
-    private sealed class BufferedTrace(string tenant, TraceId traceId, long now)
+    private sealed class BufferedTrace(string tenant, TraceId traceId, long now, long firstSegment)
     {
         public string Tenant { get; } = tenant;
 
         public TraceId TraceId { get; } = traceId;
+
+        /// <summary>The journal segment that was current when the first span arrived (0 without a journal).</summary>
+        public long FirstSegment { get; } = firstSegment;
 
         public List<Span> Spans { get; } = new(8);
 
@@ -448,6 +576,35 @@ public sealed class TailSampler : IHostedService, IAsyncDisposable
         private static long EstimateSize(Span span) =>
             200 + (2L * (span.Name.Length + span.StatusMessage.Length + span.TraceState.Length))
             + (48L * span.Attributes.Length) + (72L * span.Events.Length) + (64L * span.Links.Length);
+    }
+
+    /// <summary>What one round of decisions produced: the kept spans by tenant and, with a journal, what to record.</summary>
+    private sealed class DecidedTraces
+    {
+        public Dictionary<string, List<Span>> KeptByTenant { get; } = new(StringComparer.Ordinal);
+
+        public List<(string Tenant, TraceId TraceId, bool Kept)> Decisions { get; } = [];
+
+        public Dictionary<long, long> TracesBySegment { get; } = [];
+
+        public void Add(BufferedTrace trace, bool kept, bool journaled)
+        {
+            if (kept)
+            {
+                if (!KeptByTenant.TryGetValue(trace.Tenant, out var spans))
+                {
+                    KeptByTenant[trace.Tenant] = spans = [];
+                }
+
+                spans.AddRange(trace.Spans);
+            }
+
+            if (journaled)
+            {
+                Decisions.Add((trace.Tenant, trace.TraceId, kept));
+                TracesBySegment[trace.FirstSegment] = TracesBySegment.GetValueOrDefault(trace.FirstSegment) + 1;
+            }
+        }
     }
 
     private sealed class Shard(int decisionCapacity)

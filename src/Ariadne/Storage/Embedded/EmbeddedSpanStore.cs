@@ -76,6 +76,12 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             return;
         }
 
+        // Encoded before the lock, so concurrent requests encode in parallel and only the copy is serialised.
+        var record = WriteAheadLog.Encode(w =>
+        {
+            SpanCodec.WriteString(w, tenant);
+            SpanCodec.WriteSpans(w, spans);
+        });
         Task durable;
         int headSpans;
         lock (_ingestLock)
@@ -83,11 +89,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             ObjectDisposedException.ThrowIf(_disposed, this);
             // Enqueue and insert under one lock, so a head cut (which rotates the WAL under the same lock) never
             // separates a span from the WAL segment that holds it.
-            durable = _wal.AppendAsync(w =>
-            {
-                SpanCodec.WriteString(w, tenant);
-                SpanCodec.WriteSpans(w, spans);
-            });
+            durable = _wal.AppendAsync(record.Span);
             _head.Add(tenant, spans, _time.GetTimestamp());
             headSpans = _head.SpanCount;
         }

@@ -25,62 +25,110 @@ public sealed class CrashRecoveryTests : IDisposable
     [Fact]
     public async Task Every_acknowledged_span_is_served_after_a_SIGKILL_under_load_and_a_restart()
     {
-        var acknowledged = new ConcurrentBag<byte[]>();
+        ConcurrentBag<byte[]> acknowledged;
         await using (var server = await ServerProcess.StartAsync(_data))
         {
-            using var http = new HttpClient { BaseAddress = server.OtlpHttp };
-            var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var stop = new CancellationTokenSource();
-            var senders = Enumerable.Range(0, 4).Select(sender => Task.Run(async () =>
-            {
-                var random = new Random(sender);
-                while (!stop.IsCancellationRequested)
-                {
-                    var traces = new[] { RandomId(random, 16), RandomId(random, 16) };
-                    try
-                    {
-                        using var response = await PostAsync(http, Request(traces), stop.Token);
-                        if (response.StatusCode == HttpStatusCode.OK)
-                        {
-                            foreach (var trace in traces)
-                            {
-                                acknowledged.Add(trace);
-                            }
-
-                            if (acknowledged.Count >= 600)
-                            {
-                                enough.TrySetResult();
-                            }
-                        }
-                    }
-                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-                    {
-                        // The server died under this request: it was never acknowledged.
-                        return;
-                    }
-                }
-            })).ToList();
-
-            await Task.WhenAny(enough.Task, Task.WhenAll(senders));
-            Assert.True(enough.Task.IsCompleted, $"the senders stopped before 600 traces were acknowledged:{Environment.NewLine}{server.Output}");
-            await server.KillAsync();
-            await stop.CancelAsync();
-            await Task.WhenAll(senders);
+            acknowledged = await SendUntilKilledAsync(server, TimeSpan.Zero);
         }
 
         await using var restarted = await ServerProcess.StartAsync(_data);
-        using var query = new HttpClient { BaseAddress = restarted.Query };
+        await AssertServedAsync(restarted, acknowledged, TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// With tail policies the spans wait in the sampler before storage sees them: its journal must make them as
+    /// durable as the WAL does. A 1 s decision wait lets some traces be decided (and stored) before the kill while
+    /// others are still held; after the restart the held ones are decided again.
+    /// </summary>
+    [Fact]
+    public async Task With_tail_sampling_every_acknowledged_span_held_for_a_decision_survives_a_SIGKILL()
+    {
+        const string KeepAll = "export ARIADNE__Sampling__Tail__Policies__0__Name=all ARIADNE__Sampling__Tail__Policies__0__Type=always_sample " +
+            "ARIADNE__Sampling__Tail__DecisionWait=00:00:01;";
+        ConcurrentBag<byte[]> acknowledged;
+        await using (var server = await ServerProcess.StartAsync(_data, KeepAll))
+        {
+            acknowledged = await SendUntilKilledAsync(server, TimeSpan.FromSeconds(3));
+        }
+
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_data, "tail-sampling"), "*.wal"));
+        await using var restarted = await ServerProcess.StartAsync(_data, KeepAll);
+        await AssertServedAsync(restarted, acknowledged, TimeSpan.FromSeconds(30));
+        Assert.Contains("undecided traces", restarted.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Four senders post traces until at least 600 are acknowledged and <paramref name="atLeast"/> has passed, then SIGKILL.</summary>
+    private static async Task<ConcurrentBag<byte[]>> SendUntilKilledAsync(ServerProcess server, TimeSpan atLeast)
+    {
+        var acknowledged = new ConcurrentBag<byte[]>();
+        using var http = new HttpClient { BaseAddress = server.OtlpHttp };
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var senders = Enumerable.Range(0, 4).Select(sender => Task.Run(async () =>
+        {
+            var random = new Random(sender);
+            while (!stop.IsCancellationRequested)
+            {
+                var traces = new[] { RandomId(random, 16), RandomId(random, 16) };
+                try
+                {
+                    using var response = await PostAsync(http, Request(traces), stop.Token);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        foreach (var trace in traces)
+                        {
+                            acknowledged.Add(trace);
+                        }
+
+                        if (acknowledged.Count >= 600)
+                        {
+                            enough.TrySetResult();
+                        }
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                {
+                    // The server died under this request: it was never acknowledged.
+                    return;
+                }
+            }
+        })).ToList();
+
+        await Task.WhenAll(Task.WhenAny(enough.Task, Task.WhenAll(senders)), Task.Delay(atLeast));
+        Assert.True(enough.Task.IsCompleted, $"the senders stopped before 600 traces were acknowledged:{Environment.NewLine}{server.Output}");
+        await server.KillAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(senders);
+        return acknowledged;
+    }
+
+    /// <summary>Every acknowledged trace is served whole, within <paramref name="decisions"/> for traces held for a decision.</summary>
+    private static async Task AssertServedAsync(ServerProcess server, ConcurrentBag<byte[]> acknowledged, TimeSpan decisions)
+    {
+        using var query = new HttpClient { BaseAddress = server.Query };
+        var deadline = DateTime.UtcNow + decisions;
         var missing = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (trace, ct) =>
         {
             var hex = Convert.ToHexStringLower(trace);
-            using var response = await query.GetAsync($"/api/traces/{hex}", ct);
-            var spans = response.StatusCode == HttpStatusCode.OK
-                ? JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!["data"]![0]!["spans"]!.AsArray().Count
-                : 0;
-            if (spans != SpansPerTrace)
+            while (true)
             {
-                missing.Add($"{hex} ({spans} of {SpansPerTrace} spans)");
+                using var response = await query.GetAsync($"/api/traces/{hex}", ct);
+                var spans = response.StatusCode == HttpStatusCode.OK
+                    ? JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!["data"]![0]!["spans"]!.AsArray().Count
+                    : 0;
+                if (spans == SpansPerTrace)
+                {
+                    return;
+                }
+
+                if (spans > SpansPerTrace || DateTime.UtcNow > deadline)
+                {
+                    missing.Add($"{hex} ({spans} of {SpansPerTrace} spans)");
+                    return;
+                }
+
+                await Task.Delay(200, ct);
             }
         });
         Assert.True(missing.IsEmpty, $"{missing.Count} of {acknowledged.Count} acknowledged traces incomplete after the restart: {string.Join(", ", missing.Take(10))}");

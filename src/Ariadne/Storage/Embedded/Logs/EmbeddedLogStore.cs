@@ -68,7 +68,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
             for (var i = 0; i < encoded.Count; i++)
             {
                 var payload = encoded[i].Payload;
-                durable[i] = wal.AppendAsync(writer => writer.Write(payload));
+                durable[i] = wal.AppendAsync(payload);
                 AddToIndex(tenant, encoded[i].TraceId, segment);
                 _walBytes += WriteAheadLog.HeaderLength + payload.Length;
             }

@@ -17,6 +17,12 @@ public sealed class WriteAheadLog : IAsyncDisposable
     public const int HeaderLength = 8;
     private const string Extension = ".wal";
 
+    /// <summary>A scratch buffer that grew past this (one huge request) is dropped rather than kept per thread.</summary>
+    private const int MaxScratchBytes = 4 * 1024 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
     private readonly string _directory;
     private readonly TimeSpan _groupCommitInterval;
     private readonly Lock _fileLock = new();
@@ -73,18 +79,29 @@ public sealed class WriteAheadLog : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Queues one record; the task completes when it is on disk (fsynced).</summary>
-    public Task AppendAsync(Action<IBufferWriter<byte>> writePayload)
+    /// <summary>
+    /// Encodes one record's payload on the calling thread (outside every lock, so concurrent appenders encode in
+    /// parallel) and queues it; the task completes when it is on disk (fsynced).
+    /// </summary>
+    public Task AppendAsync(Action<IBufferWriter<byte>> writePayload) => AppendAsync(Encode(writePayload).Span);
+
+    /// <summary>
+    /// Queues one record whose payload is already encoded: only the copy into the queue happens under the lock.
+    /// The task completes when the record is on disk (fsynced).
+    /// </summary>
+    public Task AppendAsync(ReadOnlySpan<byte> payload)
     {
+        var crc = Crc32.HashToUInt32(payload);
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool signal;
         lock (_pendingLock)
         {
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-            var start = _pending.WrittenCount;
-            _pending.Advance(HeaderLength);
-            writePayload(_pending);
-            FinishFrame(_pending, start);
+            var frame = _pending.GetSpan(HeaderLength + payload.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], crc);
+            payload.CopyTo(frame[HeaderLength..]);
+            _pending.Advance(HeaderLength + payload.Length);
             _waiters.Add(waiter);
             signal = !_signalled;
             _signalled = true;
@@ -96,6 +113,24 @@ public sealed class WriteAheadLog : IAsyncDisposable
         }
 
         return waiter.Task;
+    }
+
+    /// <summary>
+    /// Encodes a payload into this thread's scratch buffer, for callers that must append under a lock of their own
+    /// and want the encoding done before taking it. The memory is valid until the next <see cref="Encode"/> on the
+    /// same thread: pass it to <see cref="AppendAsync(ReadOnlySpan{byte})"/> before any await.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Encode(Action<IBufferWriter<byte>> writePayload)
+    {
+        var buffer = t_scratch;
+        if (buffer is null || buffer.Capacity > MaxScratchBytes)
+        {
+            t_scratch = buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        }
+
+        buffer.ResetWrittenCount();
+        writePayload(buffer);
+        return buffer.WrittenMemory;
     }
 
     /// <summary>
@@ -149,15 +184,6 @@ public sealed class WriteAheadLog : IAsyncDisposable
 
         _stop.Dispose();
         _signal.Dispose();
-    }
-
-    private static void FinishFrame(ArrayBufferWriter<byte> buffer, int start)
-    {
-        // ArrayBufferWriter exposes its written bytes read-only; the header slot was advanced over and is ours.
-        var written = System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span[start..];
-        var payload = written[HeaderLength..];
-        BinaryPrimitives.WriteUInt32LittleEndian(written, (uint)payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(written[4..], Crc32.HashToUInt32(payload));
     }
 
     private FileStream OpenSegment(long segment) =>
