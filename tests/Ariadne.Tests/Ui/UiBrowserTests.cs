@@ -68,6 +68,29 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Dragging_across_the_minimap_zooms_the_waterfall_to_that_range()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        var minimap = page.Locator("svg.minimap");
+        var box = (await minimap.BoundingBoxAsync())!;
+        var y = box.Y + (box.Height / 2);
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.25f), y);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.5f), y, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.75f), y, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+
+        await Expect(page.Locator("#zoom-from")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^2[45][0-9]$"));
+        await Expect(page.Locator("#zoom-to")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^7[45][0-9]$"));
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".minimap-selection")).ToHaveCountAsync(0);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" }).ClickAsync();
+        await Expect(page.Locator("#zoom-from")).ToHaveValueAsync("0");
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task Waterfall_shows_every_span_and_the_error_span()
     {
         var page = await fixture.OpenAsync($"trace/{s_slow}");

@@ -49,3 +49,56 @@ window.ariadne = {
     }).observe(document.documentElement, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-utc"] });
     scan(document.documentElement);
 })();
+
+// Drag across the minimap to zoom the waterfall to that part of the trace: the choice goes to the page through its
+// zoom sliders (#zoom-from, #zoom-to), which Blazor binds, so the server keeps the one source of the view's state.
+(() => {
+    let drag = null;
+    const fraction = (svg, clientX) => {
+        const box = svg.getBoundingClientRect();
+        return Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+    };
+    const setSlider = (id, value) => {
+        const slider = document.getElementById(id);
+        if (!slider) return;
+        slider.value = String(value);
+        slider.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    document.addEventListener("pointerdown", (event) => {
+        const svg = event.target.closest?.("svg.minimap");
+        if (!svg || event.button !== 0) return;
+        const box = svg.getBoundingClientRect();
+        const band = document.createElement("div");
+        band.className = "minimap-selection";
+        Object.assign(band.style, { top: `${box.top + window.scrollY}px`, height: `${box.height}px`, left: `${event.clientX + window.scrollX}px`, width: "0px" });
+        document.body.appendChild(band);
+        drag = { svg, band, start: fraction(svg, event.clientX), startX: event.clientX };
+        event.preventDefault();
+    });
+    document.addEventListener("pointermove", (event) => {
+        if (!drag) return;
+        const box = drag.svg.getBoundingClientRect();
+        const x = Math.min(box.right, Math.max(box.left, event.clientX));
+        drag.band.style.left = `${Math.min(x, drag.startX) + window.scrollX}px`;
+        drag.band.style.width = `${Math.abs(x - drag.startX)}px`;
+    });
+    document.addEventListener("pointerup", (event) => {
+        if (!drag) return;
+        const { svg, band, start } = drag;
+        drag = null;
+        band.remove();
+        const end = fraction(svg, event.clientX);
+        const from = Math.round(Math.min(start, end) * 1000);
+        const to = Math.round(Math.max(start, end) * 1000);
+        if (to - from < 2) return; // a click, not a drag
+        // The page keeps from < to at every step: move the bound that does not cross the other first.
+        const current = Number(document.getElementById("zoom-to")?.value ?? 1000);
+        if (from >= current) {
+            setSlider("zoom-to", to);
+            setSlider("zoom-from", Math.min(from, 999));
+        } else {
+            setSlider("zoom-from", Math.min(from, 999));
+            setSlider("zoom-to", Math.max(to, 1));
+        }
+    });
+})();
