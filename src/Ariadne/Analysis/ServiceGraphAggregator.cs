@@ -21,6 +21,9 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     /// <summary>Halves waiting at most, over all shards; past it the oldest are dropped (counted), so memory stays bounded.</summary>
     public const int MaxPending = 100_000;
 
+    /// <summary>Edges (tenant, client, server, connection type) kept as series at most.</summary>
+    public const int MaxEdges = 10_000;
+
     private const string Messaging = "messaging_system";
     private const string Database = "database";
     private static readonly double[] s_buckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -34,6 +37,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     private readonly Histogram _clientSeconds;
     private readonly Counter _unpaired;
     private readonly Counter _dropped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EdgeKey, EdgeSeries> _edges = new();
 
     public ServiceGraphAggregator(CollectorRegistry registry, TimeProvider time)
     {
@@ -113,17 +117,32 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
 
     private void Record(string tenant, string clientService, string serverService, string connectionType, Span client, Span? server)
     {
-        _requests.WithLabels(tenant, clientService, serverService, connectionType).Inc();
-        if (client.IsError || server?.IsError == true)
+        var key = new EdgeKey(tenant, clientService, serverService, connectionType);
+        if (!_edges.TryGetValue(key, out var series))
         {
-            _failed.WithLabels(tenant, clientService, serverService, connectionType).Inc();
+            // Service names come from clients: past the cap, new edges fold into one, so memory stays bounded.
+            series = _edges.GetOrAdd(_edges.Count < MaxEdges ? key : new EdgeKey(tenant, SpanMetricsAggregator.OtherOperation, SpanMetricsAggregator.OtherOperation, connectionType), NewEdgeSeries);
         }
 
-        _clientSeconds.WithLabels(tenant, clientService, serverService, connectionType).Observe(Math.Max(0, client.DurationNanos) / 1e9);
+        series.Requests.Inc();
+        if (client.IsError || server?.IsError == true)
+        {
+            series.Failed.Inc();
+        }
+
+        series.ClientSeconds.Observe(Math.Max(0, client.DurationNanos) / 1e9);
         if (server is not null)
         {
-            _serverSeconds.WithLabels(tenant, clientService, serverService, connectionType).Observe(Math.Max(0, server.DurationNanos) / 1e9);
+            series.ServerSeconds.Observe(Math.Max(0, server.DurationNanos) / 1e9);
         }
+    }
+
+    // prometheus-net's WithLabels looks the series up and allocates on every call: an edge's four series are
+    // resolved once and kept.
+    private EdgeSeries NewEdgeSeries(EdgeKey key)
+    {
+        string[] labels = [key.Tenant, key.Client, key.Server, key.ConnectionType];
+        return new EdgeSeries(_requests.WithLabels(labels), _failed.WithLabels(labels), _serverSeconds.WithLabels(labels), _clientSeconds.WithLabels(labels));
     }
 
     private void Expire(Shard shard, long now)
@@ -161,6 +180,10 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     }
 
     private readonly record struct HalfKey(string Tenant, TraceId TraceId, SpanId SpanId);
+
+    private readonly record struct EdgeKey(string Tenant, string Client, string Server, string ConnectionType);
+
+    private sealed record EdgeSeries(Counter.Child Requests, Counter.Child Failed, Histogram.Child ServerSeconds, Histogram.Child ClientSeconds);
 
     private readonly record struct Half(Span Span, bool IsClient, long Since);
 
