@@ -4,6 +4,9 @@ using Ariadne.Model;
 
 namespace Ariadne.Receivers.Otlp;
 
+/// <summary>Decodes an export request body of one signal and format into its batch (<c>OtlpProtobufTraceDecoder.Decode</c>).</summary>
+internal delegate void OtlpDecode<in TBatch>(ReadOnlySpan<byte> body, TBatch batch);
+
 /// <summary>What the protobuf and JSON decoders share once a value is read: the mapping onto the model.</summary>
 internal static class OtlpDecoding
 {
