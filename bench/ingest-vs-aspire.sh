@@ -42,16 +42,6 @@ fi
 
 source bench/lib.sh
 
-server_pid=
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
-trap stop_server EXIT
-
 # run NAME PLACEMENT: starts the server, runs the load generator against it, stops the server.
 run() {
   local name=$1 placement=$2 server_cpu=() loadgen_cpu=()

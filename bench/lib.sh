@@ -23,3 +23,14 @@ ticks_per_second=$(getconf CLK_TCK)
 
 # json_field FILE NAME: a number from the load generator's --json summary.
 json_field() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{print $2}'; }
+
+# The server a script started (set server_pid after starting it); stopped on exit whatever happens.
+server_pid=
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+trap stop_server EXIT

@@ -37,16 +37,6 @@ cat >"$OUT/policies.json" <<'JSON'
 ] } } }
 JSON
 
-server_pid=
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
-trap stop_server EXIT
-
 # run MODE ROUND: a fresh server (and data directory) per run, the load generator against it, then stop.
 run() {
   local mode=$1 round=$2 grpc data cpu_before

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 switch (args.FirstOrDefault())
 {
     case "block-write":
-        ProbeBlockWrite.Run();
+        ProbeBlockWrite.Run(args[1..]);
         break;
     case "otlp-decode-cpu":
         OtlpDecodeCpuBench.Run(args[1..]);

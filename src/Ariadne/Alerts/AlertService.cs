@@ -1,3 +1,4 @@
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Storage;
@@ -35,7 +36,8 @@ public static class AlertServiceCollectionExtensions
     public static IServiceCollection AddAriadneAlerts(this IServiceCollection services, AriadneOptions options)
     {
         var alerts = options.Alerts;
-        services.AddSingleton<IRedSource>(sp => new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()));
+        services.AddSingleton<IRedSource>(sp => new SpanMetricsRedSource(
+            sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(sp =>
         {

@@ -26,8 +26,8 @@ public interface IRedSource
 }
 
 /// <summary>
-/// RED computed from stored spans of the window. Exact while storage keeps every span; once tail sampling drops
-/// some, the pre-sampling span metrics aggregator is the better source.
+/// RED computed from stored spans of the window: exact percentiles while storage keeps every span, skewed once
+/// tail sampling drops some (<see cref="SpanMetricsRedSource"/> is the server's source, with this as its fallback).
 /// </summary>
 public sealed class StoredSpanRedSource(ISpanStore store) : IRedSource
 {
@@ -58,5 +58,33 @@ public sealed class StoredSpanRedSource(ISpanStore store) : IRedSource
             sorted.Length, errors, (end - start).TotalSeconds,
             OperationStatsCalculator.Percentile(sorted, 0.50), OperationStatsCalculator.Percentile(sorted, 0.90),
             OperationStatsCalculator.Percentile(sorted, 0.95), OperationStatsCalculator.Percentile(sorted, 0.99));
+    }
+}
+
+/// <summary>
+/// RED from every span before sampling (<see cref="SpanMetricsAggregator"/>'s per-minute window), so tail
+/// sampling, which keeps every error trace and only a sample of the rest, skews neither error rates nor latency
+/// percentiles. Minutes count by span start; a minute belongs to the window it begins in. A window that reaches
+/// back before this process began counting, or past the minutes it keeps, is answered from stored spans instead.
+/// </summary>
+public sealed class SpanMetricsRedSource(SpanMetricsAggregator metrics, IRedSource stored, TimeProvider time) : IRedSource
+{
+    private readonly DateTimeOffset _countingSince = time.GetUtcNow();
+
+    public ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        if (start < _countingSince || start < time.GetUtcNow().AddMinutes(-SpanMetricsAggregator.RecentMinutes + 1))
+        {
+            return stored.GetAsync(tenant, service, operation, start, end, cancellationToken);
+        }
+
+        var red = metrics.Window(tenant, service, operation, MinuteBeginningAtOrAfter(start), MinuteBeginningAtOrAfter(end));
+        return ValueTask.FromResult(new RedSample(red.Requests, red.Errors, (end - start).TotalSeconds, red.P50Nanos, red.P90Nanos, red.P95Nanos, red.P99Nanos));
+    }
+
+    private static long MinuteBeginningAtOrAfter(DateTimeOffset time)
+    {
+        var millis = time.ToUnixTimeMilliseconds();
+        return (millis / 60_000) + (millis % 60_000 > 0 ? 1 : 0);
     }
 }

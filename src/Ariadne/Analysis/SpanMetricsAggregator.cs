@@ -5,9 +5,14 @@ using Prometheus;
 
 namespace Ariadne.Analysis;
 
-/// <summary>RED figures of one tenant's service operation with one status, since start.</summary>
+/// <summary>
+/// RED figures of one tenant's service operation with one status: totals since start, and per minute of span
+/// start for the last <see cref="SpanMetricsAggregator.RecentMinutes"/> minutes (count, duration sum and the
+/// duration histogram of /metrics), which alert rules read.
+/// </summary>
 public sealed class OperationRed
 {
+    private readonly MinuteRed[] _minutes = new MinuteRed[SpanMetricsAggregator.RecentMinutes];
     private long _calls;
     private long _durationNanos;
 
@@ -25,13 +30,74 @@ public sealed class OperationRed
         Interlocked.Add(ref _durationNanos, durationNanos);
         Counter.Inc(calls);
     }
+
+    /// <summary>Counts one span in the minute it started in; minutes older than the window are overwritten.</summary>
+    internal void Record(long minute, long durationNanos)
+    {
+        var slot = (int)((ulong)minute % (ulong)_minutes.Length);
+        lock (_minutes)
+        {
+            var red = _minutes[slot] ??= new MinuteRed();
+            if (red.Minute != minute)
+            {
+                if (red.Minute > minute && red.Count > 0)
+                {
+                    return; // Older than the window: the slot already holds a newer minute.
+                }
+
+                red.Reset(minute);
+            }
+
+            red.Count++;
+            red.DurationNanos += durationNanos;
+            red.Buckets[SpanMetricsAggregator.BucketOf(durationNanos)]++;
+        }
+    }
+
+    /// <summary>Adds the minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) to the totals.</summary>
+    internal void AddMinutes(long fromMinute, long toMinute, ref long count, long[] buckets)
+    {
+        lock (_minutes)
+        {
+            foreach (var red in _minutes)
+            {
+                if (red is not null && red.Minute >= fromMinute && red.Minute < toMinute)
+                {
+                    count += red.Count;
+                    for (var i = 0; i < buckets.Length; i++)
+                    {
+                        buckets[i] += red.Buckets[i];
+                    }
+                }
+            }
+        }
+    }
+
+    private sealed class MinuteRed
+    {
+        public long Minute { get; private set; } = long.MinValue;
+
+        public long Count { get; set; }
+
+        public long DurationNanos { get; set; }
+
+        public long[] Buckets { get; } = new long[SpanMetricsAggregator.BucketCount];
+
+        public void Reset(long minute)
+        {
+            Minute = minute;
+            Count = 0;
+            DurationNanos = 0;
+            Array.Clear(Buckets);
+        }
+    }
 }
 
 /// <summary>
 /// Request, error and duration figures per tenant, service, operation and status, from every span before
 /// sampling (RED, as the OTel Collector's spanmetrics connector computes them). Exposed on /metrics as
-/// <c>ariadne_spanmetrics_calls_total</c> and <c>ariadne_spanmetrics_duration_seconds</c>; read by the
-/// sampling API, and later by the UI and alerts.
+/// <c>ariadne_spanmetrics_calls_total</c> and <c>ariadne_spanmetrics_duration_seconds</c>, and read by alert
+/// rules through <see cref="Window"/> (the last <see cref="RecentMinutes"/> minutes, by span start).
 /// </summary>
 public sealed class SpanMetricsAggregator : IIngestAggregator
 {
@@ -40,7 +106,14 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
     public const string OtherOperation = "__other__";
 
+    /// <summary>Minutes of per-minute RED kept for alert windows (a 5-minute window with 24 baseline windows fits).</summary>
+    public const int RecentMinutes = 180;
+
     private static readonly double[] s_buckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+    private static readonly long[] s_bucketNanos = s_buckets.Select(b => (long)(b * 1e9)).ToArray();
+
+    /// <summary>The histogram buckets of /metrics, plus the one above the last bound.</summary>
+    public static int BucketCount => s_buckets.Length + 1;
 
     private readonly ConcurrentDictionary<SeriesKey, OperationRed> _series = new();
     private readonly Counter _calls;
@@ -82,9 +155,68 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
             calls++;
             nanos += duration;
             current.Histogram.Observe(duration / 1e9);
+            current.Record(Math.DivRem(span.StartTimeUnixNano, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0), duration);
         }
 
         current?.Add(calls, nanos);
+    }
+
+    /// <summary>
+    /// RED of a tenant's service (one operation, or all) over the minutes of span start in [from, to): requests,
+    /// errors and latency percentiles interpolated in the histogram buckets, as Prometheus' histogram_quantile does.
+    /// </summary>
+    public (long Requests, long Errors, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos) Window(
+        string tenant, string service, string? operation, long fromMinute, long toMinute)
+    {
+        long requests = 0, errors = 0;
+        var buckets = new long[BucketCount];
+        foreach (var (key, red) in _series)
+        {
+            if (key.Tenant == tenant && key.Service == service && (operation is null || key.Operation == operation))
+            {
+                long count = 0;
+                red.AddMinutes(fromMinute, toMinute, ref count, buckets);
+                requests += count;
+                errors += key.Status == StatusCode.Error ? count : 0;
+            }
+        }
+
+        return (requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
+    }
+
+    internal static int BucketOf(long durationNanos)
+    {
+        var index = Array.BinarySearch(s_bucketNanos, durationNanos);
+        return index >= 0 ? index : ~index;
+    }
+
+    /// <summary>Linear interpolation inside the bucket the rank falls in; the open top bucket answers its lower bound.</summary>
+    private static long Quantile(long[] buckets, long total, double quantile)
+    {
+        if (total == 0)
+        {
+            return 0;
+        }
+
+        var rank = quantile * total;
+        long seen = 0;
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            if (seen + buckets[i] >= rank && buckets[i] > 0)
+            {
+                var lower = i == 0 ? 0 : s_bucketNanos[i - 1];
+                if (i == s_bucketNanos.Length)
+                {
+                    return lower;
+                }
+
+                return lower + (long)((s_bucketNanos[i] - lower) * ((rank - seen) / buckets[i]));
+            }
+
+            seen += buckets[i];
+        }
+
+        return s_bucketNanos[^1];
     }
 
     private OperationRed Get(SeriesKey key)

@@ -76,19 +76,46 @@ public sealed class TraceTree
 
     public TraceNode? Find(SpanId spanId) => _byId.GetValueOrDefault(spanId);
 
+    /// <summary>
+    /// Builds the tree. A resent copy of a span (same id, same kind) is shown once. Zipkin's shared spans, where
+    /// the client and the server half of one RPC carry one span id, are both shown, the server half under the
+    /// client half, with the spans whose parent is the shared id under the server half (Jaeger's span-id
+    /// deduplication does the same).
+    /// </summary>
     public static TraceTree Build(IReadOnlyList<Span> spans)
     {
         var byId = new Dictionary<SpanId, TraceNode>(spans.Count);
+        Dictionary<SpanId, TraceNode>? clientHalves = null;
         foreach (var span in spans)
         {
-            byId.TryAdd(span.SpanId, new TraceNode(span, 0));
+            var node = new TraceNode(span, 0);
+            if (!byId.TryGetValue(span.SpanId, out var other))
+            {
+                byId.Add(span.SpanId, node);
+            }
+            else if (SharedSpanHalves(other, node) is var (client, server) && clientHalves?.ContainsKey(span.SpanId) != true)
+            {
+                byId[span.SpanId] = server;
+                (clientHalves ??= [])[span.SpanId] = client;
+            }
         }
 
+        var all = clientHalves is null ? byId.Values.ToList() : [.. byId.Values, .. clientHalves.Values];
         var roots = new List<TraceNode>();
-        foreach (var node in byId.Values)
+        foreach (var node in all)
         {
             var parentId = node.Span.ParentSpanId;
-            if (!parentId.IsEmpty && parentId != node.Span.SpanId && byId.TryGetValue(parentId, out var parent))
+            TraceNode? parent = null;
+            if (clientHalves is not null && clientHalves.TryGetValue(node.Span.SpanId, out var client) && client != node)
+            {
+                parent = client;
+            }
+            else if (!parentId.IsEmpty && parentId != node.Span.SpanId)
+            {
+                parent = byId.GetValueOrDefault(parentId);
+            }
+
+            if (parent is not null)
             {
                 node.Parent = parent;
                 parent.Children.Add(node);
@@ -105,17 +132,17 @@ public sealed class TraceTree
             return c != 0 ? c : a.Span.SpanId.Value.CompareTo(b.Span.SpanId.Value);
         });
         roots.Sort(order);
-        var nodes = new List<TraceNode>(byId.Count);
-        var visited = new HashSet<SpanId>();
+        var nodes = new List<TraceNode>(all.Count);
+        var visited = new HashSet<TraceNode>(ReferenceEqualityComparer.Instance);
         foreach (var root in roots)
         {
             Walk(root, 0, nodes, visited, order);
         }
 
         // Spans on a parent cycle are reachable from no root: show each cycle from its earliest span.
-        foreach (var node in byId.Values.Where(n => !visited.Contains(n.Span.SpanId)).OrderBy(n => n, order).ToList())
+        foreach (var node in all.Where(n => !visited.Contains(n)).OrderBy(n => n, order).ToList())
         {
-            if (visited.Contains(node.Span.SpanId))
+            if (visited.Contains(node))
             {
                 continue;
             }
@@ -131,7 +158,16 @@ public sealed class TraceTree
     }
 
     // Iterative so that a 10,000-level chain does not overflow the stack.
-    private static void Walk(TraceNode root, int depth, List<TraceNode> nodes, HashSet<SpanId> visited, IComparer<TraceNode> order)
+    /// <summary>The client and server halves of a Zipkin shared span, or null when the two are not such a pair.</summary>
+    private static (TraceNode Client, TraceNode Server)? SharedSpanHalves(TraceNode first, TraceNode second) =>
+        (first.Span.Kind, second.Span.Kind) switch
+        {
+            (SpanKind.Client, SpanKind.Server) => (first, second),
+            (SpanKind.Server, SpanKind.Client) => (second, first),
+            _ => null,
+        };
+
+    private static void Walk(TraceNode root, int depth, List<TraceNode> nodes, HashSet<TraceNode> visited, IComparer<TraceNode> order)
     {
         var stack = new Stack<(TraceNode Node, int Depth, bool Exit)>();
         stack.Push((root, depth, false));
@@ -143,7 +179,7 @@ public sealed class TraceTree
                 continue;
             }
 
-            if (!visited.Add(item.Node.Span.SpanId))
+            if (!visited.Add(item.Node))
             {
                 continue;
             }
@@ -152,7 +188,7 @@ public sealed class TraceTree
             item.Node.Index = nodes.Count;
             nodes.Add(item.Node);
             stack.Push((item.Node, item.Depth, true));
-            item.Node.Children.RemoveAll(c => visited.Contains(c.Span.SpanId));
+            item.Node.Children.RemoveAll(visited.Contains);
             item.Node.Children.Sort(order);
             for (var i = item.Node.Children.Count - 1; i >= 0; i--)
             {

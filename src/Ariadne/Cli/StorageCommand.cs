@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Ariadne.Configuration;
 using Ariadne.Storage.Embedded;
+using Ariadne.Storage.Embedded.Wal;
 using Ariadne.Storage.Embedded.Blocks;
 using Spectre.Console;
 
@@ -77,6 +78,15 @@ internal static class StorageCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{table.Rows.Count} blocks, {spans:N0} spans, {bytes:N0} bytes.");
+        foreach (var (log, what) in new[] { ("wal", "write-ahead log (spans not yet in blocks; replayed at start)"), ("tail-sampling", "tail-sampling journal (spans held for a decision; decided after the next start)") })
+        {
+            var segments = WriteAheadLog.ListSegments(Path.Combine(directory, log));
+            if (segments.Count > 0)
+            {
+                AnsiConsole.WriteLine($"{log}/: {segments.Count} segments, {segments.Sum(s => new FileInfo(s.Path).Length):N0} bytes: the {what}.");
+            }
+        }
+
         return Task.FromResult(0);
     }
 

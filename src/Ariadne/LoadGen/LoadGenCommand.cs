@@ -29,6 +29,7 @@ internal static class LoadGenCommand
         var totalSpans = new Option<long?>("--total-spans") { Description = "Stop after sending this many spans." };
         var spansPerRequest = new Option<int>("--spans-per-request") { Description = "Spans per request (whole traces of 6 to 17 spans are packed).", DefaultValueFactory = _ => 500 };
         var tenant = new Option<string?>("--tenant") { Description = "Tenant sent in the x-tenant header." };
+        var token = new Option<string?>("--token") { Description = "Bearer token for a server with Auth:Tokens (needs the ingest scope)." };
         var payloads = new Option<int>("--payloads") { Description = "Distinct pre-encoded requests to cycle through.", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic traces.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout (progress goes to stderr)." };
@@ -53,7 +54,7 @@ internal static class LoadGenCommand
 
         var command = new Command("loadgen",
             "Send synthetic e-commerce traces to an OTLP endpoint at a target or maximum rate; report accepted spans/s, latency percentiles and errors.");
-        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, payloads, seed, json })
+        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, token, payloads, seed, json })
         {
             command.Options.Add(option);
         }
@@ -72,6 +73,7 @@ internal static class LoadGenCommand
                 TotalSpans = total,
                 SpansPerRequest = parse.GetValue(spansPerRequest),
                 Tenant = parse.GetValue(tenant),
+                Token = parse.GetValue(token),
                 Payloads = parse.GetValue(payloads),
                 Seed = parse.GetValue(seed),
             };

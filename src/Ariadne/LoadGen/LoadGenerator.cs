@@ -35,6 +35,23 @@ public sealed record LoadGenOptions
 
     public string? Tenant { get; init; }
 
+    /// <summary>Bearer token for a server with <c>Auth:Tokens</c> configured (a token with the ingest scope).</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The headers every request carries: the tenant and the bearer token, where given.</summary>
+    public IEnumerable<(string Name, string Value)> RequestHeaders()
+    {
+        if (Tenant is not null)
+        {
+            yield return ("x-tenant", Tenant);
+        }
+
+        if (Token is not null)
+        {
+            yield return ("authorization", "Bearer " + Token);
+        }
+    }
+
     /// <summary>Distinct pre-encoded requests cycled through; each send stamps fresh trace ids and times into a copy.</summary>
     public int Payloads { get; init; } = 32;
 

@@ -111,7 +111,10 @@ internal sealed class GrpcOtlpSender : OtlpSender
             MaxReceiveMessageSize = 4 * 1024 * 1024,
         });
         _invoker = _channel.CreateCallInvoker();
-        _headers = options.Tenant is null ? null : new Metadata { { "x-tenant", options.Tenant } };
+        foreach (var (name, value) in options.RequestHeaders())
+        {
+            (_headers ??= []).Add(name, value);
+        }
     }
 
     public override async Task<SendOutcome> SendAsync(byte[] buffer, int length, CancellationToken cancellationToken)
@@ -139,13 +142,13 @@ internal sealed class HttpOtlpSender : OtlpSender
 
     private readonly HttpClient _client;
     private readonly Uri _endpoint;
-    private readonly string? _tenant;
+    private readonly (string Name, string Value)[] _headers;
 
     public HttpOtlpSender(LoadGenOptions options)
     {
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections }) { Timeout = TimeSpan.FromSeconds(30) };
         _endpoint = new Uri(options.Target, "/v1/traces");
-        _tenant = options.Tenant;
+        _headers = options.RequestHeaders().ToArray();
     }
 
     public override async Task<SendOutcome> SendAsync(byte[] buffer, int length, CancellationToken cancellationToken)
@@ -153,9 +156,9 @@ internal sealed class HttpOtlpSender : OtlpSender
         using var content = new ByteArrayContent(buffer, 0, length);
         content.Headers.ContentType = s_protobuf;
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
-        if (_tenant is not null)
+        foreach (var (name, value) in _headers)
         {
-            request.Headers.Add("x-tenant", _tenant);
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
         try

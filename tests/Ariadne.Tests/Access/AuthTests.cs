@@ -37,6 +37,32 @@ public sealed class AuthServerFixture : ServerFixture
 /// <summary>Bearer tokens on the ingest and query listeners of the real server, with real OTLP clients.</summary>
 public sealed class AuthTests(AuthServerFixture fixture) : IClassFixture<AuthServerFixture>
 {
+    [Theory]
+    [InlineData(Ariadne.LoadGen.LoadGenProtocol.Grpc)]
+    [InlineData(Ariadne.LoadGen.LoadGenProtocol.Http)]
+    public async Task The_load_generator_sends_its_token_and_without_one_every_request_is_refused(Ariadne.LoadGen.LoadGenProtocol protocol)
+    {
+        Task<Ariadne.LoadGen.LoadGenReport> RunAsync(string? token) => new Ariadne.LoadGen.LoadGenerator(new Ariadne.LoadGen.LoadGenOptions
+        {
+            Target = fixture.Server.GetUri(protocol == Ariadne.LoadGen.LoadGenProtocol.Grpc ? Listener.OtlpGrpc : Listener.OtlpHttp),
+            Protocol = protocol,
+            Connections = 1,
+            SpansPerRequest = 50,
+            TotalSpans = 200,
+            Payloads = 2,
+            Tenant = "acme",
+            Token = token,
+        }).RunAsync(null, CancellationToken.None);
+
+        var accepted = await RunAsync(AuthServerFixture.AcmeToken);
+        Assert.Equal(0, accepted.FailedRequests);
+        Assert.True(accepted.SpansAccepted >= 200);
+
+        var refused = await RunAsync(null);
+        Assert.Equal(0, refused.SpansAccepted);
+        Assert.True(refused.FailedRequests > 0);
+    }
+
     [Fact]
     public async Task Otlp_http_without_a_token_gets_401_with_a_bearer_challenge_and_says_how_to_authenticate()
     {

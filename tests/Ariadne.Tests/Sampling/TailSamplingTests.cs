@@ -136,6 +136,24 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         Assert.Contains("ariadne_spanmetrics_duration_seconds_bucket{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\"", metrics, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Service_graph_edges_count_traces_the_tail_sampler_drops()
+    {
+        const string tenant = "graph";
+        var root = _data.Root("graph-web", "GET /", durationMs: 10);
+        var call = _data.Span(root.TraceId, "graph-web", "GET api", root.SpanId);
+        call.Kind = SpanKind.Client;
+        var handler = _data.Span(root.TraceId, "graph-api", "GET /items", call.SpanId);
+        handler.Kind = SpanKind.Server;
+        await fixture.IngestAsync(tenant, root, call);
+        await fixture.IngestAsync(tenant, handler);
+        await Poll.UntilAsync(() => fixture.Sampler.BufferedTraces == 0, "the trace to be decided");
+
+        Assert.Equal(0, await fixture.StoredSpansAsync(tenant, root.TraceId));
+        var metrics = await fixture.Query.GetStringAsync("/metrics");
+        Assert.Contains("traces_service_graph_request_total{tenant=\"graph\",client=\"graph-web\",server=\"graph-api\",connection_type=\"\"} 1", metrics, StringComparison.Ordinal);
+    }
+
     private Span[] Trace(params (string Service, string Name, long DurationMs, StatusCode Status, KeyValue[] Attributes)[] spans)
     {
         var root = _data.Root(spans[0].Service, spans[0].Name, spans[0].DurationMs, spans[0].Status, spans[0].Attributes);

@@ -46,6 +46,51 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Times_are_shown_in_the_viewer_s_time_zone_and_stay_so_when_the_page_updates()
+    {
+        // India: +05:30 all year, so the expected text does not depend on the date.
+        var page = await fixture.OpenAsync("search?service=gateway&operation=POST%20%2Fcheckout&lookback=1h", timeZone: "Asia/Kolkata");
+        await Expect(page.Locator("#result-count")).ToHaveTextAsync("3 traces");
+        var times = page.Locator("article[data-trace-id] time.local-time");
+        await Expect(times.First).ToBeVisibleAsync();
+        foreach (var time in await times.AllAsync())
+        {
+            var utc = DateTimeOffset.Parse(await time.GetAttributeAsync("datetime") ?? string.Empty, System.Globalization.CultureInfo.InvariantCulture);
+            var local = utc.ToOffset(TimeSpan.FromHours(5.5)).ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + " UTC+05:30";
+            await Expect(time).ToHaveTextAsync(local);
+            Assert.EndsWith(" UTC", await time.GetAttributeAsync("title"), StringComparison.Ordinal);
+        }
+
+        // A trace page rendered after navigation inside the same circuit is localised too.
+        await page.Locator($"article[data-trace-id='{s_slow}'] a.title").ClickAsync();
+        await Expect(page.Locator("#trace-stats time.local-time")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC\+05:30$"));
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Dragging_across_the_minimap_zooms_the_waterfall_to_that_range()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        var minimap = page.Locator("svg.minimap");
+        var box = (await minimap.BoundingBoxAsync())!;
+        var y = box.Y + (box.Height / 2);
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.25f), y);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.5f), y, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.75f), y, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+
+        await Expect(page.Locator("#zoom-from")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^2[45][0-9]$"));
+        await Expect(page.Locator("#zoom-to")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^7[45][0-9]$"));
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".minimap-selection")).ToHaveCountAsync(0);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" }).ClickAsync();
+        await Expect(page.Locator("#zoom-from")).ToHaveValueAsync("0");
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task Waterfall_shows_every_span_and_the_error_span()
     {
         var page = await fixture.OpenAsync($"trace/{s_slow}");

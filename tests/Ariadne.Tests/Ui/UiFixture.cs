@@ -80,8 +80,11 @@ public sealed class UiFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A fresh page at 1280×800 that has opened <paramref name="path"/> and whose Blazor circuit is live.</summary>
-    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 800, string? tenant = null)
+    /// <summary>
+    /// A fresh page at 1280×800 that has opened <paramref name="path"/> and whose Blazor circuit is live; the browser's
+    /// time zone is <paramref name="timeZone"/> (an IANA id), or the machine's.
+    /// </summary>
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 800, string? tenant = null, string? timeZone = null)
     {
         var browser = await GetBrowserAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions
@@ -89,6 +92,7 @@ public sealed class UiFixture : IAsyncLifetime
             BaseURL = BaseUri.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ExtraHTTPHeaders = tenant is null ? null : new Dictionary<string, string> { ["x-tenant"] = tenant },
+            TimezoneId = timeZone,
         });
         await page.GotoAsync(path);
         await WaitInteractiveAsync(page);

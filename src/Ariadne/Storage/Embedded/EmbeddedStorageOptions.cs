@@ -43,8 +43,14 @@ public sealed class EmbeddedStorageOptions
     /// <summary>False-positive rate of each block's trace-id bloom filter.</summary>
     public double BloomFalsePositiveRate { get; set; } = 0.01;
 
-    /// <summary>zstd level of block columns.</summary>
+    /// <summary>zstd level of the blocks a head cut writes (on the ingest path: fast).</summary>
     public int CompressionLevel { get; set; } = 3;
+
+    /// <summary>
+    /// zstd level of the blocks compaction writes: they hold most of the data for the whole retention and are
+    /// written in the background, so they get the denser level (9: ~6% fewer bytes than 3 for ~40% more write CPU).
+    /// </summary>
+    public int CompactionCompressionLevel { get; set; } = 9;
 
     public TimeSpan DetailedRetentionOf(string tenant) => TenantDetailedRetention.GetValueOrDefault(tenant, DetailedRetention);
 
@@ -80,6 +86,14 @@ public sealed class EmbeddedStorageOptions
         if (DetailedRetention <= TimeSpan.Zero || AggregateRetention < DetailedRetention)
         {
             errors.Add($"Embedded:DetailedRetention ({DetailedRetention}) must be positive and Embedded:AggregateRetention ({AggregateRetention}) at least as long.");
+        }
+
+        foreach (var (key, level) in new[] { ("CompressionLevel", CompressionLevel), ("CompactionCompressionLevel", CompactionCompressionLevel) })
+        {
+            if (level is < 1 or > 22)
+            {
+                errors.Add($"Embedded:{key}: {level} must be a zstd level from 1 to 22.");
+            }
         }
 
         if (BloomFalsePositiveRate is <= 0 or >= 0.5)

@@ -9,3 +9,96 @@ window.ariadne = {
         }
     },
 };
+
+// Times: the server renders them in UTC (it cannot know the viewer's zone); here they are shown in the browser's
+// zone. Only the text node's value changes, never the node, so Blazor keeps updating the node it rendered; each
+// update (or new element) is seen by the observer and localised again.
+(() => {
+    const pad = (n, width = 2) => String(n).padStart(width, "0");
+    const zone = (date) => {
+        const minutes = -date.getTimezoneOffset();
+        if (minutes === 0) return "UTC";
+        const sign = minutes > 0 ? "+" : "-";
+        const abs = Math.abs(minutes);
+        return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+    };
+    const format = (date, style) => {
+        const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+        if (style === "short") return time;
+        const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+        return `${day} ${time}.${pad(date.getMilliseconds(), 3)} ${zone(date)}`;
+    };
+    const localise = (element) => {
+        const date = new Date(element.dataset.utc);
+        const text = element.firstChild;
+        if (isNaN(date) || !text || text.nodeType !== Node.TEXT_NODE) return;
+        const local = format(date, element.dataset.format);
+        if (text.nodeValue !== local) text.nodeValue = local;
+    };
+    const scan = (root) => {
+        if (root.nodeType !== Node.ELEMENT_NODE) return;
+        if (root.matches(".local-time")) localise(root);
+        root.querySelectorAll(".local-time").forEach(localise);
+    };
+    new MutationObserver((mutations) => {
+        for (const mutation of mutations) {
+            const target = mutation.type === "characterData" ? mutation.target.parentElement : mutation.target;
+            if (target?.closest?.(".local-time")) localise(target.closest(".local-time"));
+            mutation.addedNodes.forEach(scan);
+        }
+    }).observe(document.documentElement, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-utc"] });
+    scan(document.documentElement);
+})();
+
+// Drag across the minimap to zoom the waterfall to that part of the trace: the choice goes to the page through its
+// zoom sliders (#zoom-from, #zoom-to), which Blazor binds, so the server keeps the one source of the view's state.
+(() => {
+    let drag = null;
+    const fraction = (svg, clientX) => {
+        const box = svg.getBoundingClientRect();
+        return Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+    };
+    const setSlider = (id, value) => {
+        const slider = document.getElementById(id);
+        if (!slider) return;
+        slider.value = String(value);
+        slider.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    document.addEventListener("pointerdown", (event) => {
+        const svg = event.target.closest?.("svg.minimap");
+        if (!svg || event.button !== 0) return;
+        const box = svg.getBoundingClientRect();
+        const band = document.createElement("div");
+        band.className = "minimap-selection";
+        Object.assign(band.style, { top: `${box.top + window.scrollY}px`, height: `${box.height}px`, left: `${event.clientX + window.scrollX}px`, width: "0px" });
+        document.body.appendChild(band);
+        drag = { svg, band, start: fraction(svg, event.clientX), startX: event.clientX };
+        event.preventDefault();
+    });
+    document.addEventListener("pointermove", (event) => {
+        if (!drag) return;
+        const box = drag.svg.getBoundingClientRect();
+        const x = Math.min(box.right, Math.max(box.left, event.clientX));
+        drag.band.style.left = `${Math.min(x, drag.startX) + window.scrollX}px`;
+        drag.band.style.width = `${Math.abs(x - drag.startX)}px`;
+    });
+    document.addEventListener("pointerup", (event) => {
+        if (!drag) return;
+        const { svg, band, start } = drag;
+        drag = null;
+        band.remove();
+        const end = fraction(svg, event.clientX);
+        const from = Math.round(Math.min(start, end) * 1000);
+        const to = Math.round(Math.max(start, end) * 1000);
+        if (to - from < 2) return; // a click, not a drag
+        // The page keeps from < to at every step: move the bound that does not cross the other first.
+        const current = Number(document.getElementById("zoom-to")?.value ?? 1000);
+        if (from >= current) {
+            setSlider("zoom-to", to);
+            setSlider("zoom-from", Math.min(from, 999));
+        } else {
+            setSlider("zoom-from", Math.min(from, 999));
+            setSlider("zoom-to", Math.max(to, 1));
+        }
+    });
+})();

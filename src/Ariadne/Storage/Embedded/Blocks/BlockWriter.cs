@@ -52,7 +52,7 @@ public sealed class BlockWriter : IDisposable
             MinStartUnixNano = long.MaxValue,
             MaxStartUnixNano = long.MinValue,
         };
-        using var properties = BlockSchema.WriterProperties(options.CompressionLevel);
+        using var properties = BlockSchema.WriterProperties(compactionLevel == 0 ? options.CompressionLevel : options.CompactionCompressionLevel);
         _writer = new ParquetFileWriter(Path.Combine(_tempDirectory, BlockMeta.DataFileName), BlockSchema.Columns(), properties,
             new Dictionary<string, string> { ["ariadne.format_version"] = DataDirectoryFormat.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["ariadne.tenant"] = tenant });
     }
