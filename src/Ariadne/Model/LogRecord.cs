@@ -5,7 +5,7 @@ namespace Ariadne.Model;
 /// OTLP ResourceLogs / ScopeLogs, as for spans. Ariadne keeps the records that carry a trace id, to show them in the
 /// trace view; <see cref="SpanId"/> is empty for a record logged outside any span of the trace.
 /// </summary>
-public sealed class LogRecord
+public sealed class LogRecord : ITelemetryItem
 {
     /// <summary>When the event happened; 0 when the source did not say (then <see cref="ObservedTimeUnixNano"/> is the time).</summary>
     public long TimeUnixNano { get; set; }

@@ -53,7 +53,7 @@ public readonly record struct SpanLink(TraceId TraceId, SpanId SpanId, string Tr
 /// <summary>
 /// A span as Ariadne keeps it: OTLP's model (every receiver maps into it), with the resource and scope shared.
 /// </summary>
-public sealed class Span
+public sealed class Span : ITelemetryItem
 {
     public TraceId TraceId { get; set; }
 

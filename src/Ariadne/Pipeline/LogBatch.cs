@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ariadne.Model;
 
 namespace Ariadne.Pipeline;
@@ -19,23 +18,5 @@ public sealed class LogBatch
     {
         RejectedRecords += count;
         RejectionMessage ??= reason;
-    }
-
-    /// <summary>Gives the records decoded since <paramref name="firstRecord"/> their (one, shared) resource.</summary>
-    public void AssignResource(int firstRecord, Resource resource)
-    {
-        foreach (var record in CollectionsMarshal.AsSpan(Records)[firstRecord..])
-        {
-            record.Resource = resource;
-        }
-    }
-
-    /// <summary>Gives the records decoded since <paramref name="firstRecord"/> their (one, shared) scope.</summary>
-    public void AssignScope(int firstRecord, InstrumentationScope scope)
-    {
-        foreach (var record in CollectionsMarshal.AsSpan(Records)[firstRecord..])
-        {
-            record.Scope = scope;
-        }
     }
 }

@@ -25,14 +25,15 @@ internal sealed class DecoderScratch
 
     public ScratchStack<SpanLink> Links { get; } = new();
 
-    public static DecoderScratch Rent()
+    /// <summary>The thread's scratch, for one decode: <c>using var lease = DecoderScratch.Rent();</c></summary>
+    public static Lease Rent()
     {
         var scratch = t_cached ?? new DecoderScratch();
         t_cached = null;
-        return scratch;
+        return new Lease(scratch);
     }
 
-    public static void Return(DecoderScratch scratch)
+    private static void Return(DecoderScratch scratch)
     {
         scratch.Strings.Clear();
         scratch.KeyValues.Clear();
@@ -48,4 +49,12 @@ internal sealed class DecoderScratch
     /// <summary>A value: interned when short enough to be a repeated one.</summary>
     public string GetValue(ReadOnlySpan<byte> utf8) =>
         utf8.Length <= MaxInternedValueBytes ? Strings.Get(utf8) : OtlpStrings.Decode(utf8);
+
+    /// <summary>A rented scratch; disposing it clears the scratch and gives it back to the thread.</summary>
+    public readonly ref struct Lease(DecoderScratch scratch)
+    {
+        public DecoderScratch Scratch => scratch;
+
+        public void Dispose() => Return(scratch);
+    }
 }

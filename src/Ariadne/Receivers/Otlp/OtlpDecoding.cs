@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Ariadne.Model;
-using Span = Ariadne.Model.Span;
 
 namespace Ariadne.Receivers.Otlp;
+
+/// <summary>Decodes an export request body of one signal and format into its batch (<c>OtlpProtobufTraceDecoder.Decode</c>).</summary>
+internal delegate void OtlpDecode<in TBatch>(ReadOnlySpan<byte> body, TBatch batch);
 
 /// <summary>What the protobuf and JSON decoders share once a value is read: the mapping onto the model.</summary>
 internal static class OtlpDecoding
@@ -23,35 +26,25 @@ internal static class OtlpDecoding
         : parentSpanIdLength is not (0 or SpanId.ByteLength) ? OtlpRejections.ParentSpanIdLength
         : null;
 
-    /// <summary>Gives the spans decoded since <paramref name="firstSpan"/> their (one, shared) resource.</summary>
-    public static void AssignResource(List<Span> spans, int firstSpan, KeyValue[] attributes, uint droppedAttributes)
+    /// <summary>Gives the items decoded since <paramref name="firstItem"/> their (one, shared) resource.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AssignResource<TItem>(List<TItem> items, int firstItem, Resource resource)
+        where TItem : ITelemetryItem
     {
-        var decoded = CollectionsMarshal.AsSpan(spans)[firstSpan..];
-        if (decoded.IsEmpty)
+        foreach (var item in CollectionsMarshal.AsSpan(items)[firstItem..])
         {
-            return;
-        }
-
-        var resource = CreateResource(attributes, droppedAttributes);
-        foreach (var span in decoded)
-        {
-            span.Resource = resource;
+            item.Resource = resource;
         }
     }
 
-    /// <summary>Gives the spans decoded since <paramref name="firstSpan"/> their (one, shared) scope.</summary>
-    public static void AssignScope(List<Span> spans, int firstSpan, string name, string version, KeyValue[] attributes)
+    /// <summary>Gives the items decoded since <paramref name="firstItem"/> their (one, shared) scope.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AssignScope<TItem>(List<TItem> items, int firstItem, InstrumentationScope scope)
+        where TItem : ITelemetryItem
     {
-        var decoded = CollectionsMarshal.AsSpan(spans)[firstSpan..];
-        if (decoded.IsEmpty)
+        foreach (var item in CollectionsMarshal.AsSpan(items)[firstItem..])
         {
-            return;
-        }
-
-        var scope = CreateScope(name, version, attributes);
-        foreach (var span in decoded)
-        {
-            span.Scope = scope;
+            item.Scope = scope;
         }
     }
 

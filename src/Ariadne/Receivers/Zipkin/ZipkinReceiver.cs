@@ -3,6 +3,7 @@ using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Receivers.Otlp;
 using Ariadne.Storage;
 using Ariadne.Tenancy;
 using Microsoft.Net.Http.Headers;
@@ -49,7 +50,15 @@ public static class ZipkinReceiver
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
-        var (body, error) = await RequestBody.ReadAsync(request, options.Ingest.MaxRequestBytes, context.RequestAborted);
+        if (RequestBody.ParseEncoding(request.Headers.ContentEncoding.ToString()) is not { } encoding || encoding == ContentEncoding.Deflate)
+        {
+            metrics.RecordFailedRequest(Protocol, "unsupported_media_type");
+            return Results.Text(
+                $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; send gzip or no encoding",
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        var (body, error, _) = await RequestBody.ReadAsync(request, encoding, options.Ingest.MaxRequestBytes, context.RequestAborted);
         switch (error)
         {
             case RequestBodyError.TooLarge:
@@ -58,11 +67,6 @@ public static class ZipkinReceiver
                 return Results.Text(
                     $"the body is larger than {options.Ingest.MaxRequestBytes} bytes (after decompression); send fewer spans per request",
                     statusCode: StatusCodes.Status413PayloadTooLarge);
-            case RequestBodyError.UnsupportedEncoding:
-                metrics.RecordFailedRequest(Protocol, "unsupported_media_type");
-                return Results.Text(
-                    $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; send gzip or no encoding",
-                    statusCode: StatusCodes.Status415UnsupportedMediaType);
             case RequestBodyError.CorruptCompression:
                 return Malformed(metrics, logger, tenant, "the body is not valid gzip");
         }
@@ -73,13 +77,14 @@ public static class ZipkinReceiver
             var mapper = new ZipkinSpanMapper(batch);
             try
             {
+                using var payload = new ContiguousPayload(body.Data);
                 if (isProtobuf)
                 {
-                    ZipkinProtoDecoder.Decode(body!.Span, mapper);
+                    ZipkinProtoDecoder.Decode(payload.Span, mapper);
                 }
                 else
                 {
-                    ZipkinJsonDecoder.Decode(body!.Span, mapper);
+                    ZipkinJsonDecoder.Decode(payload.Span, mapper);
                 }
             }
             catch (Exception e) when (e is JsonException or ZipkinFormatException)

@@ -4,18 +4,30 @@ using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Grpc;
 
-/// <summary>A decoded OTLP/gRPC trace export: the spans, or why the message is not valid OTLP.</summary>
-public sealed class OtlpGrpcTraceRequest
+/// <summary>A decoded OTLP/gRPC export of a signal Ariadne stores (traces, logs): the batch, or why the message is not valid OTLP.</summary>
+public sealed class OtlpGrpcRequest<TBatch>
+    where TBatch : class
 {
-    internal OtlpGrpcTraceRequest(SpanBatch? batch, string? malformed)
+    internal OtlpGrpcRequest(TBatch? batch, string? malformed)
     {
         Batch = batch;
         Malformed = malformed;
     }
 
-    internal SpanBatch? Batch { get; }
+    internal TBatch? Batch { get; }
 
     internal string? Malformed { get; }
+
+    /// <summary>The call's tenant and batch; refuses the call (InvalidArgument) for a bad tenant or a malformed message.</summary>
+    internal (string Tenant, TBatch Batch) Accept(OtlpTraceService service, ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        var tenant = service.ResolveTenant(http.Request)
+            ?? throw OtlpGrpcMiddleware.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
+        return Batch is null
+            ? throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, Malformed!)
+            : (tenant, Batch);
+    }
 }
 
 /// <summary>A logs or metrics export, counted and dropped: the number of items, or why the message is not valid.</summary>
@@ -46,36 +58,38 @@ internal static class OtlpGrpcMarshallers
     public const string TraceService = "opentelemetry.proto.collector.trace.v1.TraceService";
     public const string ExportMethod = "Export";
 
-    // Server side only: requests are never written and responses never read.
+    // Server side only: requests are never written and responses never read. The export response of every signal
+    // has the same shape.
     private static readonly Marshaller<OtlpExportResponse> s_response = Marshallers.Create<OtlpExportResponse>(
         (response, context) => context.Complete(OtlpProtobufResponses.EncodeExportResponse(response)),
         (DeserializationContext _) => throw new NotSupportedException());
 
-    /// <summary>The export response of every signal: all have the same shape.</summary>
-    public static Marshaller<OtlpExportResponse> ExportResponse => s_response;
+    public static readonly Method<OtlpGrpcRequest<SpanBatch>, OtlpExportResponse> ExportTraces = Export<SpanBatch>(TraceService, OtlpProtobufTraceDecoder.Decode);
 
-    public static readonly Method<OtlpGrpcTraceRequest, OtlpExportResponse> ExportTraces = new(
-        MethodType.Unary, TraceService, ExportMethod, Marshallers.Create<OtlpGrpcTraceRequest>((_, _) => throw new NotSupportedException(), DecodeTraces), s_response);
+    /// <summary>The Export method of a stored signal's service, its requests decoded by <paramref name="decode"/>.</summary>
+    public static Method<OtlpGrpcRequest<TBatch>, OtlpExportResponse> Export<TBatch>(string service, OtlpDecode<TBatch> decode)
+        where TBatch : class, new() =>
+        Unary(service, context => Decode(context, decode));
 
-    public static Method<OtlpGrpcIgnoredRequest, OtlpExportResponse> ExportIgnored(OtlpIgnoredSignal signal) => new(
-        MethodType.Unary,
-        signal.GrpcService,
-        ExportMethod,
-        Marshallers.Create<OtlpGrpcIgnoredRequest>((_, _) => throw new NotSupportedException(), context => CountIgnored(signal, context)),
-        s_response);
+    public static Method<OtlpGrpcIgnoredRequest, OtlpExportResponse> ExportIgnored(OtlpIgnoredSignal signal) =>
+        Unary(signal.GrpcService, context => CountIgnored(signal, context));
 
-    private static OtlpGrpcTraceRequest DecodeTraces(DeserializationContext context)
+    private static Method<TRequest, OtlpExportResponse> Unary<TRequest>(string service, Func<DeserializationContext, TRequest> decode) =>
+        new(MethodType.Unary, service, ExportMethod, Marshallers.Create((_, _) => throw new NotSupportedException(), decode), s_response);
+
+    private static OtlpGrpcRequest<TBatch> Decode<TBatch>(DeserializationContext context, OtlpDecode<TBatch> decode)
+        where TBatch : class, new()
     {
-        var batch = new SpanBatch();
+        var batch = new TBatch();
         try
         {
             using var payload = new ContiguousPayload(context.PayloadAsReadOnlySequence());
-            OtlpProtobufTraceDecoder.Decode(payload.Span, batch);
-            return new OtlpGrpcTraceRequest(batch, null);
+            decode(payload.Span, batch);
+            return new OtlpGrpcRequest<TBatch>(batch, null);
         }
         catch (OtlpMalformedException e)
         {
-            return new OtlpGrpcTraceRequest(null, e.Message);
+            return new OtlpGrpcRequest<TBatch>(null, e.Message);
         }
     }
 

@@ -1,3 +1,4 @@
+using Ariadne.Pipeline;
 using Ariadne.Storage;
 using Grpc.Core;
 
@@ -14,24 +15,17 @@ public class OtlpGrpcTraceService(OtlpTraceService service)
     public static void BindService(ServiceBinderBase binder, OtlpGrpcTraceService? service) =>
         binder.AddMethod(OtlpGrpcMarshallers.ExportTraces, service is null ? null : service.Export);
 
-    public virtual async Task<OtlpExportResponse> Export(OtlpGrpcTraceRequest request, ServerCallContext context)
+    public virtual async Task<OtlpExportResponse> Export(OtlpGrpcRequest<SpanBatch> request, ServerCallContext context)
     {
-        var http = context.GetHttpContext();
-        var tenant = service.ResolveTenant(http.Request)
-            ?? throw OtlpGrpcMiddleware.Refuse(service, http, "bad_tenant", StatusCode.InvalidArgument, service.InvalidTenantMessage);
-        if (request.Batch is null)
-        {
-            throw OtlpGrpcMiddleware.Refuse(service, http, "malformed", StatusCode.InvalidArgument, request.Malformed!);
-        }
-
+        var (tenant, batch) = request.Accept(service, context);
         try
         {
-            return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, request.Batch, context.CancellationToken);
+            return await service.ExportAsync(tenant, OtlpTraceService.GrpcProtocol, batch, context.CancellationToken);
         }
         catch (StorageUnavailableException e)
         {
             // Unavailable is the retryable status of OTLP/gRPC.
-            throw OtlpGrpcMiddleware.Refuse(service, http, "unavailable", StatusCode.Unavailable, e.Message);
+            throw OtlpGrpcMiddleware.Refuse(service, context.GetHttpContext(), "unavailable", StatusCode.Unavailable, e.Message);
         }
     }
 }

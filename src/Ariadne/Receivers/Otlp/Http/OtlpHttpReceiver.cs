@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.IO.Compression;
-using System.IO.Pipelines;
 using Ariadne.Configuration;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp.Json;
@@ -23,9 +20,6 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
     private const string ProtobufContentType = "application/x-protobuf";
     private const string JsonContentType = "application/json";
 
-    // Decompressed bodies grow a pooled buffer from here; most OTLP batches are well under it.
-    private const int InitialDecompressedBufferBytes = 64 * 1024;
-
     private readonly long _maxBytes = Math.Min(options.Ingest.MaxRequestBytes, Array.MaxLength - 1);
 
     private enum BodyFormat
@@ -34,16 +28,11 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         Json,
     }
 
-    private enum BodyEncoding
-    {
-        Identity,
-        Gzip,
-        Deflate,
-    }
+    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, new StoredExport<SpanBatch>(
+        "rejectedSpans", OtlpProtobufTraceDecoder.Decode, OtlpJsonTraceDecoder.Decode, static (service, tenant, batch, ct) => service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, batch, ct)));
 
-    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, new TraceExport());
-
-    public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, new LogExport());
+    public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, new StoredExport<LogBatch>(
+        "rejectedLogRecords", OtlpProtobufLogDecoder.Decode, OtlpJsonLogDecoder.Decode, static (service, tenant, batch, ct) => service.ExportLogsAsync(tenant, OtlpTraceService.HttpProtocol, batch, ct)));
 
     public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, new IgnoredExport(signal));
 
@@ -57,7 +46,7 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        if (GetEncoding(request.Headers.ContentEncoding.ToString()) is not { } encoding)
+        if (RequestBody.ParseEncoding(request.Headers.ContentEncoding.ToString()) is not { } encoding)
         {
             await RefuseAsync(context, format, StatusCodes.Status415UnsupportedMediaType, StatusCode.InvalidArgument, "unsupported_media_type",
                 $"Content-Encoding '{request.Headers.ContentEncoding}' is not supported; send gzip, deflate or an uncompressed body.");
@@ -70,30 +59,20 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        try
-        {
-            var body = encoding == BodyEncoding.Identity
-                ? await ReadAsync(request.BodyReader, context.RequestAborted)
-                : await ReadDecompressedAsync(request.Body, encoding, context.RequestAborted);
-            try
-            {
-                using var payload = new ContiguousPayload(body.Data);
-                export.Decode(payload.Span, format == BodyFormat.Json);
-            }
-            finally
-            {
-                body.Release();
-            }
-        }
-        catch (OtlpMalformedException e)
-        {
-            await RefuseAsync(context, format, StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "malformed", e.Message);
-            return;
-        }
-        catch (Exception e) when (e is RequestTooLargeException || (e is BadHttpRequestException bad && bad.StatusCode == StatusCodes.Status413PayloadTooLarge))
+        var (body, error, corruption) = await RequestBody.ReadAsync(request, encoding, _maxBytes, context.RequestAborted);
+        if (error == RequestBodyError.TooLarge)
         {
             await RefuseAsync(context, format, StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "too_large",
                 $"The request body is over {_maxBytes} bytes (Ingest:MaxRequestBytes, measured after decompression); send smaller batches.");
+            return;
+        }
+
+        var malformed = error == RequestBodyError.CorruptCompression
+            ? $"The body is not valid {encoding.ToString().ToLowerInvariant()} data: {corruption}"
+            : Decode(body, format, export);
+        if (malformed is not null)
+        {
+            await RefuseAsync(context, format, StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "malformed", malformed);
             return;
         }
 
@@ -113,80 +92,20 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         await WriteExportResponseAsync(context, format, response, export.RejectedJsonField);
     }
 
-    private async ValueTask<RequestBody> ReadAsync(PipeReader reader, CancellationToken cancellationToken)
+    /// <summary>Decodes the body into the export and releases it; null, or why the body is not valid OTLP.</summary>
+    private static string? Decode(RequestBody body, BodyFormat format, Export export)
     {
-        while (true)
+        using (body)
         {
-            var result = await reader.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            if (buffer.Length > _maxBytes)
+            try
             {
-                reader.AdvanceTo(buffer.End);
-                throw new RequestTooLargeException();
+                using var payload = new ContiguousPayload(body.Data);
+                export.Decode(payload.Span, format == BodyFormat.Json);
+                return null;
             }
-
-            if (result.IsCompleted)
+            catch (OtlpMalformedException e)
             {
-                return new RequestBody(buffer, reader, rented: null);
-            }
-
-            // Examine everything, consume nothing: the whole body stays in the pipe until it is decoded.
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
-
-    private async ValueTask<RequestBody> ReadDecompressedAsync(Stream body, BodyEncoding encoding, CancellationToken cancellationToken)
-    {
-        // HTTP's "deflate" is the zlib format (RFC 9110), which is also what OTel exporters send.
-        await using Stream decompressor = encoding == BodyEncoding.Gzip
-            ? new GZipStream(body, CompressionMode.Decompress, leaveOpen: true)
-            : new ZLibStream(body, CompressionMode.Decompress, leaveOpen: true);
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialDecompressedBufferBytes);
-        var length = 0;
-        var handedOver = false;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length > _maxBytes)
-                    {
-                        throw new RequestTooLargeException();
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, _maxBytes + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await decompressor.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-            }
-
-            if (length > _maxBytes)
-            {
-                throw new RequestTooLargeException();
-            }
-
-            handedOver = true;
-            return new RequestBody(new ReadOnlySequence<byte>(buffer, 0, length), reader: null, buffer);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new OtlpMalformedException($"The body is not valid {encoding.ToString().ToLowerInvariant()} data: {e.Message}", e);
-        }
-        finally
-        {
-            if (!handedOver)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
+                return e.Message;
             }
         }
     }
@@ -241,34 +160,6 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             : null;
     }
 
-    private static BodyEncoding? GetEncoding(string contentEncoding) => contentEncoding.Trim().ToLowerInvariant() switch
-    {
-        "" or "identity" => BodyEncoding.Identity,
-        "gzip" => BodyEncoding.Gzip,
-        "deflate" => BodyEncoding.Deflate,
-        _ => null,
-    };
-
-    /// <summary>A read body: still in the request pipe (consumed on release) or in a pooled buffer (returned).</summary>
-    private readonly struct RequestBody(ReadOnlySequence<byte> data, PipeReader? reader, byte[]? rented)
-    {
-        public ReadOnlySequence<byte> Data => data;
-
-        public void Release()
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-            else
-            {
-                reader?.AdvanceTo(data.End);
-            }
-        }
-    }
-
-    private sealed class RequestTooLargeException : Exception;
-
     /// <summary>One request's signal: decodes the body, then hands what it decoded to the service.</summary>
     private abstract class Export
     {
@@ -280,48 +171,22 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         public abstract ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken);
     }
 
-    private sealed class TraceExport : Export
+    /// <summary>A signal Ariadne stores (traces, logs): decoded into its batch, which goes to the service.</summary>
+    private sealed class StoredExport<TBatch>(
+        string rejectedJsonField,
+        OtlpDecode<TBatch> decodeProtobuf,
+        OtlpDecode<TBatch> decodeJson,
+        Func<OtlpTraceService, string, TBatch, CancellationToken, ValueTask<OtlpExportResponse>> export) : Export
+        where TBatch : new()
     {
-        private readonly SpanBatch _batch = new();
+        private readonly TBatch _batch = new();
 
-        public override string RejectedJsonField => "rejectedSpans";
+        public override string RejectedJsonField => rejectedJsonField;
 
-        public override void Decode(ReadOnlySpan<byte> payload, bool json)
-        {
-            if (json)
-            {
-                OtlpJsonTraceDecoder.Decode(payload, _batch);
-            }
-            else
-            {
-                OtlpProtobufTraceDecoder.Decode(payload, _batch);
-            }
-        }
+        public override void Decode(ReadOnlySpan<byte> payload, bool json) => (json ? decodeJson : decodeProtobuf)(payload, _batch);
 
         public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
-            service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, _batch, cancellationToken);
-    }
-
-    private sealed class LogExport : Export
-    {
-        private readonly LogBatch _batch = new();
-
-        public override string RejectedJsonField => "rejectedLogRecords";
-
-        public override void Decode(ReadOnlySpan<byte> payload, bool json)
-        {
-            if (json)
-            {
-                OtlpJsonLogDecoder.Decode(payload, _batch);
-            }
-            else
-            {
-                OtlpProtobufLogDecoder.Decode(payload, _batch);
-            }
-        }
-
-        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
-            service.ExportLogsAsync(tenant, OtlpTraceService.HttpProtocol, _batch, cancellationToken);
+            export(service, tenant, _batch, cancellationToken);
     }
 
     private sealed class IgnoredExport(OtlpIgnoredSignal signal) : Export

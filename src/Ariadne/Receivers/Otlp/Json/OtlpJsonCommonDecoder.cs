@@ -1,24 +1,89 @@
 using System.Buffers.Text;
+using System.Text;
 using System.Text.Json;
 using Ariadne.Model;
 
 namespace Ariadne.Receivers.Otlp.Json;
 
 /// <summary>
-/// What the OTLP/JSON decoders of every signal (traces, logs) share: the proto3 JSON mapping rules (camelCase and
+/// What differs by signal in decoding an OTLP/JSON export request: the names in its envelope, and one item (a span,
+/// a log record), read and handed to <typeparamref name="TSignal"/>. A struct per signal, so
+/// <see cref="OtlpJsonCommonDecoder.Decode{TItems, TSignal}"/> is compiled once per signal, with direct calls and no
+/// virtual dispatch or delegate per item.
+/// </summary>
+internal interface IOtlpJsonItemDecoder<TSignal>
+    where TSignal : struct, IOtlpSignal
+{
+    static abstract OtlpJsonEnvelopeNames Names { get; }
+
+    /// <summary>Decodes one item, the reader on its start.</summary>
+    static abstract void DecodeItem(OtlpJsonCommonDecoder decoder, ref Utf8JsonReader reader, TSignal signal);
+}
+
+/// <summary>
+/// A signal's field names in the OTLP/JSON envelope (e.g. resourceSpans → scopeSpans → spans), and the message for a
+/// body that is not a request object, which shows what one looks like.
+/// </summary>
+internal sealed class OtlpJsonEnvelopeNames(string request, string resourceItems, string scopeItems, string items)
+{
+    public string NotAnObject { get; } = $"An OTLP/JSON {request} must be a JSON object such as {{\"{resourceItems}\":[...]}}.";
+
+    public OtlpJsonFieldName ResourceItems { get; } = new(resourceItems);
+
+    public OtlpJsonFieldName ScopeItems { get; } = new(scopeItems);
+
+    public OtlpJsonFieldName Items { get; } = new(items);
+}
+
+/// <summary>
+/// An array field of the envelope in the two spellings the proto3 JSON mapping accepts, lowerCamelCase and the proto
+/// name made from it (scopeSpans, scope_spans), and as error messages name the array and its items.
+/// </summary>
+internal sealed class OtlpJsonFieldName(string camelCase)
+{
+    public byte[] CamelCase { get; } = Encoding.UTF8.GetBytes(camelCase);
+
+    public byte[] SnakeCase { get; } = Encoding.UTF8.GetBytes(string.Concat(camelCase.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())));
+
+    public string Name => camelCase;
+
+    public string ItemName { get; } = camelCase + "[]";
+}
+
+/// <summary>
+/// Decodes OTLP/JSON export requests with <see cref="Utf8JsonReader"/>, straight into the model (no DOM), every
+/// signal alike: the envelope (request → resource* → scope* → items), the proto3 JSON mapping rules (camelCase and
 /// snake_case names, null as unset, 64-bit integers as numbers or strings, hex ids, enums by number or name) and the
 /// common/v1 and resource/v1 messages (Resource, InstrumentationScope, KeyValue, AnyValue), read into the scratch
-/// stacks and interned through the request's string table.
+/// stacks and interned through the request's string table. The items themselves are the signal's
+/// (<see cref="IOtlpJsonItemDecoder{TSignal}"/>). Unknown fields are ignored; anything else that is not OTLP/JSON throws
+/// <see cref="OtlpMalformedException"/>.
 /// </summary>
-internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
+internal sealed class OtlpJsonCommonDecoder(DecoderScratch scratch)
 {
     private readonly ScratchStack<KeyValue> _keyValues = scratch.KeyValues;
     private readonly ScratchStack<AnyValue> _values = scratch.Values;
 
-    protected DecoderScratch Scratch { get; } = scratch;
+    public DecoderScratch Scratch { get; } = scratch;
 
     // Each level of an array or kvlist attribute value is three JSON levels; 256 allows what protobuf's 100 do.
-    protected const int MaxJsonDepth = 256;
+    private const int MaxJsonDepth = 256;
+
+    public static void Decode<TItems, TSignal>(ReadOnlySpan<byte> json, TSignal signal)
+        where TItems : struct, IOtlpJsonItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        using var lease = DecoderScratch.Rent();
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxJsonDepth });
+            new OtlpJsonCommonDecoder(lease.Scratch).DecodeRequest<TItems, TSignal>(ref reader, signal);
+        }
+        catch (JsonException e)
+        {
+            throw new OtlpMalformedException($"The body is not valid JSON: {e.Message}", e);
+        }
+    }
 
     /// <summary>Nothing but whitespace may follow the request object (the reader throws on anything else).</summary>
     internal static void ExpectEnd(ref Utf8JsonReader reader)
@@ -29,7 +94,97 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         }
     }
 
-    protected void DecodeResource(ref Utf8JsonReader reader, ref KeyValue[] attributes, ref uint droppedAttributes)
+    private void DecodeRequest<TItems, TSignal>(ref Utf8JsonReader reader, TSignal signal)
+        where TItems : struct, IOtlpJsonItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        var names = TItems.Names;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            OtlpMalformedException.Throw(names.NotAnObject);
+        }
+
+        while (NextProperty(ref reader))
+        {
+            if (Is(ref reader, names.ResourceItems))
+            {
+                if (EnterArray(ref reader, names.ResourceItems.Name))
+                {
+                    while (NextItem(ref reader))
+                    {
+                        ExpectObject(ref reader, names.ResourceItems.ItemName);
+                        DecodeLevel<TItems, TSignal>(ref reader, signal, scope: false);
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        ExpectEnd(ref reader);
+    }
+
+    /// <summary>
+    /// A resourceSpans[] or, when <paramref name="scope"/>, a scopeSpans[] object (or the logs' likewise): both are
+    /// laid out alike. The context (<c>resource</c>, <c>scope</c>) is shared by the items of the level once it is read
+    /// (it may follow them); the contents are scope levels or items.
+    /// </summary>
+    private void DecodeLevel<TItems, TSignal>(ref Utf8JsonReader reader, TSignal signal, bool scope)
+        where TItems : struct, IOtlpJsonItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        var contents = scope ? TItems.Names.Items : TItems.Names.ScopeItems;
+        var level = new OtlpEnvelopeLevel(signal.Count);
+        while (NextProperty(ref reader))
+        {
+            if (scope ? Is(ref reader, "scope"u8) : Is(ref reader, "resource"u8))
+            {
+                if (!EnterObject(ref reader, scope ? "scope" : "resource"))
+                {
+                    continue;
+                }
+
+                if (scope)
+                {
+                    DecodeScope(ref reader, ref level.Name, ref level.Version, ref level.Attributes);
+                }
+                else
+                {
+                    DecodeResource(ref reader, ref level.Attributes, ref level.DroppedAttributes);
+                }
+            }
+            else if (Is(ref reader, contents))
+            {
+                if (!EnterArray(ref reader, contents.Name))
+                {
+                    continue;
+                }
+
+                while (NextItem(ref reader))
+                {
+                    ExpectObject(ref reader, contents.ItemName);
+                    if (scope)
+                    {
+                        TItems.DecodeItem(this, ref reader, signal);
+                    }
+                    else
+                    {
+                        DecodeLevel<TItems, TSignal>(ref reader, signal, scope: true);
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        level.End(signal, scope);
+    }
+
+    private void DecodeResource(ref Utf8JsonReader reader, ref KeyValue[] attributes, ref uint droppedAttributes)
     {
         while (NextProperty(ref reader))
         {
@@ -48,7 +203,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         }
     }
 
-    protected void DecodeScope(ref Utf8JsonReader reader, ref string name, ref string version, ref KeyValue[] attributes)
+    private void DecodeScope(ref Utf8JsonReader reader, ref string name, ref string version, ref KeyValue[] attributes)
     {
         while (NextProperty(ref reader))
         {
@@ -71,14 +226,14 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         }
     }
 
-    protected KeyValue[] DecodeKeyValues(ref Utf8JsonReader reader, string field)
+    private KeyValue[] DecodeKeyValues(ref Utf8JsonReader reader, string field)
     {
         var start = _keyValues.Count;
         PushKeyValues(ref reader, field);
         return _keyValues.Pop(start);
     }
 
-    protected void PushKeyValues(ref Utf8JsonReader reader, string field)
+    public void PushKeyValues(ref Utf8JsonReader reader, string field)
     {
         if (!EnterArray(ref reader, field))
         {
@@ -91,7 +246,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         }
     }
 
-    protected KeyValue DecodeKeyValue(ref Utf8JsonReader reader, string field)
+    private KeyValue DecodeKeyValue(ref Utf8JsonReader reader, string field)
     {
         ExpectObject(ref reader, field);
         var key = string.Empty;
@@ -118,7 +273,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return new KeyValue(key, value);
     }
 
-    protected AnyValue DecodeAnyValue(ref Utf8JsonReader reader)
+    public AnyValue DecodeAnyValue(ref Utf8JsonReader reader)
     {
         AnyValue value = default;
         while (NextProperty(ref reader))
@@ -166,7 +321,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return value;
     }
 
-    protected AnyValue[] DecodeArrayValue(ref Utf8JsonReader reader)
+    private AnyValue[] DecodeArrayValue(ref Utf8JsonReader reader)
     {
         var start = _values.Count;
         while (NextProperty(ref reader))
@@ -191,7 +346,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return _values.Pop(start);
     }
 
-    protected KeyValue[] DecodeKeyValueList(ref Utf8JsonReader reader)
+    private KeyValue[] DecodeKeyValueList(ref Utf8JsonReader reader)
     {
         var start = _keyValues.Count;
         while (NextProperty(ref reader))
@@ -209,13 +364,13 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return _keyValues.Pop(start);
     }
 
-    protected string ReadName(ref Utf8JsonReader reader, string field) =>
+    public string ReadName(ref Utf8JsonReader reader, string field) =>
         NextIsNull(ref reader) ? string.Empty : ReadCurrentString(ref reader, field, isName: true);
 
-    protected string ReadValue(ref Utf8JsonReader reader, string field) =>
+    public string ReadValue(ref Utf8JsonReader reader, string field) =>
         NextIsNull(ref reader) ? string.Empty : ReadCurrentString(ref reader, field, isName: false);
 
-    protected static string ReadString(ref Utf8JsonReader reader, string field)
+    internal static string ReadString(ref Utf8JsonReader reader, string field)
     {
         if (NextIsNull(ref reader))
         {
@@ -230,7 +385,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return Unescape(ref reader);
     }
 
-    protected string ReadCurrentString(ref Utf8JsonReader reader, string field, bool isName)
+    private string ReadCurrentString(ref Utf8JsonReader reader, string field, bool isName)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -245,7 +400,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return isName ? Scratch.GetName(reader.ValueSpan) : Scratch.GetValue(reader.ValueSpan);
     }
 
-    protected static string Unescape(ref Utf8JsonReader reader)
+    private static string Unescape(ref Utf8JsonReader reader)
     {
         try
         {
@@ -258,30 +413,32 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
     }
 
     /// <summary>Moves to the value of the current property; true when it is null (proto3 JSON: the field is unset).</summary>
-    protected static bool NextIsNull(ref Utf8JsonReader reader)
+    private static bool NextIsNull(ref Utf8JsonReader reader)
     {
         reader.Read();
         return reader.TokenType == JsonTokenType.Null;
     }
 
-    protected static bool NextProperty(ref Utf8JsonReader reader)
+    internal static bool NextProperty(ref Utf8JsonReader reader)
     {
         reader.Read();
         return reader.TokenType == JsonTokenType.PropertyName;
     }
 
-    protected static bool NextItem(ref Utf8JsonReader reader)
+    internal static bool NextItem(ref Utf8JsonReader reader)
     {
         reader.Read();
         return reader.TokenType != JsonTokenType.EndArray;
     }
 
-    protected static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> name) => reader.ValueTextEquals(name);
+    internal static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> name) => reader.ValueTextEquals(name);
 
-    protected static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> camelCase, ReadOnlySpan<byte> snakeCase) =>
+    internal static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> camelCase, ReadOnlySpan<byte> snakeCase) =>
         reader.ValueTextEquals(camelCase) || reader.ValueTextEquals(snakeCase);
 
-    protected static bool EnterArray(ref Utf8JsonReader reader, string field)
+    private static bool Is(ref Utf8JsonReader reader, OtlpJsonFieldName field) => Is(ref reader, field.CamelCase, field.SnakeCase);
+
+    internal static bool EnterArray(ref Utf8JsonReader reader, string field)
     {
         if (NextIsNull(ref reader))
         {
@@ -296,7 +453,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return true;
     }
 
-    protected static bool EnterObject(ref Utf8JsonReader reader, string field)
+    internal static bool EnterObject(ref Utf8JsonReader reader, string field)
     {
         if (NextIsNull(ref reader))
         {
@@ -307,7 +464,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return true;
     }
 
-    protected static void ExpectObject(ref Utf8JsonReader reader, string field)
+    internal static void ExpectObject(ref Utf8JsonReader reader, string field)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -319,7 +476,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
     /// Decodes a hex id into <paramref name="destination"/>; returns its length in bytes, or -1 when it is not hex
     /// or does not fit, which the span validation then rejects like any other wrong length.
     /// </summary>
-    protected static int ReadHexId(ref Utf8JsonReader reader, scoped Span<byte> destination)
+    internal static int ReadHexId(ref Utf8JsonReader reader, scoped Span<byte> destination)
     {
         if (NextIsNull(ref reader))
         {
@@ -352,7 +509,14 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return hex.Length / 2;
     }
 
-    protected static int HexDigit(byte c) => c switch
+    /// <summary>
+    /// The id <see cref="ReadHexId"/> read into <paramref name="buffer"/>, which has a byte more than the id; when
+    /// it was not hex or did not fit, the whole buffer: a length no id has, which the validation rejects like any
+    /// other wrong length.
+    /// </summary>
+    internal static ReadOnlySpan<byte> HexId(ReadOnlySpan<byte> buffer, int length) => length < 0 ? buffer : buffer[..length];
+
+    private static int HexDigit(byte c) => c switch
     {
         >= (byte)'0' and <= (byte)'9' => c - '0',
         >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
@@ -360,7 +524,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         _ => -1,
     };
 
-    protected static ulong ReadUInt64(ref Utf8JsonReader reader, string field)
+    internal static ulong ReadUInt64(ref Utf8JsonReader reader, string field)
     {
         if (NextIsNull(ref reader))
         {
@@ -381,7 +545,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return 0;
     }
 
-    protected static uint ReadUInt32(ref Utf8JsonReader reader, string field)
+    internal static uint ReadUInt32(ref Utf8JsonReader reader, string field)
     {
         var value = ReadUInt64(ref reader, field);
         if (value > uint.MaxValue)
@@ -392,7 +556,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return (uint)value;
     }
 
-    protected static long ReadCurrentInt64(ref Utf8JsonReader reader, string field)
+    private static long ReadCurrentInt64(ref Utf8JsonReader reader, string field)
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number))
         {
@@ -408,7 +572,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return 0;
     }
 
-    protected static double ReadCurrentDouble(ref Utf8JsonReader reader)
+    private static double ReadCurrentDouble(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var number))
         {
@@ -443,7 +607,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return 0;
     }
 
-    protected static bool ReadCurrentBool(ref Utf8JsonReader reader)
+    private static bool ReadCurrentBool(ref Utf8JsonReader reader)
     {
         if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
         {
@@ -453,7 +617,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return reader.TokenType == JsonTokenType.True;
     }
 
-    protected static byte[] ReadCurrentBase64(ref Utf8JsonReader reader)
+    private static byte[] ReadCurrentBase64(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.String || !reader.TryGetBytesFromBase64(out var bytes))
         {
@@ -465,7 +629,7 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
     }
 
     /// <summary>An enum as its number (what OTLP/JSON requires) or, leniently, its proto name.</summary>
-    protected static ulong ReadEnum(ref Utf8JsonReader reader, string field, string[] names)
+    internal static ulong ReadEnum(ref Utf8JsonReader reader, string field, string[] names)
     {
         if (NextIsNull(ref reader))
         {
@@ -495,9 +659,9 @@ internal abstract class OtlpJsonCommonDecoder(DecoderScratch scratch)
         return 0;
     }
 
-    protected static bool TryParseWhole(ReadOnlySpan<byte> text, out ulong value) =>
+    private static bool TryParseWhole(ReadOnlySpan<byte> text, out ulong value) =>
         Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length && text.Length > 0;
 
-    protected static bool TryParseWhole(ReadOnlySpan<byte> text, out long value) =>
+    private static bool TryParseWhole(ReadOnlySpan<byte> text, out long value) =>
         Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length && text.Length > 0;
 }

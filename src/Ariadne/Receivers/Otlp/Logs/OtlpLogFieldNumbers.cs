@@ -2,21 +2,11 @@ namespace Ariadne.Receivers.Otlp.Logs;
 
 /// <summary>
 /// opentelemetry/proto/logs/v1/logs.proto and collector/logs/v1/logs_service.proto (field 4 of LogRecord is
-/// reserved). The export response has the trace response's shape: partial_success = 1 { rejected_log_records = 1,
-/// error_message = 2 }.
+/// reserved). The envelope around the records is numbered as for spans (<c>OtlpEnvelopeFieldNumbers</c>), and the
+/// export response has the trace response's shape: partial_success = 1 { rejected_log_records = 1, error_message = 2 }.
 /// </summary>
 internal static class OtlpLogFieldNumbers
 {
-    public const int ExportLogsServiceRequest_ResourceLogs = 1;
-
-    public const int ResourceLogs_Resource = 1;
-    public const int ResourceLogs_ScopeLogs = 2;
-    public const int ResourceLogs_SchemaUrl = 3;
-
-    public const int ScopeLogs_Scope = 1;
-    public const int ScopeLogs_LogRecords = 2;
-    public const int ScopeLogs_SchemaUrl = 3;
-
     public const int LogRecord_TimeUnixNano = 1;
     public const int LogRecord_SeverityNumber = 2;
     public const int LogRecord_SeverityText = 3;

@@ -34,22 +34,29 @@ internal static class OtlpCommonFieldNumbers
     // EntityRef: schema_url = 1, type = 2, id_keys = 3, description_keys = 4, all strings.
 }
 
+/// <summary>
+/// The envelope of an export request, numbered alike by every signal's protos (trace, logs and metrics/v1 and their
+/// collector services): Export*ServiceRequest { repeated Resource* resource_* = 1 }, then two levels laid out the same
+/// way, Resource{Spans,Logs,Metrics} { Resource resource = 1; repeated Scope* scope_* = 2; string schema_url = 3 }
+/// and Scope{Spans,Logs,Metrics} { InstrumentationScope scope = 1; repeated spans, log_records or metrics = 2;
+/// string schema_url = 3 }.
+/// </summary>
+internal static class OtlpEnvelopeFieldNumbers
+{
+    public const int ExportRequest_ResourceLevel = 1;
+
+    // Of the resource level and the scope level alike.
+    public const int Level_Context = 1;
+    public const int Level_Contents = 2;
+    public const int Level_SchemaUrl = 3;
+}
+
 /// <summary>opentelemetry/proto/trace/v1/trace.proto and collector/trace/v1/trace_service.proto.</summary>
 internal static class OtlpTraceFieldNumbers
 {
-    public const int ExportTraceServiceRequest_ResourceSpans = 1;
-
     public const int ExportTraceServiceResponse_PartialSuccess = 1;
     public const int ExportTracePartialSuccess_RejectedSpans = 1;
     public const int ExportTracePartialSuccess_ErrorMessage = 2;
-
-    public const int ResourceSpans_Resource = 1;
-    public const int ResourceSpans_ScopeSpans = 2;
-    public const int ResourceSpans_SchemaUrl = 3;
-
-    public const int ScopeSpans_Scope = 1;
-    public const int ScopeSpans_Spans = 2;
-    public const int ScopeSpans_SchemaUrl = 3;
 
     public const int Span_TraceId = 1;
     public const int Span_SpanId = 2;

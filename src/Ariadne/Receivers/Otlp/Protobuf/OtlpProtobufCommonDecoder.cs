@@ -1,16 +1,31 @@
 using System.Text.Unicode;
 using Ariadne.Model;
 using static Ariadne.Receivers.Otlp.Protobuf.OtlpCommonFieldNumbers;
+using static Ariadne.Receivers.Otlp.Protobuf.OtlpEnvelopeFieldNumbers;
 using static Ariadne.Receivers.Otlp.Protobuf.WireType;
 
 namespace Ariadne.Receivers.Otlp.Protobuf;
 
 /// <summary>
-/// What the protobuf decoders of every signal (traces, logs) share: common/v1 and resource/v1 (Resource,
-/// InstrumentationScope, KeyValue, AnyValue), read into the scratch stacks and interned through the request's
-/// string table, with the same depth limit and UTF-8 checks as the generated parsers.
+/// What differs by signal in decoding an OTLP export request from protobuf: one item (the bytes of a Span or a
+/// LogRecord message), read and handed to <typeparamref name="TSignal"/>. A struct per signal, so
+/// <see cref="OtlpProtobufCommonDecoder.Decode{TItems, TSignal}"/> is compiled once per signal, with direct calls and
+/// no virtual dispatch or delegate per item.
 /// </summary>
-internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
+internal interface IOtlpProtobufItemDecoder<TSignal>
+    where TSignal : struct, IOtlpSignal
+{
+    static abstract void DecodeItem(OtlpProtobufCommonDecoder decoder, ReadOnlySpan<byte> message, TSignal signal);
+}
+
+/// <summary>
+/// Decodes OTLP export requests (or *Data messages: same fields) from protobuf bytes, every signal alike: the
+/// envelope (request → Resource* → Scope* → items), and common/v1 and resource/v1 (Resource, InstrumentationScope,
+/// KeyValue, AnyValue), read into the scratch stacks and interned through the request's string table, with the same
+/// depth limit and UTF-8 checks as the generated parsers. The items themselves are the signal's
+/// (<see cref="IOtlpProtobufItemDecoder{TSignal}"/>). Anything that is not valid protobuf throws <see cref="OtlpMalformedException"/>.
+/// </summary>
+internal sealed class OtlpProtobufCommonDecoder(DecoderScratch scratch)
 {
     /// <summary>
     /// Google.Protobuf's default recursion limit, so both parsers accept the same nesting: the request is depth 0,
@@ -21,10 +36,75 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
     private readonly ScratchStack<KeyValue> _keyValues = scratch.KeyValues;
     private readonly ScratchStack<AnyValue> _values = scratch.Values;
 
-    protected DecoderScratch Scratch { get; } = scratch;
+    public DecoderScratch Scratch { get; } = scratch;
+
+    public static void Decode<TItems, TSignal>(ReadOnlySpan<byte> payload, TSignal signal)
+        where TItems : struct, IOtlpProtobufItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        using var lease = DecoderScratch.Rent();
+        new OtlpProtobufCommonDecoder(lease.Scratch).DecodeRequest<TItems, TSignal>(payload, signal);
+    }
+
+    private void DecodeRequest<TItems, TSignal>(ReadOnlySpan<byte> payload, TSignal signal)
+        where TItems : struct, IOtlpProtobufItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        var reader = new ProtobufReader(payload);
+        while (reader.TryReadTag(out var tag))
+        {
+            if (tag == (ExportRequest_ResourceLevel << 3 | Len))
+            {
+                DecodeLevel<TItems, TSignal>(reader.ReadLengthDelimited(), signal, scope: false);
+            }
+            else
+            {
+                reader.SkipField(tag);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A Resource{Spans,Logs} or, when <paramref name="scope"/>, a Scope{Spans,Logs} message: both are laid out alike
+    /// (context, contents, schema_url). The context is the Resource or the InstrumentationScope, which the items of
+    /// the level share once it is read (on the wire it may follow them); the contents are scope levels or items.
+    /// </summary>
+    private void DecodeLevel<TItems, TSignal>(ReadOnlySpan<byte> message, TSignal signal, bool scope)
+        where TItems : struct, IOtlpProtobufItemDecoder<TSignal>
+        where TSignal : struct, IOtlpSignal
+    {
+        var level = new OtlpEnvelopeLevel(signal.Count);
+        var reader = new ProtobufReader(message);
+        while (reader.TryReadTag(out var tag))
+        {
+            switch (tag)
+            {
+                case Level_Context << 3 | Len when scope:
+                    DecodeScope(reader.ReadLengthDelimited(), ref level.Name, ref level.Version, ref level.Attributes);
+                    break;
+                case Level_Context << 3 | Len:
+                    DecodeResource(reader.ReadLengthDelimited(), ref level.Attributes, ref level.DroppedAttributes);
+                    break;
+                case Level_SchemaUrl << 3 | Len:
+                    ValidateUtf8(reader.ReadLengthDelimited());
+                    break;
+                case Level_Contents << 3 | Len when scope:
+                    TItems.DecodeItem(this, reader.ReadLengthDelimited(), signal);
+                    break;
+                case Level_Contents << 3 | Len:
+                    DecodeLevel<TItems, TSignal>(reader.ReadLengthDelimited(), signal, scope: true);
+                    break;
+                default:
+                    reader.SkipField(tag);
+                    break;
+            }
+        }
+
+        level.End(signal, scope);
+    }
 
     // A message field that occurs twice is merged, as protobuf specifies: repeated fields append, scalars overwrite.
-    protected void DecodeResource(ReadOnlySpan<byte> message, ref KeyValue[] attributes, ref uint droppedAttributes)
+    private void DecodeResource(ReadOnlySpan<byte> message, ref KeyValue[] attributes, ref uint droppedAttributes)
     {
         var start = _keyValues.Count;
         var reader = new ProtobufReader(message);
@@ -50,7 +130,7 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
         attributes = OtlpDecoding.Append(attributes, _keyValues.Pop(start));
     }
 
-    protected void DecodeScope(ReadOnlySpan<byte> message, ref string name, ref string version, ref KeyValue[] attributes)
+    private void DecodeScope(ReadOnlySpan<byte> message, ref string name, ref string version, ref KeyValue[] attributes)
     {
         var start = _keyValues.Count;
         var reader = new ProtobufReader(message);
@@ -76,7 +156,7 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
         attributes = OtlpDecoding.Append(attributes, _keyValues.Pop(start));
     }
 
-    protected KeyValue DecodeKeyValue(ReadOnlySpan<byte> message, int depth)
+    public KeyValue DecodeKeyValue(ReadOnlySpan<byte> message, int depth)
     {
         CheckDepth(depth);
         var key = string.Empty;
@@ -101,7 +181,7 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
         return new KeyValue(key, value);
     }
 
-    protected AnyValue DecodeAnyValue(ReadOnlySpan<byte> message, int depth)
+    public AnyValue DecodeAnyValue(ReadOnlySpan<byte> message, int depth)
     {
         CheckDepth(depth);
         AnyValue value = default;
@@ -183,7 +263,7 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
 
     // The fields below are not kept, but they are strings: invalid UTF-8 in them makes the request malformed for
     // the generated parsers, so it does here too.
-    protected static void ValidateUtf8(ReadOnlySpan<byte> utf8)
+    private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
     {
         if (!Utf8.IsValid(utf8))
         {
@@ -207,7 +287,7 @@ internal abstract class OtlpProtobufCommonDecoder(DecoderScratch scratch)
         }
     }
 
-    protected static void CheckDepth(int depth)
+    private static void CheckDepth(int depth)
     {
         if (depth > MaxMessageDepth)
         {
