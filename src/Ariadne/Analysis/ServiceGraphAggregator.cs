@@ -39,11 +39,15 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     private readonly Counter _dropped;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<EdgeKey, EdgeSeries> _edges = new();
 
+    [ThreadStatic]
+    private static BatchScratch? t_batch;
+
     public ServiceGraphAggregator(CollectorRegistry registry, TimeProvider time)
     {
         _time = time;
         _waitTicks = (long)(Wait.TotalSeconds * time.TimestampFrequency);
         var factory = Metrics.WithCustomRegistry(registry);
+        factory.ExemplarBehavior = SpanMetricsAggregator.NoDefaultExemplars;
         string[] edge = ["tenant", "client", "server", "connection_type"];
         _requests = factory.CreateCounter("traces_service_graph_request_total", "Requests between two services (or a service and a database), from every span before sampling.", edge);
         _failed = factory.CreateCounter("traces_service_graph_request_failed_total", "Requests between two services where either side failed.", edge);
@@ -61,20 +65,47 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     public void Observe(string tenant, IReadOnlyList<Span> spans)
     {
         var now = _time.GetTimestamp();
-        foreach (var span in spans)
+        var batch = t_batch ??= new BatchScratch();
+        batch.Start(tenant);
+
+        // Halves of one request pair here without a lock (an SDK often exports both sides of a call in one batch);
+        // only what is left waits in the shared shards.
+        for (var i = 0; i < spans.Count; i++)
         {
+            var span = spans[i];
+            if (span.Kind is SpanKind.Client or SpanKind.Producer)
+            {
+                batch.Clients.TryAdd((span.TraceId, span.SpanId), i);
+            }
+        }
+
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var span = spans[i];
             switch (span.Kind)
             {
-                case SpanKind.Client when DatabaseOf(span) is { } database:
-                    Record(tenant, span.ServiceName, database, Database, client: span, server: null);
-                    break;
-                case SpanKind.Client or SpanKind.Producer:
-                    Pair(tenant, new HalfKey(tenant, span.TraceId, span.SpanId), span, isClient: true, now);
-                    break;
                 case SpanKind.Server or SpanKind.Consumer when !span.ParentSpanId.IsEmpty:
-                    Pair(tenant, new HalfKey(tenant, span.TraceId, span.ParentSpanId), span, isClient: false, now);
+                    if (batch.Clients.Remove((span.TraceId, span.ParentSpanId), out var client) && DatabaseOf(spans[client]) is null)
+                    {
+                        Record(batch, spans[client], span);
+                    }
+                    else
+                    {
+                        Pair(tenant, new HalfKey(tenant, span.TraceId, span.ParentSpanId), span, isClient: false, now, batch);
+                    }
+
+                    break;
+                case SpanKind.Client when DatabaseOf(span) is { } database:
+                    batch.Clients.Remove((span.TraceId, span.SpanId));
+                    Record(batch, span.ServiceName, database, Database, span, server: null);
                     break;
             }
+        }
+
+        foreach (var index in batch.Clients.Values)
+        {
+            var span = spans[index];
+            Pair(tenant, new HalfKey(tenant, span.TraceId, span.SpanId), span, isClient: true, now, batch);
         }
 
         foreach (var shard in _shards)
@@ -83,7 +114,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
     }
 
-    private void Pair(string tenant, HalfKey key, Span span, bool isClient, long now)
+    private void Pair(string tenant, HalfKey key, Span span, bool isClient, long now, BatchScratch batch)
     {
         var shard = _shards[(int)((key.TraceId.Low ^ key.SpanId.Value) & (ulong)(_shards.Length - 1))];
         Span? partner = null;
@@ -111,17 +142,26 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         if (partner is not null)
         {
             var (client, server) = isClient ? (span, partner) : (partner, span);
-            Record(tenant, client.ServiceName, server.ServiceName, client.Kind == SpanKind.Producer || server.Kind == SpanKind.Consumer ? Messaging : string.Empty, client, server);
+            Record(batch, client, server);
         }
     }
 
-    private void Record(string tenant, string clientService, string serverService, string connectionType, Span client, Span? server)
+    private void Record(BatchScratch batch, Span client, Span server) =>
+        Record(batch, client.ServiceName, server.ServiceName, client.Kind == SpanKind.Producer || server.Kind == SpanKind.Consumer ? Messaging : string.Empty, client, server);
+
+    private void Record(BatchScratch batch, string clientService, string serverService, string connectionType, Span client, Span? server)
     {
-        var key = new EdgeKey(tenant, clientService, serverService, connectionType);
-        if (!_edges.TryGetValue(key, out var series))
+        var series = batch.Find(clientService, serverService, connectionType);
+        if (series is null)
         {
-            // Service names come from clients: past the cap, new edges fold into one, so memory stays bounded.
-            series = _edges.GetOrAdd(_edges.Count < MaxEdges ? key : new EdgeKey(tenant, SpanMetricsAggregator.OtherOperation, SpanMetricsAggregator.OtherOperation, connectionType), NewEdgeSeries);
+            var key = new EdgeKey(batch.Tenant, clientService, serverService, connectionType);
+            if (!_edges.TryGetValue(key, out series))
+            {
+                // Service names come from clients: past the cap, new edges fold into one, so memory stays bounded.
+                series = _edges.GetOrAdd(_edges.Count < MaxEdges ? key : key with { Client = SpanMetricsAggregator.OtherOperation, Server = SpanMetricsAggregator.OtherOperation }, NewEdgeSeries);
+            }
+
+            batch.Remember(clientService, serverService, connectionType, series);
         }
 
         series.Requests.Inc();
@@ -165,18 +205,37 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     private static void Count(Counter counter, HalfKey key, Half half) =>
         counter.WithLabels(key.Tenant, half.IsClient ? half.Span.ServiceName : string.Empty, half.IsClient ? string.Empty : half.Span.ServiceName).Inc();
 
-    /// <summary>The database a client span calls, by the semantic conventions (current and older names).</summary>
+    /// <summary>
+    /// The database a client span calls, by the semantic conventions, current names first: <c>db.namespace</c>,
+    /// <c>db.name</c>, <c>db.system.name</c>, <c>db.system</c>. One pass over the attributes (most spans have no db.*).
+    /// </summary>
     private static string? DatabaseOf(Span span)
     {
-        foreach (var key in (ReadOnlySpan<string>)["db.namespace", "db.name", "db.system.name", "db.system"])
+        string? best = null;
+        var rank = int.MaxValue;
+        foreach (var attribute in span.Attributes)
         {
-            if (span.TryGetAttribute(key, out var value) && value.AsString is { Length: > 0 } name)
+            var key = attribute.Key;
+            if (key.Length < 7 || key[0] != 'd' || key[1] != 'b' || key[2] != '.')
             {
-                return name;
+                continue;
+            }
+
+            var keyRank = key switch
+            {
+                "db.namespace" => 0,
+                "db.name" => 1,
+                "db.system.name" => 2,
+                "db.system" => 3,
+                _ => int.MaxValue,
+            };
+            if (keyRank < rank && attribute.Value.AsString is { Length: > 0 } name)
+            {
+                (best, rank) = (name, keyRank);
             }
         }
 
-        return null;
+        return best;
     }
 
     private readonly record struct HalfKey(string Tenant, TraceId TraceId, SpanId SpanId);
@@ -186,6 +245,44 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     private sealed record EdgeSeries(Counter.Child Requests, Counter.Child Failed, Histogram.Child ServerSeconds, Histogram.Child ClientSeconds);
 
     private readonly record struct Half(Span Span, bool IsClient, long Since);
+
+    /// <summary>Per-thread scratch of one Observe call: the batch's client halves, and the edges it used last.</summary>
+    private sealed class BatchScratch
+    {
+        private readonly (string Client, string Server, string Type, EdgeSeries Series)[] _recent = new (string, string, string, EdgeSeries)[8];
+        private int _next;
+
+        public string Tenant { get; private set; } = string.Empty;
+
+        public Dictionary<(TraceId, SpanId), int> Clients { get; } = [];
+
+        public void Start(string tenant)
+        {
+            Tenant = tenant;
+            Clients.Clear();
+            Array.Clear(_recent);
+        }
+
+        /// <summary>By reference: the decoders intern service names, so an edge's strings repeat as the same objects.</summary>
+        public EdgeSeries? Find(string client, string server, string type)
+        {
+            foreach (var recent in _recent)
+            {
+                if (ReferenceEquals(recent.Client, client) && ReferenceEquals(recent.Server, server) && ReferenceEquals(recent.Type, type))
+                {
+                    return recent.Series;
+                }
+            }
+
+            return null;
+        }
+
+        public void Remember(string client, string server, string type, EdgeSeries series)
+        {
+            _recent[_next] = (client, server, type, series);
+            _next = (_next + 1) % _recent.Length;
+        }
+    }
 
     private sealed class Shard
     {

@@ -12,7 +12,9 @@ namespace Ariadne.Analysis;
 /// </summary>
 public sealed class OperationRed
 {
+    private static readonly long s_exemplarInterval = 10 * System.Diagnostics.Stopwatch.Frequency;
     private readonly MinuteRed[] _minutes = new MinuteRed[SpanMetricsAggregator.RecentMinutes];
+    private long _lastExemplar = long.MinValue / 2;
     private long _calls;
     private long _durationNanos;
 
@@ -29,6 +31,13 @@ public sealed class OperationRed
         Interlocked.Add(ref _calls, calls);
         Interlocked.Add(ref _durationNanos, durationNanos);
         Counter.Inc(calls);
+    }
+
+    /// <summary>True at most once per 10 s: the caller then attaches the span's trace id to its observation.</summary>
+    internal bool ExemplarDue(long now)
+    {
+        var last = Interlocked.Read(ref _lastExemplar);
+        return now - last >= s_exemplarInterval && Interlocked.CompareExchange(ref _lastExemplar, now, last) == last;
     }
 
     /// <summary>Counts one span in the minute it started in; minutes older than the window are overwritten.</summary>
@@ -122,6 +131,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     public SpanMetricsAggregator(CollectorRegistry registry)
     {
         var factory = Metrics.WithCustomRegistry(registry);
+        factory.ExemplarBehavior = NoDefaultExemplars;
         string[] labels = ["tenant", "service", "operation", "status_code"];
         _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation and status, counted before sampling.", labels);
         _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation and status, before sampling.", new HistogramConfiguration
@@ -135,6 +145,8 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
     public void Observe(string tenant, IReadOnlyList<Span> spans)
     {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+
         // Spans of one batch usually share a few operations: consecutive spans of one series are added together.
         OperationRed? current = null;
         SeriesKey currentKey = default;
@@ -143,19 +155,28 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
         {
             var span = spans[i];
             var key = new SeriesKey(tenant, span.ServiceName, span.Name, span.StatusCode);
+            var duration = Math.Max(0, span.DurationNanos);
             if (current is null || !key.Equals(currentKey))
             {
                 current?.Add(calls, nanos);
                 current = Get(key);
                 currentKey = key;
                 calls = nanos = 0;
+                if (current.ExemplarDue(now))
+                {
+                    // A trace of this series to jump to from the histogram (Grafana's exemplars), at most every 10 s.
+                    current.Histogram.Observe(duration / 1e9, Exemplar.From(s_traceIdKey.WithValue(span.TraceId.ToHex())));
+                    calls++;
+                    nanos += duration;
+                    current.Record(MinuteOf(span.StartTimeUnixNano), duration);
+                    continue;
+                }
             }
 
-            var duration = Math.Max(0, span.DurationNanos);
             calls++;
             nanos += duration;
             current.Histogram.Observe(duration / 1e9);
-            current.Record(Math.DivRem(span.StartTimeUnixNano, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0), duration);
+            current.Record(MinuteOf(span.StartTimeUnixNano), duration);
         }
 
         current?.Add(calls, nanos);
@@ -183,6 +204,16 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
         return (requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
     }
+
+    /// <summary>
+    /// Metrics computed from ingested spans take no exemplar from the ingesting request's own trace context (it is
+    /// not the span's, and looking for it on every observation costs); exemplars are set explicitly.
+    /// </summary>
+    internal static readonly ExemplarBehavior NoDefaultExemplars = new() { DefaultExemplarProvider = static (_, _) => Exemplar.None };
+
+    private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
+
+    private static long MinuteOf(long unixNanos) => Math.DivRem(unixNanos, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0);
 
     internal static int BucketOf(long durationNanos)
     {
