@@ -295,7 +295,7 @@ internal static class StorageBench
         {
             foreach (var node in store.Nodes)
             {
-                foreach (var (table, _) in ClickHouseSchema.PartitionedTables.AsEnumerable())
+                foreach (var (table, _, _) in ClickHouseSchema.PartitionedTables)
                 {
                     await node.ExecuteAsync($"OPTIMIZE TABLE {schema.LocalTable(table)} FINAL", default);
                 }

@@ -47,7 +47,7 @@ internal static class ClickHouseStorageCommand
             await using var store = new ClickHouseSpanStore(options.ClickHouse);
             try
             {
-                return await run(store, options.ClickHouse, cancellationToken);
+                return await run(store, options.ClickHouse.WithTenantRetention(options.Tenancy), cancellationToken);
             }
             catch (ClickHouseException e)
             {
@@ -89,13 +89,19 @@ internal static class ClickHouseStorageCommand
 
     private static async Task<int> RetentionAsync(ClickHouseSpanStore store, ClickHouseOptions options, CancellationToken cancellationToken)
     {
-        var dropped = await ClickHouseRetention.RunAsync(store, options, DateTimeOffset.UtcNow, cancellationToken);
-        foreach (var partition in dropped)
+        var result = await ClickHouseRetention.RunAsync(store, options, DateTimeOffset.UtcNow, cancellationToken);
+        foreach (var partition in result.Dropped)
         {
             AnsiConsole.WriteLine($"dropped {partition.Table} {partition.Day:yyyy-MM-dd} on {partition.Node}");
         }
 
-        AnsiConsole.WriteLine($"{dropped.Count} day partitions dropped; spans keep {options.SpanRetentionDays} days, aggregates {options.AggregateRetentionDays}.");
+        foreach (var deletion in result.Deleted)
+        {
+            AnsiConsole.WriteLine($"deleting {deletion.Rows:N0} rows of {deletion.Table} older than {deletion.Days} days where {deletion.Tenants}, on {deletion.Node}");
+        }
+
+        AnsiConsole.WriteLine($"{result.Dropped.Count} day partitions dropped, {result.Deleted.Count} tenant deletions started; spans keep {options.SpanRetentionDays} days" +
+            $"{(options.TenantSpanRetentionDays.Count > 0 ? $" ({options.TenantSpanRetentionDays.Count} tenants their own)" : string.Empty)}, aggregates {options.AggregateRetentionDays}.");
         return 0;
     }
 }

@@ -37,6 +37,26 @@ public sealed class ClickHouseOptions
     /// <summary>Days of detailed spans (and the trace index) kept; older day partitions are dropped.</summary>
     public int SpanRetentionDays { get; set; } = 7;
 
+    /// <summary>Tenants whose spans are kept for another number of days (from Tenancy:Tenants:N:DetailedRetention).</summary>
+    internal IReadOnlyDictionary<string, int> TenantSpanRetentionDays { get; private set; } = new Dictionary<string, int>();
+
+    /// <summary>Days a tenant's spans are kept.</summary>
+    public int SpanRetentionDaysOf(string tenant) => TenantSpanRetentionDays.GetValueOrDefault(tenant, SpanRetentionDays);
+
+    /// <summary>
+    /// A copy of these settings with each tenant's span retention from Tenancy:Tenants, rounded up to whole days
+    /// (ClickHouse keeps days: its retention drops and deletes by day).
+    /// </summary>
+    public ClickHouseOptions WithTenantRetention(Tenancy.TenancyOptions tenancy)
+    {
+        var copy = (ClickHouseOptions)MemberwiseClone();
+        copy.TenantSpanRetentionDays = tenancy.Tenants
+            .Where(t => t.DetailedRetention is not null)
+            .DistinctBy(t => t.Id)
+            .ToDictionary(t => t.Id, t => (int)Math.Ceiling(t.DetailedRetention!.Value.TotalDays), StringComparer.Ordinal);
+        return copy;
+    }
+
     /// <summary>Days of per-minute aggregates (RED) kept.</summary>
     public int AggregateRetentionDays { get; set; } = 30;
 

@@ -28,13 +28,16 @@ public readonly record struct ClickHouseVersion(int Major, int Minor) : ICompara
 /// </summary>
 public sealed class ClickHouseSchema(string database, string? cluster, ClickHouseVersion version)
 {
-    /// <summary>Day-partitioned tables whose partitions retention drops, with the retention class of each.</summary>
-    public static readonly (string Table, bool Aggregate)[] PartitionedTables =
+    /// <summary>
+    /// Day-partitioned tables whose partitions retention drops, with the retention class of each and the expression
+    /// of a row's day (the partition key), for deleting one tenant's old rows.
+    /// </summary>
+    public static readonly (string Table, bool Aggregate, string Day)[] PartitionedTables =
     [
-        ("spans", false),
-        ("trace_index", false),
-        ("operations", false),
-        ("red_minutes", true),
+        ("spans", false, DayOf("start_ns")),
+        ("trace_index", false, DayOf("start_min")),
+        ("operations", false, "day"),
+        ("red_minutes", true, "toDate(minute)"),
     ];
 
     public string Database { get; } = database;

@@ -16,7 +16,7 @@ public static class ClickHouseServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ClickHouseMaintenance(
             (ClickHouseSpanStore)sp.GetRequiredService<ISpanStore>(),
-            options.ClickHouse,
+            options.ClickHouse.WithTenantRetention(options.Tenancy),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ClickHouseMaintenance>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ClickHouseMaintenance>());

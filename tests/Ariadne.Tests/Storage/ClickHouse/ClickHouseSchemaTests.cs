@@ -85,6 +85,40 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
         Assert.True(store.GetStats().Bytes > 0);
     }
 
+    [Fact]
+    public async Task Tenants_keep_their_own_retention_shorter_by_deleting_rows_longer_by_keeping_partitions()
+    {
+        var tenancy = new Ariadne.Tenancy.TenancyOptions
+        {
+            Tenants =
+            [
+                new Ariadne.Tenancy.TenantOptions { Id = "brief", DetailedRetention = TimeSpan.FromDays(2) },
+                new Ariadne.Tenancy.TenantOptions { Id = "archive", DetailedRetention = TimeSpan.FromDays(10) },
+            ],
+        };
+        var options = Options().WithTenantRetention(tenancy);
+        await using var store = new ClickHouseSpanStore(options);
+        var now = new DateTimeOffset(2030, 3, 20, 12, 0, 0, TimeSpan.Zero);
+        var briefOld = TraceData.Checkout(11, now.AddDays(-3));
+        var briefNew = TraceData.Checkout(12, now.AddHours(-30));
+        var archiveOld = TraceData.Checkout(13, now.AddDays(-9));
+        var defaultOld = TraceData.Checkout(14, now.AddDays(-8));
+        var defaultNew = TraceData.Checkout(15, now.AddDays(-6));
+        await store.AppendAsync("brief", [.. briefOld, .. briefNew], default);
+        await store.AppendAsync("archive", archiveOld, default);
+        await store.AppendAsync("acme", [.. defaultOld, .. defaultNew], default);
+
+        await new ClickHouseMaintenance(store, options, new FakeTimeProvider(now), NullLogger<ClickHouseMaintenance>.Instance).RunOnceAsync(default);
+
+        // Deletes are mutations, which ClickHouse applies in the background.
+        await Poll.UntilAsync(async () => (await store.GetTraceAsync("brief", briefOld[0].TraceId, default)).Count == 0, "brief's 3-day-old trace to be deleted");
+        await Poll.UntilAsync(async () => (await store.GetTraceAsync("acme", defaultOld[0].TraceId, default)).Count == 0, "the default tenant's 8-day-old trace to be deleted");
+        Assert.Equal(4, (await store.GetTraceAsync("brief", briefNew[0].TraceId, default)).Count);
+        Assert.Equal(4, (await store.GetTraceAsync("archive", archiveOld[0].TraceId, default)).Count);
+        Assert.Equal(4, (await store.GetTraceAsync("acme", defaultNew[0].TraceId, default)).Count);
+        Assert.Equal(["gateway", "orders", "payments"], await store.GetServicesAsync("archive", default));
+    }
+
     private ClickHouseOptions Options() => new() { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase() };
 }
 
