@@ -6,6 +6,7 @@ using Ariadne.Model;
 using Ariadne.Pipeline;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded.Logs;
+using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Memory;
 using Ariadne.Tenancy;
 
@@ -15,7 +16,7 @@ namespace Ariadne.Logs;
 /// Log records end to end: the store of the configured engine, the ingest pipeline the OTLP receivers hand records
 /// to, and <c>GET /api/ariadne/traces/{traceId}/logs</c>.
 /// </summary>
-public static partial class LogsExtensions
+public static class LogsExtensions
 {
     public static IServiceCollection AddAriadneLogs(this IServiceCollection services, AriadneOptions options)
     {
@@ -39,9 +40,10 @@ public static partial class LogsExtensions
                     loggers.CreateLogger<EmbeddedLogStore>());
             case "memory":
                 return new MemoryLogStore(options.Logs.MemoryMaxRecords);
+            case "clickhouse":
+                return new ClickHouseLogStore((ClickHouseSpanStore)provider.GetRequiredService<ISpanStore>());
             default:
-                LogMemoryFallback(loggers.CreateLogger(typeof(LogsExtensions)), options.Storage, options.Logs.MemoryMaxRecords);
-                return new MemoryLogStore(options.Logs.MemoryMaxRecords);
+                throw new InvalidOperationException($"Storage: the '{options.Storage}' engine has no log store; use embedded, memory or clickhouse.");
         }
     }
 
@@ -102,6 +104,4 @@ public static partial class LogsExtensions
     private static JsonElement? ToJsonValue(AnyValue value) =>
         value.Type == AnyValueType.Empty ? null : JsonSerializer.Deserialize<JsonElement>(AnyValueJson.Serialize(value));
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Storage} engine does not store log records yet; they are kept in memory (at most {MaxRecords}, Logs:MemoryMaxRecords) and lost on restart.")]
-    private static partial void LogMemoryFallback(ILogger logger, string storage, int maxRecords);
 }

@@ -16,6 +16,7 @@ public static class ClickHouseMigrations
     [
         new(1, "spans, trace index, operations", Initial),
         new(2, "RED per minute", RedPerMinute),
+        new(3, "log records", Logs),
     ];
 
     public static int Latest => All[^1].Version;
@@ -145,6 +146,16 @@ public static class ClickHouseMigrations
             FROM {s.LocalTable("spans")} GROUP BY tenant, service, name, kind, day
             """;
     }
+
+    /// <summary>
+    /// OTLP log records: one row per trace per request, the records compressed together (the embedded engine's
+    /// record codec), sharded like spans so a trace's logs live on its shard; read by trace id only.
+    /// </summary>
+    private static IEnumerable<string> Logs(ClickHouseSchema s) => s.CreateTable(
+        "logs",
+        $"tenant {s.Dictionary}, trace_id FixedString(16), time_ns UInt64, records String",
+        $"MergeTree PARTITION BY {ClickHouseSchema.DayOf("time_ns")} ORDER BY (tenant, trace_id, time_ns) SETTINGS index_granularity = 1024",
+        "cityHash64(trace_id)");
 
     private static IEnumerable<string> RedPerMinute(ClickHouseSchema s)
     {

@@ -38,6 +38,7 @@ public sealed class ClickHouseSchema(string database, string? cluster, ClickHous
         ("trace_index", false, DayOf("start_min")),
         ("operations", false, "day"),
         ("red_minutes", true, "toDate(minute)"),
+        ("logs", false, DayOf("time_ns")),
     ];
 
     public string Database { get; } = database;

@@ -368,7 +368,8 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
     }
 
-    private async Task InsertAsync(string insert, ReadOnlyMemory<byte> data, (string, string)[] settings, CancellationToken cancellationToken)
+    /// <summary>Runs an INSERT on the first node that answers, starting with the one that answered last.</summary>
+    internal async Task InsertAsync(string insert, ReadOnlyMemory<byte> data, (string, string)[] settings, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {

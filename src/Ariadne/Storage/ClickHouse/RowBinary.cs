@@ -70,6 +70,14 @@ public sealed class RowBinaryWriter(int initialCapacity = 1 << 20)
         _buffer.Advance(count);
     }
 
+    /// <summary>Binary data in a String column (ClickHouse strings are bytes).</summary>
+    public void Bytes(ReadOnlySpan<byte> value)
+    {
+        VarUInt((ulong)value.Length);
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+    }
+
     /// <summary>A trace id as FixedString(16), in its big-endian wire order so ids sort and print as hex does.</summary>
     public void TraceId(TraceId id)
     {
@@ -125,6 +133,15 @@ public ref struct RowBinaryReader(ReadOnlySpan<byte> data)
     {
         var length = checked((int)VarUInt());
         var value = length == 0 ? string.Empty : Encoding.UTF8.GetString(_data.Slice(_position, length));
+        _position += length;
+        return value;
+    }
+
+    /// <summary>A String column's bytes, valid while the data is.</summary>
+    public ReadOnlySpan<byte> Bytes()
+    {
+        var length = checked((int)VarUInt());
+        var value = _data.Slice(_position, length);
         _position += length;
         return value;
     }

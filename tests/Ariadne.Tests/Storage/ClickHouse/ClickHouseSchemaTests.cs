@@ -18,7 +18,7 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
         var node = store.Nodes[0];
         var tables = (await node.QueryRowsAsync($"SELECT name FROM system.tables WHERE database = '{options.Database}' ORDER BY name", default)).Select(r => r[0]);
         Assert.Equal(
-            ["operations", "operations_mv", "red_minutes", "red_minutes_mv", "schema_migrations", "spans", "trace_index", "trace_index_mv"],
+            ["logs", "operations", "operations_mv", "red_minutes", "red_minutes_mv", "schema_migrations", "spans", "trace_index", "trace_index_mv"],
             tables);
         var versions = (await node.QueryRowsAsync($"SELECT version FROM {options.Database}.schema_migrations ORDER BY version", default)).Select(r => int.Parse(r[0], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(ClickHouseMigrations.All.Select(m => m.Version), versions);
@@ -36,16 +36,16 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Migrating_from_the_previous_version_keeps_spans_and_aggregates_new_ones()
+    public async Task Migrating_from_the_first_version_keeps_spans_and_aggregates_and_logs_new_ones()
     {
         var options = Options();
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var before = TraceData.Checkout(1, start);
         await using (var old = new ClickHouseSpanStore(options))
         {
-            await old.InitializeAsync(ClickHouseMigrations.Latest - 1, default);
+            await old.InitializeAsync(1, default);
             await old.AppendAsync("acme", before, default);
-            Assert.Equal(ClickHouseMigrations.Latest - 1, await ClickHouseMigrations.CurrentVersionAsync(old.Nodes, options.Database, default));
+            Assert.Equal(1, await ClickHouseMigrations.CurrentVersionAsync(old.Nodes, options.Database, default));
         }
 
         await using var store = new ClickHouseSpanStore(options);
@@ -59,6 +59,9 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
             $"SELECT service, countMerge(calls), countIfMerge(errors) FROM {options.Database}.red_minutes WHERE tenant = 'acme' GROUP BY service ORDER BY service",
             default);
         Assert.Equal([["gateway", "2", "1"], ["orders", "1", "0"], ["payments", "1", "1"]], red);
+        var logs = new ClickHouseLogStore(store);
+        await logs.AppendAsync("acme", [new Ariadne.Model.LogRecord { TraceId = after[0].TraceId, TimeUnixNano = after[0].StartTimeUnixNano, Body = Ariadne.Model.AnyValue.FromString("migrated"), Resource = after[0].Resource }], default);
+        Assert.Equal("migrated", Assert.Single(await logs.GetTraceLogsAsync("acme", after[0].TraceId, default)).Body.AsString);
     }
 
     [Fact]
@@ -117,6 +120,39 @@ public sealed class ClickHouseSchemaTests(ClickHouseFixture fixture) : IClassFix
         Assert.Equal(4, (await store.GetTraceAsync("archive", archiveOld[0].TraceId, default)).Count);
         Assert.Equal(4, (await store.GetTraceAsync("acme", defaultNew[0].TraceId, default)).Count);
         Assert.Equal(["gateway", "orders", "payments"], await store.GetServicesAsync("archive", default));
+    }
+
+    [Fact]
+    public async Task Log_records_are_stored_by_trace_per_tenant_and_dropped_with_the_spans()
+    {
+        var options = Options();
+        await using var store = new ClickHouseSpanStore(options);
+        var logs = new ClickHouseLogStore(store);
+        var now = new DateTimeOffset(2030, 3, 20, 12, 0, 0, TimeSpan.Zero);
+        var trace = new Ariadne.Model.TraceId(0x51, 1);
+        var old = new Ariadne.Model.TraceId(0x51, 2);
+        var resource = new Ariadne.Model.Resource { ServiceName = "orders" };
+        Ariadne.Model.LogRecord Record(Ariadne.Model.TraceId id, DateTimeOffset time, string body) => new()
+        {
+            TraceId = id, SpanId = new Ariadne.Model.SpanId(7), TimeUnixNano = (time - DateTimeOffset.UnixEpoch).Ticks * 100, SeverityNumber = 9,
+            Body = Ariadne.Model.AnyValue.FromString(body), Resource = resource,
+            Attributes = [new("order.id", Ariadne.Model.AnyValue.FromInt(42))],
+        };
+
+        await logs.AppendAsync("acme", [Record(trace, now.AddMinutes(-1), "paid"), Record(old, now.AddDays(-9), "ancient")], default);
+        await logs.AppendAsync("acme", [Record(trace, now.AddMinutes(-2), "order placed")], default);
+        await logs.AppendAsync("other", [Record(trace, now, "other tenant")], default);
+
+        var read = await logs.GetTraceLogsAsync("acme", trace, default);
+        Assert.Equal(["order placed", "paid"], read.Select(r => r.Body.AsString));
+        Assert.Equal("orders", read[0].ServiceName);
+        Assert.Equal(42, read[0].Attributes.Single().Value.AsInt);
+        Assert.Equal("other tenant", Assert.Single(await logs.GetTraceLogsAsync("other", trace, default)).Body.AsString);
+        Assert.Empty(await logs.GetTraceLogsAsync("nobody", trace, default));
+
+        await new ClickHouseMaintenance(store, options, new FakeTimeProvider(now), NullLogger<ClickHouseMaintenance>.Instance).RunOnceAsync(default);
+        Assert.Empty(await logs.GetTraceLogsAsync("acme", old, default));
+        Assert.Equal(2, (await logs.GetTraceLogsAsync("acme", trace, default)).Count);
     }
 
     private ClickHouseOptions Options() => new() { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase() };
