@@ -8,7 +8,7 @@ namespace Ariadne.Analysis;
 /// Service-graph edges from every span before sampling, as Tempo's metrics-generator and the OTel Collector's
 /// servicegraph connector build them: a client (or producer) span and the server (or consumer) span whose parent
 /// it is make one request from the client's service to the server's; a client span that names a database
-/// (<c>db.system.name</c>/<c>db.system</c>) is a request to that database at once. The two halves usually arrive
+/// (<c>db.namespace</c>, <c>db.name</c>, <c>db.system.name</c> or <c>db.system</c>) is a request to it at once. The two halves usually arrive
 /// in different requests from different services, so a half waits up to <see cref="Wait"/> for its partner and
 /// then counts as unpaired. Exposed with Tempo's metric names (<c>traces_service_graph_*</c>), so Grafana's
 /// service graph reads them from Prometheus unchanged.
@@ -26,7 +26,6 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
 
     private const string Messaging = "messaging_system";
     private const string Database = "database";
-    private static readonly double[] s_buckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
     private readonly TimeProvider _time;
     private readonly Shard[] _shards = Enumerable.Range(0, 16).Select(_ => new Shard()).ToArray();
@@ -52,9 +51,9 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         _requests = factory.CreateCounter("traces_service_graph_request_total", "Requests between two services (or a service and a database), from every span before sampling.", edge);
         _failed = factory.CreateCounter("traces_service_graph_request_failed_total", "Requests between two services where either side failed.", edge);
         _serverSeconds = factory.CreateHistogram("traces_service_graph_request_server_seconds", "Duration of the server (or consumer) side of a request.",
-            new HistogramConfiguration { LabelNames = edge, Buckets = s_buckets });
+            new HistogramConfiguration { LabelNames = edge, Buckets = SpanMetricsAggregator.DurationBuckets });
         _clientSeconds = factory.CreateHistogram("traces_service_graph_request_client_seconds", "Duration of the client (or producer) side of a request.",
-            new HistogramConfiguration { LabelNames = edge, Buckets = s_buckets });
+            new HistogramConfiguration { LabelNames = edge, Buckets = SpanMetricsAggregator.DurationBuckets });
         _unpaired = factory.CreateCounter("traces_service_graph_unpaired_spans_total", "Client or server halves that found no partner within the wait.", ["tenant", "client", "server"]);
         _dropped = factory.CreateCounter("traces_service_graph_dropped_spans_total", "Halves dropped because too many were waiting.", ["tenant", "client", "server"]);
     }
@@ -91,7 +90,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
                     }
                     else
                     {
-                        Pair(tenant, new HalfKey(tenant, span.TraceId, span.ParentSpanId), span, isClient: false, now, batch);
+                        Pair(new HalfKey(tenant, span.TraceId, span.ParentSpanId), span, isClient: false, now, batch);
                     }
 
                     break;
@@ -105,7 +104,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         foreach (var index in batch.Clients.Values)
         {
             var span = spans[index];
-            Pair(tenant, new HalfKey(tenant, span.TraceId, span.SpanId), span, isClient: true, now, batch);
+            Pair(new HalfKey(tenant, span.TraceId, span.SpanId), span, isClient: true, now, batch);
         }
 
         foreach (var shard in _shards)
@@ -114,7 +113,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
     }
 
-    private void Pair(string tenant, HalfKey key, Span span, bool isClient, long now, BatchScratch batch)
+    private void Pair(HalfKey key, Span span, bool isClient, long now, BatchScratch batch)
     {
         var shard = _shards[(int)((key.TraceId.Low ^ key.SpanId.Value) & (ulong)(_shards.Length - 1))];
         Span? partner = null;

@@ -118,11 +118,13 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     /// <summary>Minutes of per-minute RED kept for alert windows (a 5-minute window with 24 baseline windows fits).</summary>
     public const int RecentMinutes = 180;
 
-    private static readonly double[] s_buckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-    private static readonly long[] s_bucketNanos = s_buckets.Select(b => (long)(b * 1e9)).ToArray();
+    /// <summary>Duration histogram bounds in seconds, shared by the span metrics and the service graph.</summary>
+    internal static readonly double[] DurationBuckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    private static readonly long[] s_bucketNanos = DurationBuckets.Select(b => (long)(b * 1e9)).ToArray();
 
     /// <summary>The histogram buckets of /metrics, plus the one above the last bound.</summary>
-    public static int BucketCount => s_buckets.Length + 1;
+    public static int BucketCount => DurationBuckets.Length + 1;
 
     private readonly ConcurrentDictionary<SeriesKey, OperationRed> _series = new();
     private readonly Counter _calls;
@@ -137,7 +139,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
         _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation and status, before sampling.", new HistogramConfiguration
         {
             LabelNames = labels,
-            Buckets = s_buckets,
+            Buckets = DurationBuckets,
         });
     }
 
