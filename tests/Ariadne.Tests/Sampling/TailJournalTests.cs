@@ -1,6 +1,7 @@
 using Ariadne.Model;
 using Ariadne.Sampling;
 using Ariadne.Sampling.Tail;
+using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -126,6 +127,29 @@ public sealed class TailJournalTests : IDisposable
         Assert.Single(await store.GetTraceAsync(Tenant, first.TraceId, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Kept_traces_that_storage_refused_are_stored_on_the_next_round_once_and_their_segment_kept_till_then()
+    {
+        var store = new RefusingStore(new MemorySpanStore(1000));
+        await using var sampler = await StartAsync(store);
+        var error = _data.Root("web", "GET /", status: StatusCode.Error);
+        await sampler.SubmitAsync(Tenant, [error], CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(11));
+
+        store.Refusing = true;
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => sampler.DecideDueAsync(CancellationToken.None));
+        Assert.Equal(0, sampler.BufferedTraces);
+        Assert.Contains(Segments(), path => path.EndsWith("0000000001.wal", StringComparison.Ordinal));
+        Assert.Empty(await store.Inner.GetTraceAsync(Tenant, error.TraceId, CancellationToken.None));
+
+        store.Refusing = false;
+        await sampler.DecideDueAsync(CancellationToken.None);
+        Assert.Single(await store.Inner.GetTraceAsync(Tenant, error.TraceId, CancellationToken.None));
+        await sampler.DecideDueAsync(CancellationToken.None);
+        Assert.Single(await store.Inner.GetTraceAsync(Tenant, error.TraceId, CancellationToken.None));
+        Assert.Single(Segments());
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
@@ -137,7 +161,7 @@ public sealed class TailJournalTests : IDisposable
     private List<string> Segments() => Directory.GetFiles(_directory, "*.wal").Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Keep errors, drop the rest (0% probabilistic), 10 s decision wait; the journal in the test directory.</summary>
-    private async Task<TailSampler> StartAsync(MemorySpanStore store, bool policies = true, int maxTraces = 50_000)
+    private async Task<TailSampler> StartAsync(ISpanStore store, bool policies = true, int maxTraces = 50_000)
     {
         var options = new SamplingOptions();
         options.Tail.DecisionWait = TimeSpan.FromSeconds(10);
@@ -150,6 +174,33 @@ public sealed class TailJournalTests : IDisposable
         var sampler = new TailSampler(options, store, new TailSamplingMetrics(Metrics.NewCustomRegistry()), _time, NullLogger<TailSampler>.Instance, _directory);
         await sampler.StartAsync(CancellationToken.None);
         return sampler;
+    }
+
+    /// <summary>The memory engine behind a switch that makes appends fail as a full disk or an unreachable ClickHouse does.</summary>
+    private sealed class RefusingStore(MemorySpanStore inner) : ISpanStore
+    {
+        public MemorySpanStore Inner => inner;
+
+        public bool Refusing { get; set; }
+
+        public ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken) =>
+            Refusing ? throw new StorageUnavailableException("storage refuses writes (test)") : inner.AppendAsync(tenant, spans, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Span>> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) => inner.GetTraceAsync(tenant, traceId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> GetServicesAsync(string tenant, CancellationToken cancellationToken) => inner.GetServicesAsync(tenant, cancellationToken);
+
+        public ValueTask<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken) =>
+            inner.GetOperationsAsync(tenant, service, kind, cancellationToken);
+
+        public ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken) => inner.FindTracesAsync(tenant, query, cancellationToken);
+
+        public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken) =>
+            inner.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
+
+        public StorageStats GetStats() => inner.GetStats();
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     /// <summary>A fake clock whose timers never fire: the sampler's own decision loop never runs, only the test decides.</summary>

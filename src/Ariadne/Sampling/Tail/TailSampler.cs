@@ -29,6 +29,9 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     private const string ErrorsPolicy = "errors";
     private const string BusinessCriticalPolicy = "business_critical";
 
+    /// <summary>Rounds of kept traces held for another try while storage refuses them.</summary>
+    private const int MaxUnstoredRounds = 1000;
+
     private readonly TailSamplingOptions _options;
     private readonly IReadOnlyList<BusinessCriticalOperation> _critical;
     private readonly ISpanStore _store;
@@ -40,6 +43,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     private readonly long _waitTicks;
     private readonly TimeSpan _tick;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<DecidedTraces> _unstored = new();
     private Task? _loop;
     private TailJournal? _journal;
     private long _traces;
@@ -127,6 +131,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             await _stopping.CancelAsync();
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             _loop = null;
+            await RetryUnstoredAsync(cancellationToken);
             await DecideAsync(long.MaxValue, cancellationToken);
         }
 
@@ -150,6 +155,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     /// </summary>
     internal async Task DecideDueAsync(CancellationToken cancellationToken)
     {
+        await RetryUnstoredAsync(cancellationToken);
         await DecideAsync(_time.GetTimestamp() - _waitTicks, cancellationToken);
         _journal?.Checkpoint();
     }
@@ -339,7 +345,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             }
             catch (Exception e)
             {
-                // Storage failing must not stop decisions; the next tick tries again with what is due then.
+                // Storage failing must not stop decisions; the next tick stores what it refused, then decides what is due.
                 _logger.LogError(e, "Tail sampling could not store decided traces");
             }
         }
@@ -401,15 +407,50 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task StoreAsync(DecidedTraces decided, CancellationToken cancellationToken)
     {
-        foreach (var (tenant, spans) in decided.KeptByTenant)
+        try
         {
-            await _store.AppendAsync(tenant, spans, cancellationToken);
+            await StoreOnceAsync(decided, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Storage is down (a full disk, ClickHouse away): the kept traces wait for the next tick instead of
+            // being lost; past the bound they are left to the journal, which a restart replays.
+            if (_unstored.Count < MaxUnstoredRounds)
+            {
+                _unstored.Enqueue(decided);
+            }
+            else
+            {
+                LogUnstoredDropped(_logger, decided.KeptByTenant.Values.Sum(s => s.Count), _journal is not null ? "the journal keeps them until a restart" : "they are lost");
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Stores what one round kept, tenant by tenant (a stored tenant is not stored again on retry), then records the decisions.</summary>
+    private async Task StoreOnceAsync(DecidedTraces decided, CancellationToken cancellationToken)
+    {
+        foreach (var tenant in decided.KeptByTenant.Keys.ToList())
+        {
+            await _store.AppendAsync(tenant, decided.KeptByTenant[tenant], cancellationToken);
+            decided.KeptByTenant.Remove(tenant);
         }
 
         if (_journal is { } journal && decided.Decisions.Count > 0)
         {
             await journal.AppendDecisionsAsync(decided.Decisions);
             journal.Closed(decided.TracesBySegment);
+        }
+    }
+
+    /// <summary>Stores the rounds that storage refused earlier, oldest first; stops at the first that fails again.</summary>
+    private async Task RetryUnstoredAsync(CancellationToken cancellationToken)
+    {
+        while (_unstored.TryPeek(out var decided))
+        {
+            await StoreOnceAsync(decided, cancellationToken);
+            _unstored.TryDequeue(out _);
         }
     }
 
@@ -469,6 +510,9 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tail-sampling journal: {Traces} undecided traces ({Spans} spans) from before the restart {Outcome}; {Decisions} earlier decisions remembered.")]
     private static partial void LogRecovered(ILogger logger, int traces, int spans, int decisions, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tail sampling: storage has refused kept traces for too long; {Spans} more kept spans are not retried now, and {Outcome}.")]
+    private static partial void LogUnstoredDropped(ILogger logger, int spans, string outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tail-sampling journal replay: {Problem}. Such a record was never acknowledged to a client.")]
     private static partial void LogTornRecord(ILogger logger, string problem);
