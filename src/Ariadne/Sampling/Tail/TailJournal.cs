@@ -1,4 +1,3 @@
-using System.Buffers;
 using Ariadne.Model;
 using Ariadne.Storage.Embedded.Encoding;
 using Ariadne.Storage.Embedded.Wal;
