@@ -52,6 +52,30 @@ internal static class DemoCommand
                 return 2;
             }
 
+            // The shop needs the UI and OTLP/gRPC where it was told; the other listeners move to a free port if theirs is taken.
+            while (AriadneServer.FindPortInUse(options) is var (listener, port))
+            {
+                if (listener is Listener.Query or Listener.OtlpGrpc)
+                {
+                    await Console.Error.WriteLineAsync($"ariadne demo: port {port} on {options.ListenAddress} ({listener}) is already in use. Stop the other Ariadne (or whatever holds it), or pass {(listener == Listener.Query ? "--query-port" : "--otlp-grpc-port")}.");
+                    return 1;
+                }
+
+                await Console.Error.WriteLineAsync($"ariadne demo: port {port} ({listener}) is in use; that listener takes a free port instead.");
+                switch (listener)
+                {
+                    case Listener.OtlpHttp:
+                        options.Ports.OtlpHttp = 0;
+                        break;
+                    case Listener.Zipkin:
+                        options.Ports.Zipkin = 0;
+                        break;
+                    default:
+                        options.Ports.Sampling = 0;
+                        break;
+                }
+            }
+
             await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(c => c.SingleLine = true));
             try
             {

@@ -70,6 +70,13 @@ internal static class ServeCommand
                 return CliConfiguration.InvalidConfigurationExitCode;
             }
 
+            if (AriadneServer.FindPortInUse(options) is var (listener, port))
+            {
+                var flag = ports.First(p => p.Key == "Ports:" + listener).Option.Name;
+                await Console.Error.WriteLineAsync($"ariadne: port {port} on {options.ListenAddress} ({listener}) is already in use. Stop whatever holds it, or choose another with {flag}.");
+                return 1;
+            }
+
             AriadneServer server;
             try
             {

@@ -49,11 +49,10 @@ public sealed class AriadneServer : IAsyncDisposable
         {
             kestrel.Limits.MaxRequestBodySize = options.Ingest.MaxRequestBytes;
             var address = IPAddress.Parse(options.ListenAddress);
-            Listen(kestrel, address, Listener.OtlpGrpc, options.Ports.OtlpGrpc, HttpProtocols.Http2);
-            Listen(kestrel, address, Listener.OtlpHttp, options.Ports.OtlpHttp, HttpProtocols.Http1);
-            Listen(kestrel, address, Listener.Zipkin, options.Ports.Zipkin, HttpProtocols.Http1);
-            Listen(kestrel, address, Listener.Query, options.Ports.Query, HttpProtocols.Http1);
-            Listen(kestrel, address, Listener.Sampling, options.Ports.Sampling, HttpProtocols.Http1);
+            foreach (var (listener, port) in ConfiguredPorts(options))
+            {
+                Listen(kestrel, address, listener, port, listener == Listener.OtlpGrpc ? HttpProtocols.Http2 : HttpProtocols.Http1);
+            }
         });
 
         var registry = Metrics.NewCustomRegistry();
@@ -105,6 +104,47 @@ public sealed class AriadneServer : IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
+
+    /// <summary>
+    /// The first configured port that something else already listens on, so a command can say which one before the
+    /// host starts (Kestrel's bind failure is logged with its whole stack first). Ports configured as 0 are skipped.
+    /// </summary>
+    public static (Listener Listener, int Port)? FindPortInUse(AriadneOptions options)
+    {
+        var address = IPAddress.Parse(options.ListenAddress);
+        foreach (var (listener, port) in ConfiguredPorts(options))
+        {
+            if (port == 0)
+            {
+                continue;
+            }
+
+            var probe = new System.Net.Sockets.TcpListener(address, port);
+            try
+            {
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return (listener, port);
+            }
+            finally
+            {
+                probe.Stop();
+            }
+        }
+
+        return null;
+    }
+
+    private static (Listener Listener, int Port)[] ConfiguredPorts(AriadneOptions options) =>
+    [
+        (Listener.OtlpGrpc, options.Ports.OtlpGrpc),
+        (Listener.OtlpHttp, options.Ports.OtlpHttp),
+        (Listener.Zipkin, options.Ports.Zipkin),
+        (Listener.Query, options.Ports.Query),
+        (Listener.Sampling, options.Ports.Sampling),
+    ];
 
     /// <summary>The port a listener is bound to; after start, the real one even when configured as 0.</summary>
     public int GetPort(Listener listener) => ((IPEndPoint)_listeners[listener].EndPoint).Port;

@@ -44,3 +44,30 @@ public sealed class ServerHostingTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Contains("Ports:Zipkin", mistyped.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class PortInUseTests
+{
+    [Fact]
+    public async Task Serve_names_a_port_that_is_already_taken_and_the_flag_that_moves_it()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var options = new AriadneOptions { ListenAddress = "127.0.0.1", Storage = "memory" };
+        options.Ports.OtlpGrpc = 0;
+        options.Ports.OtlpHttp = 0;
+        options.Ports.Zipkin = taken;
+        options.Ports.Query = 0;
+        options.Ports.Sampling = 0;
+        Assert.Equal((Listener.Zipkin, taken), AriadneServer.FindPortInUse(options));
+
+        var root = new System.CommandLine.RootCommand { Cli.ServeCommand.Create() };
+        var exit = await root.Parse(["serve", "--storage", "memory", "--listen-address", "127.0.0.1", "--otlp-grpc-port", "0", "--otlp-http-port", "0",
+            "--zipkin-port", taken.ToString(System.Globalization.CultureInfo.InvariantCulture), "--query-port", "0", "--sampling-port", "0"])
+            .InvokeAsync();
+        Assert.Equal(1, exit);
+
+        holder.Stop();
+        Assert.Null(AriadneServer.FindPortInUse(options));
+    }
+}
