@@ -380,20 +380,10 @@ public sealed class JaegerApiTests(ServerFixture fixture) : IClassFixture<Server
     private async Task<string[]> SearchIdsAsync(string query) =>
         [.. (await GetJsonAsync("/api/traces?" + query))["data"]!.AsArray().Select(t => (string)t!["traceID"]!)];
 
-    private async Task<JsonNode> GetJsonAsync(string url, string? tenant = null)
-    {
-        var (status, body, _) = await GetAsync(url, tenant);
-        Assert.True(status == HttpStatusCode.OK, $"{url} answered {(int)status}: {body}");
-        return JsonNode.Parse(body)!;
-    }
+    private Task<JsonNode> GetJsonAsync(string url, string? tenant = null) => new TenantQuery(fixture.Query, _tenant).GetJsonAsync(url, tenant);
 
-    private async Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string url, string? tenant = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.TryAddWithoutValidation("x-tenant", tenant ?? _tenant);
-        using var response = await fixture.Query.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.ToString());
-    }
+    private Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string url, string? tenant = null) =>
+        new TenantQuery(fixture.Query, _tenant).GetAsync(url, tenant);
 
     private async Task AssertJaegerErrorAsync(string url, HttpStatusCode status, string message, string? tenant = null)
     {

@@ -177,20 +177,10 @@ public sealed class JaegerApiV3Tests(ServerFixture fixture) : IClassFixture<Serv
         Assert.True(JsonNode.DeepEquals(e, a), $"Expected {e!.ToJsonString()}\nActual   {a!.ToJsonString()}");
     }
 
-    private async Task<JsonNode> GetJsonAsync(string url)
-    {
-        var (status, body, _) = await GetAsync(url);
-        Assert.True(status == HttpStatusCode.OK, $"{url} answered {(int)status}: {body}");
-        return JsonNode.Parse(body)!;
-    }
+    private Task<JsonNode> GetJsonAsync(string url) => new TenantQuery(fixture.Query, _tenant).GetJsonAsync(url);
 
-    private async Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string url, string? tenant = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.TryAddWithoutValidation("x-tenant", tenant ?? _tenant);
-        using var response = await fixture.Query.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.ToString());
-    }
+    private Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string url, string? tenant = null) =>
+        new TenantQuery(fixture.Query, _tenant).GetAsync(url, tenant);
 
     private async Task AssertGatewayErrorAsync(string url, HttpStatusCode status, string message, string? tenant = null)
     {
