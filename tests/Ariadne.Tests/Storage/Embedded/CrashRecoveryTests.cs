@@ -28,7 +28,7 @@ public sealed class CrashRecoveryTests : IDisposable
         ConcurrentBag<byte[]> acknowledged;
         await using (var server = await ServerProcess.StartAsync(_data))
         {
-            acknowledged = await SendUntilKilledAsync(server, TimeSpan.Zero);
+            acknowledged = await SendUntilKilledAsync(server, killWhen: null);
         }
 
         await using var restarted = await ServerProcess.StartAsync(_data);
@@ -37,8 +37,9 @@ public sealed class CrashRecoveryTests : IDisposable
 
     /// <summary>
     /// With tail policies the spans wait in the sampler before storage sees them: its journal must make them as
-    /// durable as the WAL does. A 1 s decision wait lets some traces be decided (and stored) before the kill while
-    /// others are still held; after the restart the held ones are decided again.
+    /// durable as the WAL does. The kill comes once the server reports kept decisions (a 1 s decision wait), so
+    /// some traces are decided and stored while others are still held; after the restart the held ones are
+    /// decided again.
     /// </summary>
     [Fact]
     public async Task With_tail_sampling_every_acknowledged_span_held_for_a_decision_survives_a_SIGKILL()
@@ -48,7 +49,10 @@ public sealed class CrashRecoveryTests : IDisposable
         ConcurrentBag<byte[]> acknowledged;
         await using (var server = await ServerProcess.StartAsync(_data, KeepAll))
         {
-            acknowledged = await SendUntilKilledAsync(server, TimeSpan.FromSeconds(3));
+            using var query = new HttpClient { BaseAddress = server.Query };
+            acknowledged = await SendUntilKilledAsync(server, async () =>
+                (await query.GetStringAsync("/metrics")).Split('\n').Any(line =>
+                    line.StartsWith("ariadne_tail_sampling_traces_total{decision=\"kept\"", StringComparison.Ordinal) && !line.EndsWith(" 0", StringComparison.Ordinal)));
         }
 
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(_data, "tail-sampling"), "*.wal"));
@@ -57,8 +61,8 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Contains("undecided traces", restarted.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>Four senders post traces until at least 600 are acknowledged and <paramref name="atLeast"/> has passed, then SIGKILL.</summary>
-    private static async Task<ConcurrentBag<byte[]>> SendUntilKilledAsync(ServerProcess server, TimeSpan atLeast)
+    /// <summary>Four senders post traces until at least 600 are acknowledged and <paramref name="killWhen"/> (if given) holds, then SIGKILL.</summary>
+    private static async Task<ConcurrentBag<byte[]>> SendUntilKilledAsync(ServerProcess server, Func<Task<bool>>? killWhen)
     {
         var acknowledged = new ConcurrentBag<byte[]>();
         using var http = new HttpClient { BaseAddress = server.OtlpHttp };
@@ -94,8 +98,13 @@ public sealed class CrashRecoveryTests : IDisposable
             }
         })).ToList();
 
-        await Task.WhenAll(Task.WhenAny(enough.Task, Task.WhenAll(senders)), Task.Delay(atLeast));
+        await Task.WhenAny(enough.Task, Task.WhenAll(senders));
         Assert.True(enough.Task.IsCompleted, $"the senders stopped before 600 traces were acknowledged:{Environment.NewLine}{server.Output}");
+        if (killWhen is not null)
+        {
+            await Poll.UntilAsync(killWhen, "the server to report kept tail-sampling decisions");
+        }
+
         await server.KillAsync();
         await stop.CancelAsync();
         await Task.WhenAll(senders);
