@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ariadne.Model;
 using Ariadne.Pipeline;
+using Ariadne.Storage.Embedded.Retention;
 using Prometheus;
 
 namespace Ariadne.Analysis;
@@ -170,7 +171,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
                     current.Histogram.Observe(duration / 1e9, Exemplar.From(s_traceIdKey.WithValue(span.TraceId.ToHex())));
                     calls++;
                     nanos += duration;
-                    current.Record(MinuteOf(span.StartTimeUnixNano), duration);
+                    current.Record(Aggregates.MinuteOf(span.StartTimeUnixNano), duration);
                     continue;
                 }
             }
@@ -178,7 +179,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
             calls++;
             nanos += duration;
             current.Histogram.Observe(duration / 1e9);
-            current.Record(MinuteOf(span.StartTimeUnixNano), duration);
+            current.Record(Aggregates.MinuteOf(span.StartTimeUnixNano), duration);
         }
 
         current?.Add(calls, nanos);
@@ -214,8 +215,6 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     internal static readonly ExemplarBehavior NoDefaultExemplars = new() { DefaultExemplarProvider = static (_, _) => Exemplar.None };
 
     private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
-
-    private static long MinuteOf(long unixNanos) => Math.DivRem(unixNanos, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0);
 
     internal static int BucketOf(long durationNanos)
     {

@@ -80,10 +80,11 @@ internal static class StorageCommand
         AnsiConsole.WriteLine($"{table.Rows.Count} blocks, {spans:N0} spans, {bytes:N0} bytes.");
         foreach (var (log, what) in new[] { ("wal", "write-ahead log (spans not yet in blocks; replayed at start)"), ("tail-sampling", "tail-sampling journal (spans held for a decision; decided after the next start)") })
         {
-            var segments = WriteAheadLog.ListSegments(Path.Combine(directory, log));
-            if (segments.Count > 0)
+            var path = Path.Combine(directory, log);
+            var segments = WriteAheadLog.ListSegments(path).Count;
+            if (segments > 0)
             {
-                AnsiConsole.WriteLine($"{log}/: {segments.Count} segments, {segments.Sum(s => new FileInfo(s.Path).Length):N0} bytes: the {what}.");
+                AnsiConsole.WriteLine($"{log}/: {segments} segments, {WriteAheadLog.SegmentBytes(path):N0} bytes: the {what}.");
             }
         }
 

@@ -40,7 +40,7 @@ public sealed class TailJournal : IAsyncDisposable
     public long CurrentSegment => _wal.CurrentSegment;
 
     /// <summary>Size of the journal's segments on disk.</summary>
-    public long Bytes => WriteAheadLog.ListSegments(Directory).Sum(s => new FileInfo(s.Path).Length);
+    public long Bytes => WriteAheadLog.SegmentBytes(Directory);
 
     /// <summary>
     /// Reads what a previous run left (traces it had not decided, and the decisions it had made) and opens the

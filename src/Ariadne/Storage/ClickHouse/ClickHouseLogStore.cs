@@ -29,8 +29,7 @@ public sealed class ClickHouseLogStore(ClickHouseSpanStore store) : ILogStore
             writer.Bytes(LogRecordCodec.Encode(tenant, trace.Key, group));
         }
 
-        (string, string)[] settings = schema.IsCluster ? [("insert_distributed_sync", "1")] : [];
-        await store.InsertAsync($"INSERT INTO {schema.Table("logs")} (tenant, trace_id, time_ns, records) FORMAT RowBinary", writer.WrittenMemory, settings, cancellationToken);
+        await store.InsertAsync($"INSERT INTO {schema.Table("logs")} (tenant, trace_id, time_ns, records) FORMAT RowBinary", writer.WrittenMemory, schema.InsertSettings, cancellationToken);
     }
 
     public async ValueTask<IReadOnlyList<LogRecord>> GetTraceLogsAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)

@@ -43,6 +43,9 @@ public sealed class ClickHouseSchema(string database, string? cluster, ClickHous
 
     public string Database { get; } = database;
 
+    /// <summary>Settings of every INSERT: on a cluster the Distributed table must hand rows to their shard before answering.</summary>
+    public (string Name, string Value)[] InsertSettings => IsCluster ? [("insert_distributed_sync", "1")] : [];
+
     public string? Cluster { get; } = cluster;
 
     public ClickHouseVersion Version { get; } = version;

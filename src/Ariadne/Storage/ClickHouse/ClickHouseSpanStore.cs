@@ -305,7 +305,7 @@ public sealed class ClickHouseSpanStore : ISpanStore
         var schema = new ClickHouseSchema(_options.Database, cluster, version);
         await ClickHouseMigrations.ApplyAsync(_nodes, schema, schemaVersion, cancellationToken);
         var insert = $"INSERT INTO {schema.Table("spans")} ({SpanRows.InsertColumnList}) FORMAT RowBinary";
-        (string, string)[] settings = schema.IsCluster ? [("insert_distributed_sync", "1")] : [];
+        var settings = schema.InsertSettings;
         lock (_initLock)
         {
             if (_walDirectory is not null)

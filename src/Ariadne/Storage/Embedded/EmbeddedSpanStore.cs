@@ -272,7 +272,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     }
 
     /// <summary>Size of the WAL segments on disk: spans not yet in blocks, or in blocks whose cut is still running.</summary>
-    public long WalBytes => WriteAheadLog.ListSegments(WalDirectory).Sum(s => new FileInfo(s.Path).Length);
+    public long WalBytes => WriteAheadLog.SegmentBytes(WalDirectory);
 
     public int BlockCount
     {

@@ -59,6 +59,9 @@ public sealed class WriteAheadLog : IAsyncDisposable
         return new WriteAheadLog(directory, next, groupCommitInterval);
     }
 
+    /// <summary>Bytes of every segment in a log directory (0 when it does not exist).</summary>
+    public static long SegmentBytes(string directory) => ListSegments(directory).Sum(s => new FileInfo(s.Path).Length);
+
     public static List<(long Number, string Path)> ListSegments(string directory)
     {
         var result = new List<(long, string)>();
