@@ -36,6 +36,19 @@ status=0
 dotnet test Ariadne.slnx --no-build -c Release --logger "trx" --logger "console;verbosity=normal" \
   --results-directory "$results" -- RunConfiguration.TestSessionTimeout=2400000 || status=$?
 
+# The console log names a failure far above its end; repeat each failed test's name and the start of its message
+# here, next to the totals, so the tail of the output says what to look at.
+find "$results" -name '*.trx' -print0 | xargs -0 -r awk '
+  function unescape(t) { gsub(/&quot;/, "\"", t); gsub(/&lt;/, "<", t); gsub(/&gt;/, ">", t); gsub(/&amp;/, "\\&", t); return t }
+  /<UnitTestResult / && /outcome="Failed"/ {
+    match($0, /testName="[^"]*"/); print "FAILED " unescape(substr($0, RSTART + 10, RLENGTH - 11)); failing = 1; shown = 0
+  }
+  failing && /<Message>/ { sub(/.*<Message>/, ""); inmsg = 1 }
+  failing && inmsg {
+    done = sub(/<\/Message>.*/, ""); if (shown++ < 6) print "    " unescape($0)
+    if (done) { inmsg = 0; failing = 0 }
+  }'
+
 # dotnet test's own summary is per assembly; sum the TRX counters for one closing line.
 read -r passed failed skipped < <(
   find "$results" -name '*.trx' -print0 | xargs -0 -r grep -ho '<Counters [^>]*>' |
