@@ -62,6 +62,9 @@ public sealed class UiFixture : IAsyncLifetime
         {
             if (_browser is null)
             {
+                // Playwright's 5 s default for an expectation is shorter than a Blazor circuit may take to come up
+                // while the rest of the suite (ClickHouse, crash tests) loads the machine: wait as long as Poll does.
+                Assertions.SetDefaultExpectTimeout(30_000);
                 Directory.CreateDirectory(ScreenshotDirectory);
                 _playwright = await Playwright.CreateAsync();
                 _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
