@@ -228,8 +228,7 @@ public static class BottleneckAnalysis
             var tree = TraceTree.Build(spans);
             foreach (var section in CriticalPath.Compute(tree))
             {
-                var span = tree.Find(section.SpanId)!.Span;
-                var key = (span.ServiceName, span.Name);
+                var key = (section.Node.Span.ServiceName, section.Node.Span.Name);
                 var length = section.EndNanos - section.StartNanos;
                 times[key] = times.GetValueOrDefault(key) + length;
                 total += length;

@@ -2,8 +2,14 @@ using Ariadne.Model;
 
 namespace Ariadne.Analysis;
 
-/// <summary>A stretch of one span's time that lies on the critical path.</summary>
-public readonly record struct CriticalPathSection(SpanId SpanId, long StartNanos, long EndNanos);
+/// <summary>
+/// A stretch of one span's time that lies on the critical path. It names the tree node, not only the span id: the
+/// client and server halves of a Zipkin shared span have one id but are two rows with their own sections.
+/// </summary>
+public readonly record struct CriticalPathSection(TraceNode Node, long StartNanos, long EndNanos)
+{
+    public SpanId SpanId => Node.Span.SpanId;
+}
 
 /// <summary>
 /// The chain of work that determined a trace's end-to-end latency, by Jaeger UI's algorithm
@@ -57,7 +63,7 @@ public static class CriticalPath
     {
         if (start != end)
         {
-            sections.Add(new CriticalPathSection(node.Span.SpanId, start, end));
+            sections.Add(new CriticalPathSection(node, start, end));
         }
     }
 

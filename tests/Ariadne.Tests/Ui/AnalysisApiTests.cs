@@ -39,9 +39,33 @@ public sealed class AnalysisApiTests(UiFixture fixture) : IClassFixture<UiFixtur
         // Root 0-100; child 2 overflows to 150 (clipped to 100); child 3 starts after the root ended (fire-and-forget).
         var tree = TraceTree.Build([Make(1, 0, 0, 100), Make(2, 1, 40, 150), Make(3, 1, 120, 130)]);
         var sections = CriticalPath.Compute(tree);
-        Assert.Equal(
-            [new CriticalPathSection(new SpanId(2), 40, 100), new CriticalPathSection(new SpanId(1), 0, 40)],
-            sections);
+        Assert.Equal([(2UL, 40L, 100L), (1UL, 0L, 40L)], sections.Select(s => (s.SpanId.Value, s.StartNanos, s.EndNanos)));
+    }
+
+    [Fact]
+    public void Critical_path_gives_each_half_of_a_zipkin_shared_span_its_own_sections()
+    {
+        Span Make(ulong id, ulong parent, SpanKind kind, string service, long start, long end) => new()
+        {
+            TraceId = new TraceId(1, 1), SpanId = new SpanId(id), ParentSpanId = new SpanId(parent), Name = $"{service} {kind}",
+            Kind = kind, StartTimeUnixNano = start, EndTimeUnixNano = end, Resource = new Resource { ServiceName = service },
+        };
+
+        // web's client call and api's server handling share span id 2 (Zipkin); the server half is under the client half.
+        var tree = TraceTree.Build(
+        [
+            Make(1, 0, SpanKind.Server, "web", 0, 100),
+            Make(2, 1, SpanKind.Client, "web", 10, 90),
+            Make(2, 1, SpanKind.Server, "api", 15, 85),
+            Make(3, 2, SpanKind.Client, "api", 20, 60),
+        ]);
+
+        var byRow = CriticalPath.Compute(tree).GroupBy(s => s.Node.Span.Name)
+            .ToDictionary(g => g.Key, g => g.Select(s => (s.StartNanos, s.EndNanos)).Order().ToList());
+        Assert.Equal([(0L, 10L), (90L, 100L)], byRow["web Server"]);
+        Assert.Equal([(10L, 15L), (85L, 90L)], byRow["web Client"]);
+        Assert.Equal([(15L, 20L), (60L, 85L)], byRow["api Server"]);
+        Assert.Equal([(20L, 60L)], byRow["api Client"]);
     }
 
     [Fact]
