@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using Ariadne.Tests.Infrastructure;
 using System.Threading.Channels;
 
 namespace Ariadne.Tests.Alerts;
@@ -35,7 +35,7 @@ public sealed class AlertmanagerFixture : IAsyncLifetime
         await _receiver.StartAsync();
         var hook = _receiver.Urls.First() + "/hook";
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var config = Path.Combine(_directory.FullName, "am.yml");
         await File.WriteAllTextAsync(config, $$"""
             route: {receiver: hook, group_by: ['alertname'], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
@@ -87,13 +87,6 @@ public sealed class AlertmanagerFixture : IAsyncLifetime
                 return body;
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Ariadne.Tests.Infrastructure;
 
@@ -40,7 +38,7 @@ public sealed class ClickHouseServer : IAsyncDisposable
         var servers = new List<ClickHouseServer>();
         for (var i = 0; i < count; i++)
         {
-            servers.Add(new ClickHouseServer(Directory.CreateTempSubdirectory("ariadne-ch-").FullName, FreePort(), FreePort()));
+            servers.Add(new ClickHouseServer(Directory.CreateTempSubdirectory("ariadne-ch-").FullName, FreePort.Next(), FreePort.Next()));
         }
 
         var shards = string.Concat(servers.Select(s => $"<shard><replica><host>127.0.0.1</host><port>{s.TcpPort}</port></replica></shard>"));
@@ -134,13 +132,6 @@ public sealed class ClickHouseServer : IAsyncDisposable
         {
             // Left for the OS temp cleaner.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void WriteConfig(string shards)

@@ -5,13 +5,13 @@ public sealed class NatsServerFixture : IAsyncLifetime
 {
     private ExternalProcess? _server;
 
-    public int Port { get; } = ExternalProcess.FreePort();
+    public int Port { get; } = FreePort.Next();
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
     public async Task InitializeAsync()
     {
-        var monitor = ExternalProcess.FreePort();
+        var monitor = FreePort.Next();
         var binary = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
         _server = ExternalProcess.Start(binary, ["-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", monitor.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         using var http = new HttpClient();

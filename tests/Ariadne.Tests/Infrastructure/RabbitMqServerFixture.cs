@@ -12,7 +12,7 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
     private ExternalProcess? _epmd;
     private ExternalProcess? _broker;
 
-    public int Port { get; } = ExternalProcess.FreePort();
+    public int Port { get; } = FreePort.Next();
 
     public string Uri => $"amqp://guest:guest@127.0.0.1:{Port}/";
 
@@ -25,14 +25,14 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
 
         await File.WriteAllTextAsync(Path.Combine(_directory, "enabled_plugins"), "[].");
         await File.WriteAllTextAsync(Path.Combine(_directory, "rabbitmq.conf"), "loopback_users = none\n");
-        var epmdPort = ExternalProcess.FreePort();
+        var epmdPort = FreePort.Next();
         var environment = new Dictionary<string, string>
         {
             ["HOME"] = Path.Combine(_directory, "home"),
             ["RABBITMQ_NODENAME"] = $"ariadne{Port}@localhost",
             ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
             ["RABBITMQ_NODE_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["RABBITMQ_DIST_PORT"] = ExternalProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RABBITMQ_DIST_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
             ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
             ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "enabled_plugins"),

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Ariadne.Instrumentation;
 using Ariadne.Instrumentation.Context;
+using Ariadne.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -98,14 +98,7 @@ public sealed class BusinessContextTests
         Assert.Null(filtered.GetBaggage("password"));
     }
 
-    internal static Uri ClosedPortUri()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        var port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        return new Uri($"http://127.0.0.1:{port}");
-    }
+    internal static Uri ClosedPortUri() => new($"http://127.0.0.1:{FreePort.Next()}");
 
     internal static async Task<WebApplication> StartAppAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
     {
