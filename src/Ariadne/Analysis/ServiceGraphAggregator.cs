@@ -1,4 +1,5 @@
 using Ariadne.Model;
+using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Prometheus;
 
@@ -45,8 +46,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     {
         _time = time;
         _waitTicks = (long)(Wait.TotalSeconds * time.TimestampFrequency);
-        var factory = Metrics.WithCustomRegistry(registry);
-        factory.ExemplarBehavior = SpanMetricsAggregator.NoDefaultExemplars;
+        var factory = ServerMetrics.Factory(registry);
         string[] edge = ["tenant", "client", "server", "connection_type"];
         _requests = factory.CreateCounter("traces_service_graph_request_total", "Requests between two services (or a service and a database), from every span before sampling.", edge);
         _failed = factory.CreateCounter("traces_service_graph_request_failed_total", "Requests between two services where either side failed.", edge);

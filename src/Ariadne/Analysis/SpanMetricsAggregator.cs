@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Ariadne.Model;
+using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Storage.Embedded.Retention;
 using Prometheus;
@@ -133,8 +134,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
     public SpanMetricsAggregator(CollectorRegistry registry)
     {
-        var factory = Metrics.WithCustomRegistry(registry);
-        factory.ExemplarBehavior = NoDefaultExemplars;
+        var factory = ServerMetrics.Factory(registry);
         string[] labels = ["tenant", "service", "operation", "status_code"];
         _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation and status, counted before sampling.", labels);
         _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation and status, before sampling.", new HistogramConfiguration
@@ -207,12 +207,6 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
         return (requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
     }
-
-    /// <summary>
-    /// Metrics computed from ingested spans take no exemplar from the ingesting request's own trace context (it is
-    /// not the span's, and looking for it on every observation costs); exemplars are set explicitly.
-    /// </summary>
-    internal static readonly ExemplarBehavior NoDefaultExemplars = new() { DefaultExemplarProvider = static (_, _) => Exemplar.None };
 
     private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
 

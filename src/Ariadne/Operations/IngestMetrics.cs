@@ -15,14 +15,14 @@ public sealed class IngestMetrics
 
     public IngestMetrics(CollectorRegistry registry)
     {
-        var factory = Metrics.WithCustomRegistry(registry);
-        _accepted = factory.CreateCounter("ariadne_spans_accepted_total", "Spans accepted and handed to storage.", "protocol", "tenant");
-        _rejected = factory.CreateCounter("ariadne_spans_rejected_total", "Spans rejected individually (invalid ids), reported as OTLP partial success.", "protocol", "tenant");
-        _requestsFailed = factory.CreateCounter("ariadne_ingest_requests_failed_total", "Ingest requests refused as a whole.", "protocol", "reason");
-        _signalsIgnored = factory.CreateCounter("ariadne_signals_ignored_total", "OTLP metrics accepted but not stored (Ariadne stores traces and their logs).", "signal");
-        _logsAccepted = factory.CreateCounter("ariadne_log_records_accepted_total", "OTLP log records with a trace id, handed to storage.", "protocol", "tenant");
-        _logsRejected = factory.CreateCounter("ariadne_log_records_rejected_total", "Log records rejected individually (ids of the wrong length), reported as OTLP partial success.", "protocol", "tenant");
-        _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", "protocol", "tenant");
+        var factory = ServerMetrics.Factory(registry);
+        _accepted = factory.CreateCounter("ariadne_spans_accepted_total", "Spans accepted and handed to storage.", ["protocol", "tenant"]);
+        _rejected = factory.CreateCounter("ariadne_spans_rejected_total", "Spans rejected individually (invalid ids), reported as OTLP partial success.", ["protocol", "tenant"]);
+        _requestsFailed = factory.CreateCounter("ariadne_ingest_requests_failed_total", "Ingest requests refused as a whole.", ["protocol", "reason"]);
+        _signalsIgnored = factory.CreateCounter("ariadne_signals_ignored_total", "OTLP metrics accepted but not stored (Ariadne stores traces and their logs).", ["signal"]);
+        _logsAccepted = factory.CreateCounter("ariadne_log_records_accepted_total", "OTLP log records with a trace id, handed to storage.", ["protocol", "tenant"]);
+        _logsRejected = factory.CreateCounter("ariadne_log_records_rejected_total", "Log records rejected individually (ids of the wrong length), reported as OTLP partial success.", ["protocol", "tenant"]);
+        _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", ["protocol", "tenant"]);
     }
 
     public void RecordIngest(string protocol, string tenant, int accepted, int rejected)

@@ -12,7 +12,7 @@ public static class StorageMetrics
 {
     public static void Register(CollectorRegistry registry, ISpanStore store)
     {
-        var factory = Metrics.WithCustomRegistry(registry);
+        var factory = ServerMetrics.Factory(registry);
         var spans = factory.CreateGauge("ariadne_storage_spans", "Spans stored (all tenants), in memory and on disk.");
         var traces = factory.CreateGauge("ariadne_storage_traces", "Traces stored (all tenants); a trace split over several blocks counts once per block.");
         var bytes = factory.CreateGauge("ariadne_storage_bytes", "Bytes the stored spans take on disk (blocks and WAL).");

@@ -1,3 +1,4 @@
+using Ariadne.Operations;
 using Ariadne.Sampling.Adaptive;
 using Ariadne.Sampling.Remote;
 using Prometheus;
@@ -14,9 +15,9 @@ public sealed class AdaptiveProbabilityMetrics
             return;
         }
 
-        var factory = Metrics.WithCustomRegistry(registry);
-        var probability = factory.CreateGauge("ariadne_adaptive_sampling_probability", "Head-sampling probability adaptive sampling serves per service and operation.", "service", "operation");
-        var throughput = factory.CreateGauge("ariadne_adaptive_sampling_estimated_traces_per_second", "Traces per second per root operation, estimated from sampled root spans and the SDK's probability.", "service", "operation");
+        var factory = ServerMetrics.Factory(registry);
+        var probability = factory.CreateGauge("ariadne_adaptive_sampling_probability", "Head-sampling probability adaptive sampling serves per service and operation.", ["service", "operation"]);
+        var throughput = factory.CreateGauge("ariadne_adaptive_sampling_estimated_traces_per_second", "Traces per second per root operation, estimated from sampled root spans and the SDK's probability.", ["service", "operation"]);
         registry.AddBeforeCollectCallback(() =>
         {
             foreach (var state in adaptive.States)

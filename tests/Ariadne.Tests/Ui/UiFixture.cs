@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Ariadne.Hosting;
 using Ariadne.Model;
-using Ariadne.Query;
 using Ariadne.Tests.Analysis;
 using Ariadne.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -39,19 +37,8 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>The traces reach the server as a user's would: OTLP/JSON on the OTLP/HTTP listener.</summary>
     private async Task SendOverOtlpAsync(string tenant, IEnumerable<Span> spans)
     {
-        using var body = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(body))
-        {
-            OtlpJsonWriter.WriteTracesData(writer, spans);
-        }
-
         using var otlp = Server.CreateClient(Listener.OtlpHttp);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/traces") { Content = new ByteArrayContent(body.ToArray()) };
-        request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add("x-tenant", tenant);
-        using var response = await otlp.SendAsync(request);
-        var answer = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode && !answer.Contains("rejected", StringComparison.OrdinalIgnoreCase), $"OTLP/HTTP refused the UI test traces: {(int)response.StatusCode} {answer}");
+        await OtlpJsonExport.SendAsync(otlp, tenant, spans);
     }
 
     /// <summary>Chromium, started on first use so that tests of the JSON API alone do not pay for it.</summary>

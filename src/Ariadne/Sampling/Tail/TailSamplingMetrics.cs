@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ariadne.Operations;
 using Prometheus;
 
 namespace Ariadne.Sampling.Tail;
@@ -54,10 +55,10 @@ public sealed class TailSamplingMetrics
 
     public TailSamplingMetrics(CollectorRegistry registry)
     {
-        var factory = Metrics.WithCustomRegistry(registry);
-        _evaluations = factory.CreateCounter("ariadne_tail_sampling_policy_decisions_total", "Traces each tail-sampling policy evaluated, by its verdict.", "policy", "decision");
-        _traces = factory.CreateCounter("ariadne_tail_sampling_traces_total", "Traces decided by tail sampling: kept (with the policy that kept them) or dropped.", "decision", "policy");
-        _lateSpans = factory.CreateCounter("ariadne_tail_sampling_late_spans_total", "Spans that arrived after their trace was decided, by the decision they followed.", "decision");
+        var factory = ServerMetrics.Factory(registry);
+        _evaluations = factory.CreateCounter("ariadne_tail_sampling_policy_decisions_total", "Traces each tail-sampling policy evaluated, by its verdict.", ["policy", "decision"]);
+        _traces = factory.CreateCounter("ariadne_tail_sampling_traces_total", "Traces decided by tail sampling: kept (with the policy that kept them) or dropped.", ["decision", "policy"]);
+        _lateSpans = factory.CreateCounter("ariadne_tail_sampling_late_spans_total", "Spans that arrived after their trace was decided, by the decision they followed.", ["decision"]);
         _early = factory.CreateCounter("ariadne_tail_sampling_early_decisions_total", "Traces decided before their decision wait because the buffer reached MaxTraces or MaxBytes.");
         _bufferedTraces = factory.CreateGauge("ariadne_tail_sampling_buffered_traces", "Traces held for a tail-sampling decision.");
         _bufferedSpans = factory.CreateGauge("ariadne_tail_sampling_buffered_spans", "Spans held for a tail-sampling decision.");
