@@ -17,6 +17,7 @@ public static class AnalysisApi
     public static IServiceCollection AddAnalysis(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DependencySource>();
         services.AddSingleton<TraceAnalysisService>();
         services.AddSingleton<TraceSearchService>();
         return services;

@@ -9,13 +9,13 @@ namespace Ariadne.Analysis;
 
 /// <summary>
 /// RED figures of one tenant's service operation with one status: totals since start, and per minute of span
-/// start for the last <see cref="SpanMetricsAggregator.RecentMinutes"/> minutes (count, duration sum and the
-/// duration histogram of /metrics), which alert rules read.
+/// start for the last <see cref="SpanMetricsAggregator.RecentMinutes"/> minutes (the duration histogram of /metrics,
+/// whose buckets sum to the minute's count), which alert rules read.
 /// </summary>
 public sealed class OperationRed
 {
     private static readonly long s_exemplarInterval = 10 * System.Diagnostics.Stopwatch.Frequency;
-    private readonly MinuteRed[] _minutes = new MinuteRed[SpanMetricsAggregator.RecentMinutes];
+    private readonly MinuteRing _minutes = new(SpanMetricsAggregator.BucketCount);
     private long _lastExemplar = long.MinValue / 2;
     private long _calls;
     private long _durationNanos;
@@ -42,64 +42,32 @@ public sealed class OperationRed
         return now - last >= s_exemplarInterval && Interlocked.CompareExchange(ref _lastExemplar, now, last) == last;
     }
 
-    /// <summary>Counts one span in the minute it started in; minutes older than the window are overwritten.</summary>
+    /// <summary>Counts one span in the minute it started in.</summary>
     internal void Record(long minute, long durationNanos)
     {
-        var slot = (int)((ulong)minute % (ulong)_minutes.Length);
         lock (_minutes)
         {
-            var red = _minutes[slot] ??= new MinuteRed();
-            if (red.Minute != minute)
+            var buckets = _minutes.For(minute);
+            if (!buckets.IsEmpty)
             {
-                if (red.Minute > minute && red.Count > 0)
-                {
-                    return; // Older than the window: the slot already holds a newer minute.
-                }
-
-                red.Reset(minute);
+                buckets[SpanMetricsAggregator.BucketOf(durationNanos)]++;
             }
-
-            red.Count++;
-            red.DurationNanos += durationNanos;
-            red.Buckets[SpanMetricsAggregator.BucketOf(durationNanos)]++;
         }
     }
 
     /// <summary>Adds the minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) to the totals.</summary>
     internal void AddMinutes(long fromMinute, long toMinute, ref long count, long[] buckets)
     {
+        Span<long> totals = stackalloc long[SpanMetricsAggregator.BucketCount];
         lock (_minutes)
         {
-            foreach (var red in _minutes)
-            {
-                if (red is not null && red.Minute >= fromMinute && red.Minute < toMinute)
-                {
-                    count += red.Count;
-                    for (var i = 0; i < buckets.Length; i++)
-                    {
-                        buckets[i] += red.Buckets[i];
-                    }
-                }
-            }
+            _minutes.AddTo(fromMinute, toMinute, totals);
         }
-    }
 
-    private sealed class MinuteRed
-    {
-        public long Minute { get; private set; } = long.MinValue;
-
-        public long Count { get; set; }
-
-        public long DurationNanos { get; set; }
-
-        public long[] Buckets { get; } = new long[SpanMetricsAggregator.BucketCount];
-
-        public void Reset(long minute)
+        for (var i = 0; i < buckets.Length; i++)
         {
-            Minute = minute;
-            Count = 0;
-            DurationNanos = 0;
-            Array.Clear(Buckets);
+            buckets[i] += totals[i];
+            count += totals[i];
         }
     }
 }

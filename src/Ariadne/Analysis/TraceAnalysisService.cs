@@ -7,7 +7,7 @@ namespace Ariadne.Analysis;
 /// What the UI and <c>/api/ariadne/...</c> compute from stored spans: trace trees, critical paths, comparisons,
 /// a typical trace to compare with, per-operation RED. One place, so the browser and the API show the same figures.
 /// </summary>
-public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
+public sealed class TraceAnalysisService(ISpanStore store, DependencySource dependencies, TimeProvider time)
 {
     /// <summary>How many traces an overview or a typical-trace lookup reads at most.</summary>
     public const int SampleLimit = 5000;
@@ -75,7 +75,7 @@ public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
     }
 
     public async Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, TimeSpan lookback, CancellationToken cancellationToken) =>
-        await store.GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
+        await dependencies.GetAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
 
     public static long ToNanos(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks * 100;
 }
