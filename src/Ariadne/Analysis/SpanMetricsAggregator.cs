@@ -103,9 +103,9 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     public SpanMetricsAggregator(CollectorRegistry registry)
     {
         var factory = ServerMetrics.Factory(registry);
-        string[] labels = ["tenant", "service", "operation", "status_code"];
-        _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation and status, counted before sampling.", labels);
-        _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation and status, before sampling.", new HistogramConfiguration
+        string[] labels = ["tenant", "service", "operation", "span_kind", "status_code"];
+        _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation, kind and status, counted before sampling.", labels);
+        _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation, kind and status, before sampling.", new HistogramConfiguration
         {
             LabelNames = labels,
             Buckets = DurationBuckets,
@@ -125,7 +125,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
         for (var i = 0; i < spans.Count; i++)
         {
             var span = spans[i];
-            var key = new SeriesKey(tenant, span.ServiceName, span.Name, span.StatusCode);
+            var key = new SeriesKey(tenant, span.ServiceName, span.Name, span.Kind, span.StatusCode);
             var duration = Math.Max(0, span.DurationNanos);
             if (current is null || !key.Equals(currentKey))
             {
@@ -157,23 +157,58 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     /// RED of a tenant's service (one operation, or all) over the minutes of span start in [from, to): requests,
     /// errors and latency percentiles interpolated in the histogram buckets, as Prometheus' histogram_quantile does.
     /// </summary>
-    public (long Requests, long Errors, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos) Window(
-        string tenant, string service, string? operation, long fromMinute, long toMinute)
+    public RedWindow Window(string tenant, string service, string? operation, long fromMinute, long toMinute)
     {
-        long requests = 0, errors = 0;
-        var buckets = new long[BucketCount];
+        var window = new WindowSum();
         foreach (var (key, red) in _series)
         {
             if (key.Tenant == tenant && key.Service == service && (operation is null || key.Operation == operation))
             {
-                long count = 0;
-                red.AddMinutes(fromMinute, toMinute, ref count, buckets);
-                requests += count;
-                errors += key.Status == StatusCode.Error ? count : 0;
+                window.Add(key, red, fromMinute, toMinute);
             }
         }
 
-        return (requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
+        return window.ToRed();
+    }
+
+    /// <summary>RED per operation and kind of a tenant's service, as <see cref="Window"/> computes it; operations without requests are left out.</summary>
+    public IReadOnlyDictionary<(string Operation, SpanKind Kind), RedWindow> Operations(string tenant, string service, long fromMinute, long toMinute)
+    {
+        var windows = new Dictionary<(string, SpanKind), WindowSum>();
+        foreach (var (key, red) in _series)
+        {
+            if (key.Tenant == tenant && key.Service == service)
+            {
+                if (!windows.TryGetValue((key.Operation, key.Kind), out var window))
+                {
+                    window = new WindowSum();
+                    windows.Add((key.Operation, key.Kind), window);
+                }
+
+                window.Add(key, red, fromMinute, toMinute);
+            }
+        }
+
+        return windows.Where(w => w.Value.Requests > 0).ToDictionary(w => w.Key, w => w.Value.ToRed());
+    }
+
+    private sealed class WindowSum
+    {
+        private readonly long[] _buckets = new long[BucketCount];
+        private long _errors;
+
+        public long Requests { get; private set; }
+
+        public void Add(SeriesKey key, OperationRed red, long fromMinute, long toMinute)
+        {
+            long count = 0;
+            red.AddMinutes(fromMinute, toMinute, ref count, _buckets);
+            Requests += count;
+            _errors += key.Status == StatusCode.Error ? count : 0;
+        }
+
+        public RedWindow ToRed() => new(
+            Requests, _errors, Quantile(_buckets, Requests, 0.50), Quantile(_buckets, Requests, 0.90), Quantile(_buckets, Requests, 0.95), Quantile(_buckets, Requests, 0.99));
     }
 
     private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
@@ -231,14 +266,27 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
         return _series.GetOrAdd(key, k =>
         {
+            // The OTel Collector's spanmetrics connector spells kind and status this way.
             var status = k.Status switch { StatusCode.Error => "STATUS_CODE_ERROR", StatusCode.Ok => "STATUS_CODE_OK", _ => "STATUS_CODE_UNSET" };
+            var kind = k.Kind switch
+            {
+                SpanKind.Internal => "SPAN_KIND_INTERNAL",
+                SpanKind.Server => "SPAN_KIND_SERVER",
+                SpanKind.Client => "SPAN_KIND_CLIENT",
+                SpanKind.Producer => "SPAN_KIND_PRODUCER",
+                SpanKind.Consumer => "SPAN_KIND_CONSUMER",
+                _ => "SPAN_KIND_UNSPECIFIED",
+            };
             return new OperationRed
             {
-                Counter = _calls.WithLabels(k.Tenant, k.Service, k.Operation, status),
-                Histogram = _duration.WithLabels(k.Tenant, k.Service, k.Operation, status),
+                Counter = _calls.WithLabels(k.Tenant, k.Service, k.Operation, kind, status),
+                Histogram = _duration.WithLabels(k.Tenant, k.Service, k.Operation, kind, status),
             };
         });
     }
 
-    public readonly record struct SeriesKey(string Tenant, string Service, string Operation, StatusCode Status);
+    /// <summary>Requests, errors and latency percentiles of a window.</summary>
+    public readonly record struct RedWindow(long Requests, long Errors, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos);
+
+    public readonly record struct SeriesKey(string Tenant, string Service, string Operation, SpanKind Kind, StatusCode Status);
 }

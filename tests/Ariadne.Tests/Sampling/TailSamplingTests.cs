@@ -131,8 +131,8 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         Assert.Contains("ariadne_tail_sampling_buffered_traces", metrics, StringComparison.Ordinal);
         Assert.Contains("ariadne_tail_sampling_late_spans_total", metrics, StringComparison.Ordinal);
         // RED figures count the dropped trace too: they are computed before tail sampling.
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /fail\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /fail\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("ariadne_spanmetrics_duration_seconds_bucket{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\"", metrics, StringComparison.Ordinal);
     }
 
@@ -190,8 +190,8 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         var links = await query.GetJsonAsync($"/api/dependencies?endTs={window.End.ToUnixTimeMilliseconds()}&lookback={(long)window.Lookback.TotalMilliseconds}");
         var link = Assert.Single(links["data"]!.AsArray())!;
         Assert.Equal(("gateway", "orders", calls), ((string)link["parent"]!, (string)link["child"]!, (int)link["callCount"]!));
-        var analysis = fixture.Server.Services.GetRequiredService<Ariadne.Analysis.DependencySource>();
-        var edge = Assert.Single(await analysis.GetAsync(tenant, window.End, window.Lookback, CancellationToken.None));
+        var analysis = fixture.Server.Services.GetRequiredService<Ariadne.Analysis.PreSamplingFigures>();
+        var edge = Assert.Single(await analysis.GetDependenciesAsync(tenant, window.End, window.Lookback, CancellationToken.None));
         Assert.Equal(new DependencyLink("gateway", "orders", calls, failed), edge);
     }
 
