@@ -75,7 +75,8 @@ public sealed class OperationRed
 /// <summary>
 /// Request, error and duration figures per tenant, service, operation and status, from every span before
 /// sampling (RED, as the OTel Collector's spanmetrics connector computes them). Exposed on /metrics as
-/// <c>ariadne_spanmetrics_calls_total</c> and <c>ariadne_spanmetrics_duration_seconds</c>, and read by alert
+/// Tempo's metrics-generator names them (<c>traces_spanmetrics_calls_total</c>, <c>traces_spanmetrics_latency</c>), so
+/// dashboards and Grafana's APM table built for Tempo read them unchanged, and read by alert
 /// rules through <see cref="Window"/> (the last <see cref="RecentMinutes"/> minutes, by span start).
 /// </summary>
 public sealed class SpanMetricsAggregator : IIngestAggregator
@@ -103,9 +104,9 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     public SpanMetricsAggregator(CollectorRegistry registry)
     {
         var factory = ServerMetrics.Factory(registry);
-        string[] labels = ["tenant", "service", "operation", "span_kind", "status_code"];
-        _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation, kind and status, counted before sampling.", labels);
-        _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation, kind and status, before sampling.", new HistogramConfiguration
+        string[] labels = ["tenant", "service", "span_name", "span_kind", "status_code"];
+        _calls = factory.CreateCounter("traces_spanmetrics_calls_total", "Spans received per service, span name, kind and status, counted before sampling.", labels);
+        _duration = factory.CreateHistogram("traces_spanmetrics_latency", "Span durations in seconds per service, span name, kind and status, before sampling.", new HistogramConfiguration
         {
             LabelNames = labels,
             Buckets = DurationBuckets,

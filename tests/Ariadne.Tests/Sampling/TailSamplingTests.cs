@@ -131,9 +131,9 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         Assert.Contains("ariadne_tail_sampling_buffered_traces", metrics, StringComparison.Ordinal);
         Assert.Contains("ariadne_tail_sampling_late_spans_total", metrics, StringComparison.Ordinal);
         // RED figures count the dropped trace too: they are computed before tail sampling.
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /fail\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("ariadne_spanmetrics_duration_seconds_bucket{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /ok\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /fail\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_latency_bucket{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /ok\"", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
