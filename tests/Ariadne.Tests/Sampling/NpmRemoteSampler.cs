@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Ariadne.Tests.Infrastructure;
 
 namespace Ariadne.Tests.Sampling;
 
@@ -31,25 +31,16 @@ public sealed class NpmRemoteSampler : IAsyncLifetime
         })();
         """;
 
-    private string _directory = null!;
+    private NpmProject _project = null!;
 
-    public async Task InitializeAsync()
-    {
-        _directory = Directory.CreateTempSubdirectory("ariadne-npm-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(_directory, "package.json"), """{ "name": "ariadne-sampler-test", "version": "1.0.0", "private": true }""");
-        await File.WriteAllTextAsync(Path.Combine(_directory, "sampler.js"), Script);
-        var (code, output) = await RunAsync("npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-            "@opentelemetry/sampler-jaeger-remote@0.222.0", "@opentelemetry/sdk-trace-base@2.12.1", "@opentelemetry/api@1.9.1");
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"npm install failed ({code}): {output}");
-        }
-    }
+    public async Task InitializeAsync() => _project = await NpmProject.CreateAsync(
+        new Dictionary<string, string> { ["sampler.js"] = Script },
+        "@opentelemetry/sampler-jaeger-remote@0.222.0", "@opentelemetry/sdk-trace-base@2.12.1", "@opentelemetry/api@1.9.1");
 
     /// <summary>Runs the script; returns the sampler's description and recorded spans per operation.</summary>
     public async Task<(string Sampler, Dictionary<string, int> Recorded)> RunAsync(Uri endpoint, string service, string expected, params string[] operations)
     {
-        var (code, output) = await RunAsync("node", ["sampler.js", endpoint.ToString().TrimEnd('/'), service, expected, .. operations]);
+        var (code, output) = await _project.NodeAsync("sampler.js", [endpoint.ToString().TrimEnd('/'), service, expected, .. operations]);
         Assert.True(code == 0, $"node exited with {code}: {output}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var sampler = lines.Single(l => l.StartsWith("SAMPLER ", StringComparison.Ordinal))["SAMPLER ".Length..];
@@ -61,35 +52,7 @@ public sealed class NpmRemoteSampler : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
+        _project.Dispose();
         return Task.CompletedTask;
-    }
-
-    private async Task<(int Code, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
