@@ -73,7 +73,7 @@ public sealed class SpanMetricsRedSource(SpanMetricsAggregator metrics, IRedSour
 
     public ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        if (!MinuteRing.Covers(_countingSince, time.GetUtcNow(), start))
+        if (MinuteRing.MinuteBeginningAtOrAfter(start) < MinuteRing.FirstCountedMinute(_countingSince, time.GetUtcNow()))
         {
             return stored.GetAsync(tenant, service, operation, start, end, cancellationToken);
         }

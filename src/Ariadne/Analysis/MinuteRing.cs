@@ -19,11 +19,14 @@ internal sealed class MinuteRing
     }
 
     /// <summary>
-    /// Whether minutes from <paramref name="start"/> on are all in rings that began counting at
-    /// <paramref name="countingSince"/>: none before the process counted, none the rings have already overwritten.
+    /// The first whole minute (Unix minutes) that rings which began counting at <paramref name="countingSince"/> hold
+    /// entirely at <paramref name="now"/>: not before the process counted, not one the rings have overwritten.
     /// </summary>
-    public static bool Covers(DateTimeOffset countingSince, DateTimeOffset now, DateTimeOffset start) =>
-        start >= countingSince && start >= now.AddMinutes(-SpanMetricsAggregator.RecentMinutes + 1);
+    public static long FirstCountedMinute(DateTimeOffset countingSince, DateTimeOffset now)
+    {
+        var oldestKept = now.AddMinutes(-SpanMetricsAggregator.RecentMinutes + 1);
+        return MinuteBeginningAtOrAfter(countingSince > oldestKept ? countingSince : oldestKept);
+    }
 
     /// <summary>The first whole minute (Unix minutes) of a window starting or ending at <paramref name="time"/>.</summary>
     public static long MinuteBeginningAtOrAfter(DateTimeOffset time)

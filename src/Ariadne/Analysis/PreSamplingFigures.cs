@@ -1,3 +1,4 @@
+using Ariadne.Model;
 using Ariadne.Sampling.Tail;
 using Ariadne.Storage;
 
@@ -5,51 +6,90 @@ namespace Ariadne.Analysis;
 
 /// <summary>
 /// While tail sampling keeps only a sample, figures counted from stored spans are off: calls are undercounted and
-/// error rates overstated (every error trace is kept, a fraction of the rest). For a window inside the recent minutes
-/// the aggregators counted from every span before sampling (<see cref="SpanMetricsAggregator"/>,
-/// <see cref="ServiceGraphAggregator"/>), the calls between services and each operation's requests, errors and
-/// latency come from those, as alert rules read them. Other windows, and every window while storage keeps every
-/// span, are answered from storage.
+/// error rates overstated (every error trace is kept, a fraction of the rest). The aggregators count every span
+/// before sampling (<see cref="SpanMetricsAggregator"/>, <see cref="ServiceGraphAggregator"/>) per minute, for the
+/// last few hours since the server started; the part of a window they hold is counted from them, the part before
+/// from storage. While storage keeps every span, storage answers alone.
 /// </summary>
 public sealed class PreSamplingFigures(ISpanStore store, SpanMetricsAggregator metrics, ServiceGraphAggregator graph, TailSampler sampler, TimeProvider time)
 {
     /// <summary>Calls between services (<c>/api/dependencies</c>, the service map).</summary>
-    public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var start = endTime - lookback;
-        if (!Covers(start))
+        if (CountedFrom(start, endTime) is not { } counted)
         {
-            return store.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
+            return await store.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
         }
 
-        return ValueTask.FromResult(graph.Dependencies(tenant, MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.MinuteBeginningAtOrAfter(endTime)));
+        var links = graph.Dependencies(tenant, counted.Minute, MinuteRing.MinuteBeginningAtOrAfter(endTime)).ToList();
+        if (counted.Time > start)
+        {
+            // Before the aggregators counted: what storage holds (the window is inclusive, so a span starting on the
+            // boundary minute's first tick could count twice; the boundary is a whole minute, spans land there rarely).
+            var earlier = await store.GetDependenciesAsync(tenant, counted.Time, counted.Time - start, cancellationToken);
+            links = earlier.Concat(links)
+                .GroupBy(l => (l.Parent, l.Child))
+                .Select(g => new DependencyLink(g.Key.Parent, g.Key.Child, g.Sum(l => l.CallCount), g.Sum(l => l.ErrorCount)))
+                .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal)
+                .ToList();
+        }
+
+        return links;
     }
 
     /// <summary>
-    /// The overview with each operation's requests, rate, errors and percentiles counted before sampling, where it
-    /// covers the window; its charts stay those of the stored sample.
+    /// The overview (computed from <paramref name="stored"/>, the window's stored traces) with each operation's
+    /// requests, rate, errors and percentiles counted before sampling for the part of the window the aggregators hold;
+    /// requests and errors of the part before come from storage, the percentiles from the counted part alone. The
+    /// charts stay those of the stored sample.
     /// </summary>
-    public ServiceOverview Correct(string tenant, ServiceOverview overview, int bucketCount)
+    public ServiceOverview Correct(string tenant, ServiceOverview overview, IReadOnlyList<IReadOnlyList<Span>> stored, int bucketCount)
     {
-        var start = DateTimeOffset.UnixEpoch.AddTicks(overview.StartNanos / 100);
-        var end = DateTimeOffset.UnixEpoch.AddTicks(overview.EndNanos / 100);
-        if (!Covers(start))
+        var start = FromNanos(overview.StartNanos);
+        var end = FromNanos(overview.EndNanos);
+        if (CountedFrom(start, end) is not { } counted)
         {
             return overview;
         }
 
-        var fromMinute = MinuteRing.MinuteBeginningAtOrAfter(start);
-        var seconds = Math.Max(1, (end - DateTimeOffset.FromUnixTimeSeconds(fromMinute * 60)).TotalSeconds);
-        var stored = overview.Operations.ToDictionary(o => (o.Operation, o.Kind));
-        var operations = metrics.Operations(tenant, overview.Service, fromMinute, MinuteRing.MinuteBeginningAtOrAfter(end))
-            .Select(counted => new OperationStats(
-                counted.Key.Operation, counted.Key.Kind, (int)counted.Value.Requests, (int)counted.Value.Errors, counted.Value.Requests / seconds,
-                counted.Value.P50Nanos, counted.Value.P90Nanos, counted.Value.P99Nanos,
-                stored.TryGetValue(counted.Key, out var sample) ? sample.Buckets : OperationStatsCalculator.Slices(overview.StartNanos, overview.EndNanos, bucketCount)))
+        var earlier = counted.Time > start
+            ? OperationStatsCalculator.Compute(overview.Service, stored, overview.StartNanos, TraceAnalysisService.ToNanos(counted.Time) - 1, 1, overview.Truncated)
+                .Operations.ToDictionary(o => (o.Operation, o.Kind))
+            : [];
+        var seconds = Math.Max(1, (end - start).TotalSeconds);
+        var charts = overview.Operations.ToDictionary(o => (o.Operation, o.Kind), o => o.Buckets);
+        var windows = metrics.Operations(tenant, overview.Service, counted.Minute, MinuteRing.MinuteBeginningAtOrAfter(end));
+        var operations = windows.Keys.Union(earlier.Keys)
+            .Select(key =>
+            {
+                var window = windows.GetValueOrDefault(key);
+                var before = earlier.GetValueOrDefault(key);
+                var count = (int)window.Requests + (before?.Count ?? 0);
+                return new OperationStats(
+                    key.Operation, key.Kind, count, (int)window.Errors + (before?.Errors ?? 0), count / seconds,
+                    window.Requests > 0 ? window.P50Nanos : before!.P50Nanos,
+                    window.Requests > 0 ? window.P90Nanos : before!.P90Nanos,
+                    window.Requests > 0 ? window.P99Nanos : before!.P99Nanos,
+                    charts.GetValueOrDefault(key) ?? OperationStatsCalculator.Slices(overview.StartNanos, overview.EndNanos, bucketCount));
+            })
             .OrderByDescending(o => o.Count).ThenBy(o => o.Operation, StringComparer.Ordinal)
             .ToList();
         return overview with { Operations = operations, CountedBeforeSampling = true };
     }
 
-    private bool Covers(DateTimeOffset start) => sampler.Buffering && MinuteRing.Covers(graph.CountingSince, time.GetUtcNow(), start);
+    /// <summary>Where in [start, end) the aggregators' minutes begin (a whole minute); null when storage answers alone.</summary>
+    private (DateTimeOffset Time, long Minute)? CountedFrom(DateTimeOffset start, DateTimeOffset end)
+    {
+        if (!sampler.Buffering)
+        {
+            return null;
+        }
+
+        var minute = Math.Max(MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.FirstCountedMinute(graph.CountingSince, time.GetUtcNow()));
+        var at = DateTimeOffset.FromUnixTimeSeconds(minute * 60);
+        return at < end ? (at, minute) : null;
+    }
+
+    private static DateTimeOffset FromNanos(long nanos) => DateTimeOffset.UnixEpoch.AddTicks(nanos / 100);
 }

@@ -61,7 +61,7 @@ public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures pr
         var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
         var overview = OperationStatsCalculator.Compute(
             service, traces, ToNanos(now - lookback), ToNanos(now), buckets, truncated: traces.Count >= SampleLimit);
-        return preSampling.Correct(tenant, overview, buckets);
+        return preSampling.Correct(tenant, overview, traces, buckets);
     }
 
     /// <summary>What separates slow (or failed) traces through a service/operation from the rest, over the last <paramref name="lookback"/>.</summary>

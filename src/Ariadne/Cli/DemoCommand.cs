@@ -21,16 +21,17 @@ internal static class DemoCommand
         var mix = new Option<string?>("--mix") { Description = "Scenario weights, e.g. browse=35,search=20,cart=20,checkout=15,declined=5,timeout=5." };
         var queryPort = new Option<int?>("--query-port") { Description = "UI and query API port [default: 16686]." };
         var otlpPort = new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port the shop exports to [default: 4317]." };
+        var data = new Option<string>("--data") { Description = "Where the demo's embedded storage keeps its data (kept across runs).", DefaultValueFactory = _ => "./ariadne-demo-data" };
 
         var command = new Command("demo", "Run Ariadne with a demo e-commerce shop (gateway, catalog, inventory, orders, payments, notifications) and live traffic.");
-        foreach (var option in new Option[] { rabbit, nats, rate, mix, queryPort, otlpPort })
+        foreach (var option in new Option[] { rabbit, nats, rate, mix, queryPort, otlpPort, data })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var overrides = new Dictionary<string, string?> { ["Storage"] = "memory" };
+            var overrides = DemoConfiguration.Server(parse.GetValue(data)!);
             if (parse.GetValue(queryPort) is { } q)
             {
                 overrides["Ports:Query"] = q.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -106,7 +107,10 @@ internal static class DemoCommand
                         TrafficMix = parse.GetValue(mix),
 
                         // Warnings and errors only: at a few requests per second, per-order info lines drown the rest.
-                        Environment = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
+                        Environment = new Dictionary<string, string>(DemoConfiguration.Shop(server.GetUri(Listener.Sampling)))
+                        {
+                            ["Logging__LogLevel__Default"] = "Warning",
+                        },
                         Output = (service, line) => Console.WriteLine($"{service,-13}| {line}"),
                     },
                     cancellationToken);
@@ -128,6 +132,10 @@ internal static class DemoCommand
                       shop gateway       {{gateway}}   (curl {{gateway}}/api/products?q=tent)
                       order events       {{transport}}
                       traffic            {{parse.GetValue(rate)}} requests/s
+                      storage            embedded, in {{Path.GetFullPath(options.DataDirectory)}}
+                      sampling           adaptive head sampling served on :{{server.GetPort(Listener.Sampling)}} to the shop's SDKs; tail sampling keeps
+                                         errors, traces over 1 s and payments, and {{DemoConfiguration.SampledPercent}} % of the rest (decided 5 s after a trace's last span)
+                      alerts             GatewayErrors, InventorySlow, PaymentsSlow: see /alerts once a fault is on
                       inject faults      curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' \
                                            -d '{"slowInventoryMs":800,"failingCardType":"amex","errorBurstSeconds":30,"slowSql":true}'
                       clear faults       curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' -d '{}'

@@ -49,17 +49,39 @@ public sealed class PreSamplingFiguresTests
     }
 
     [Fact]
-    public async Task Storage_answers_when_it_keeps_every_span_or_the_window_began_before_counting()
+    public async Task Storage_answers_alone_while_it_keeps_every_span()
     {
         var (start, end) = await FiveMinutesOfCheckoutsAsync();
-
         var keepEverything = Figures(tailPolicies: false);
         Assert.False((await OverviewAsync(keepEverything, start, end)).CountedBeforeSampling);
         Assert.Equal(60, Assert.Single(await keepEverything.GetDependenciesAsync("default", end, end - start, CancellationToken.None)).CallCount);
+    }
 
-        var sampled = Figures(tailPolicies: true);
-        var beforeCounting = await sampled.GetDependenciesAsync("default", end, TimeSpan.FromMinutes(7), CancellationToken.None);
-        Assert.Equal(60, Assert.Single(beforeCounting).CallCount);
+    [Fact]
+    public async Task A_window_reaching_back_before_counting_began_adds_what_storage_holds_for_that_part()
+    {
+        // Stored before this process counted (a previous run): 3 calls, 1 failed, half an hour before counting began.
+        var before = _time.GetUtcNow().AddMinutes(-30);
+        for (var call = 0; call < 3; call++)
+        {
+            var trace = new TraceId(8, (ulong)call + 1);
+            await _store.AppendAsync("default",
+            [
+                Make(s_gateway, trace, 1, 0, SpanKind.Client, before.AddSeconds(call), 60, StatusCode.Unset),
+                Make(s_orders, trace, 2, 1, SpanKind.Server, before.AddSeconds(call), 80, call == 0 ? StatusCode.Error : StatusCode.Unset),
+            ], CancellationToken.None);
+        }
+
+        var (_, end) = await FiveMinutesOfCheckoutsAsync();
+        var figures = Figures(tailPolicies: true);
+        var start = end.AddHours(-1);
+        Assert.Equal([new DependencyLink("gateway", "orders", 503, 11)], await figures.GetDependenciesAsync("default", end, end - start, CancellationToken.None));
+
+        var overview = await OverviewAsync(figures, start, end);
+        Assert.True(overview.CountedBeforeSampling);
+        var orders = Assert.Single(overview.Operations);
+        Assert.Equal((503, 11), (orders.Count, orders.Errors));
+        Assert.Equal(503 / 3600.0, orders.RatePerSecond, 6);
     }
 
     private PreSamplingFigures Figures(bool tailPolicies)
@@ -114,7 +136,7 @@ public sealed class PreSamplingFiguresTests
         var query = new TraceQuery { ServiceName = "orders", StartTimeMin = start, StartTimeMax = end, Limit = 10_000 };
         var traces = await _store.FindTracesAsync("default", query, CancellationToken.None);
         var overview = OperationStatsCalculator.Compute("orders", traces, TraceAnalysisService.ToNanos(start), TraceAnalysisService.ToNanos(end), 5, truncated: false);
-        return figures.Correct("default", overview, 5);
+        return figures.Correct("default", overview, traces, 5);
     }
 
     private static Span Make(Resource resource, TraceId trace, ulong id, ulong parent, SpanKind kind, DateTimeOffset start, int milliseconds, StatusCode status)

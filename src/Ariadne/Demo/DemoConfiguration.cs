@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Ariadne.Demo;
+
+/// <summary>
+/// How `ariadne demo` sets the server up, so the shop's traffic exercises every part a real installation uses: the
+/// embedded engine (durable, in its own directory), adaptive head sampling served to the shop's SDKs (Jaeger remote
+/// sampler on the sampling port), tail sampling that keeps errors, slow traces and every payment and samples the rest,
+/// and alert rules that the fault switches make fire. Configuration keys, as a config file would set them.
+/// </summary>
+public static class DemoConfiguration
+{
+    /// <summary>The share of ordinary traces (no error, not slow, no payment) tail sampling keeps.</summary>
+    public const int SampledPercent = 30;
+
+    public static Dictionary<string, string?> Server(string dataDirectory) => new()
+    {
+        ["Storage"] = "embedded",
+        ["DataDirectory"] = dataDirectory,
+
+        // Head sampling: adaptive, aiming at 2 traces/s per operation, starting from 100 % (Jaeger starts at 0.1 %,
+        // which would leave a fresh demo empty for minutes); the shop's few requests per second per operation stay at
+        // 100 %, a faster --rate is sampled down. Never below 100 % for payments.
+        ["Sampling:Mode"] = "adaptive",
+        ["Sampling:Adaptive:TargetSamplesPerSecond"] = "2",
+        ["Sampling:Adaptive:InitialSamplingProbability"] = "1",
+        ["Sampling:BusinessCritical:0:Service"] = "payments",
+
+        // Tail sampling: errors are always kept; so are slow traces and (business-critical) payments; 30 % of the rest.
+        ["Sampling:Tail:DecisionWait"] = "00:00:05",
+        ["Sampling:Tail:Policies:0:Name"] = "slow",
+        ["Sampling:Tail:Policies:0:Type"] = "latency",
+        ["Sampling:Tail:Policies:0:Latency:Threshold_Ms"] = "1000",
+        ["Sampling:Tail:Policies:1:Name"] = "sample",
+        ["Sampling:Tail:Policies:1:Type"] = "probabilistic",
+        ["Sampling:Tail:Policies:1:Probabilistic:Sampling_Percentage"] = SampledPercent.ToString(CultureInfo.InvariantCulture),
+
+        // Alerts the fault switches trigger: error bursts, slow inventory, slow payments.
+        ["Alerts:EvaluationInterval"] = "00:00:15",
+        ["Alerts:Rules:0:Name"] = "GatewayErrors",
+        ["Alerts:Rules:0:Service"] = "gateway",
+        ["Alerts:Rules:0:Signal"] = "ErrorRate",
+        ["Alerts:Rules:0:Above"] = "0.1",
+        ["Alerts:Rules:0:Window"] = "00:02:00",
+        ["Alerts:Rules:0:Severity"] = "critical",
+        ["Alerts:Rules:1:Name"] = "InventorySlow",
+        ["Alerts:Rules:1:Service"] = "inventory",
+        ["Alerts:Rules:1:Signal"] = "Latency",
+        ["Alerts:Rules:1:Percentile"] = "95",
+        ["Alerts:Rules:1:Above"] = "500",
+        ["Alerts:Rules:1:Window"] = "00:02:00",
+        ["Alerts:Rules:2:Name"] = "PaymentsSlow",
+        ["Alerts:Rules:2:Service"] = "payments",
+        ["Alerts:Rules:2:Signal"] = "Latency",
+        ["Alerts:Rules:2:Percentile"] = "99",
+        ["Alerts:Rules:2:Above"] = "1000",
+        ["Alerts:Rules:2:Window"] = "00:02:00",
+    };
+
+    /// <summary>The shop's SDKs take their head-sampling probability from the server, as Jaeger's SDKs did.</summary>
+    public static Dictionary<string, string> Shop(Uri samplingEndpoint) => new()
+    {
+        ["OTEL_TRACES_SAMPLER"] = "parentbased_jaeger_remote",
+        ["OTEL_TRACES_SAMPLER_ARG"] = $"endpoint={samplingEndpoint.ToString().TrimEnd('/')},pollingIntervalMs=10000,initialSamplingRate=1",
+    };
+}
