@@ -122,8 +122,8 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     /// <summary>
     /// A tenant's calls between services (client or producer side as parent, server or consumer side as child) whose
     /// called side started in the minutes [<paramref name="fromMinute"/>, <paramref name="toMinute"/>), with those
-    /// where either side failed as errors; sorted by parent then child. Database edges are left out, as Jaeger's
-    /// dependencies have only services on both ends.
+    /// where either side failed as errors; sorted by parent then child. Database edges and calls within one service
+    /// are left out, as Jaeger's dependencies have two different services on their ends.
     /// </summary>
     public IReadOnlyList<DependencyLink> Dependencies(string tenant, long fromMinute, long toMinute)
     {
@@ -131,7 +131,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         Span<long> totals = stackalloc long[2];
         foreach (var (key, series) in _edges)
         {
-            if (key.Tenant != tenant || key.ConnectionType == Database)
+            if (key.Tenant != tenant || key.ConnectionType == Database || key.Client == key.Server)
             {
                 continue;
             }

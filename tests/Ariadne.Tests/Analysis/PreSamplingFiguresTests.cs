@@ -42,6 +42,10 @@ public sealed class PreSamplingFiguresTests
         Assert.Equal(5, orders.Buckets.Count);
         Assert.Equal(60, orders.Buckets.Sum(b => b.Count)); // the charts show the stored sample: 12 calls a minute
 
+        // An order event orders sends to itself (producer and consumer in one service) is no dependency, as in Jaeger.
+        var trace = new TraceId(9, 1);
+        var at = start.AddMinutes(2);
+        _graph.Observe("default", [Make(s_orders, trace, 1, 0, SpanKind.Producer, at, 1, StatusCode.Unset), Make(s_orders, trace, 2, 1, SpanKind.Consumer, at, 1, StatusCode.Unset)]);
         var links = await figures.GetDependenciesAsync("default", end, end - start, CancellationToken.None);
         Assert.Equal([new DependencyLink("gateway", "orders", 500, 10)], links);
         var stored = await _store.GetDependenciesAsync("default", end, end - start, CancellationToken.None);
