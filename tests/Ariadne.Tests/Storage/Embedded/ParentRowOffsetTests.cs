@@ -11,7 +11,10 @@ public sealed class ParentRowOffsetTests
 {
     private const string Tenant = "default";
 
-    /// <summary>Written by the block writer before parent_row_offset existed (commit 7aa5baa), from <see cref="Family"/>.</summary>
+    /// <summary>
+    /// Written by the block writer of commit 7aa5baa, before parent_row_offset existed: the spans of <see cref="Family"/>
+    /// starting at 2026-11-20 11:00 UTC, and a second two-span trace.
+    /// </summary>
     private const string OldBlock = "01a21f6bf7ca75859baba34d17db9582";
 
     private static readonly TraceId s_familyId = TraceId.TryParseHex("4bf92f3577b34da6a3ce929d0e0e4736", out var id) ? id : default;
@@ -91,8 +94,9 @@ public sealed class ParentRowOffsetTests
             using var command = connection.CreateCommand();
             command.CommandText = $"""
                 WITH spans AS (
-                    SELECT * FROM read_parquet('{blocks}', filename = true, file_row_number = true, union_by_name = true))
-                SELECT hex(s.span_id), hex(coalesce(p.span_id, s.parent_span_id)), s.service_name
+                    SELECT * FROM read_parquet('{blocks}',
+                                               filename = true, file_row_number = true, union_by_name = true))
+                SELECT s.name, hex(s.span_id) AS span_id, hex(coalesce(p.span_id, s.parent_span_id)) AS parent_span_id
                 FROM spans s LEFT JOIN spans p
                     ON p.filename = s.filename AND p.file_row_number = s.file_row_number - s.parent_row_offset
                 WHERE s.trace_id = unhex('{traceId.ToHex()}')
@@ -102,7 +106,7 @@ public sealed class ParentRowOffsetTests
             var rows = new List<string>();
             while (reader.Read())
             {
-                rows.Add($"{reader.GetString(0)}<{(reader.IsDBNull(1) ? "" : reader.GetString(1))} {reader.GetString(2)}");
+                rows.Add($"{reader.GetString(1)}<{(reader.IsDBNull(2) ? "" : reader.GetString(2))} {reader.GetString(0)}");
             }
 
             return rows;
@@ -111,12 +115,12 @@ public sealed class ParentRowOffsetTests
         // Old blocks stored a root's parent as an empty value, new ones as null.
         string[] expected =
         [
-            "00000000000000A1< frontend",
-            "00000000000000A2<00000000000000A1 frontend",
-            "00000000000000B1<00000000000000A1 frontend",
-            "00000000000000B1<00000000000000A1 backend",
-            "00000000000000A3<00000000000000A2 frontend",
-            "00000000000000A4<000000000000DEAD backend",
+            "00000000000000A1< GET /",
+            "00000000000000A2<00000000000000A1 render",
+            "00000000000000B1<00000000000000A1 call backend",
+            "00000000000000B1<00000000000000A1 call backend",
+            "00000000000000A3<00000000000000A2 template",
+            "00000000000000A4<000000000000DEAD orphan",
         ];
         Assert.Equal(expected, Query(s_familyId));
         Assert.Equal(expected, Query(newId));
