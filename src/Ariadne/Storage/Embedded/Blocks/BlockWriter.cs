@@ -187,7 +187,7 @@ public sealed class BlockWriter : IDisposable
         Span<byte> id = stackalloc byte[SpanId.ByteLength];
         span.SpanId.WriteBytes(id);
         b.SpanIds.Add(id);
-        // A parent among the trace's rows is a small row offset; its 8 random bytes again would cost ~4.5 B/span.
+        // A parent among the trace's rows is a small row offset: its 8 random bytes again cost 4.7 B/span (docs/PERFORMANCE.md).
         if (span.ParentSpanId.IsEmpty || parentRowOffset is not null)
         {
             b.ParentSpanIds.AddNull();
