@@ -73,18 +73,12 @@ public sealed class SpanMetricsRedSource(SpanMetricsAggregator metrics, IRedSour
 
     public ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        if (start < _countingSince || start < time.GetUtcNow().AddMinutes(-SpanMetricsAggregator.RecentMinutes + 1))
+        if (!MinuteRing.Covers(_countingSince, time.GetUtcNow(), start))
         {
             return stored.GetAsync(tenant, service, operation, start, end, cancellationToken);
         }
 
-        var red = metrics.Window(tenant, service, operation, MinuteBeginningAtOrAfter(start), MinuteBeginningAtOrAfter(end));
+        var red = metrics.Window(tenant, service, operation, MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.MinuteBeginningAtOrAfter(end));
         return ValueTask.FromResult(new RedSample(red.Requests, red.Errors, (end - start).TotalSeconds, red.P50Nanos, red.P90Nanos, red.P95Nanos, red.P99Nanos));
-    }
-
-    private static long MinuteBeginningAtOrAfter(DateTimeOffset time)
-    {
-        var millis = time.ToUnixTimeMilliseconds();
-        return (millis / 60_000) + (millis % 60_000 > 0 ? 1 : 0);
     }
 }

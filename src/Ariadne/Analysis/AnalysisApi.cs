@@ -17,6 +17,7 @@ public static class AnalysisApi
     public static IServiceCollection AddAnalysis(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PreSamplingFigures>();
         services.AddSingleton<TraceAnalysisService>();
         services.AddSingleton<TraceSearchService>();
         return services;
@@ -142,6 +143,7 @@ public static class AnalysisApi
             end = Micros(overview.EndNanos),
             tracesExamined = overview.TracesExamined,
             truncated = overview.Truncated,
+            countedBeforeSampling = overview.CountedBeforeSampling,
             operations = overview.Operations.Select(o => new
             {
                 operation = o.Operation,

@@ -30,7 +30,11 @@ public sealed record ServiceOverview(
     long EndNanos,
     int TracesExamined,
     bool Truncated,
-    IReadOnlyList<OperationStats> Operations);
+    IReadOnlyList<OperationStats> Operations)
+{
+    /// <summary>Requests, errors and percentiles were counted from every span before tail sampling (<see cref="PreSamplingFigures"/>).</summary>
+    public bool CountedBeforeSampling { get; init; }
+}
 
 public static class OperationStatsCalculator
 {
@@ -38,7 +42,7 @@ public static class OperationStatsCalculator
         string service, IReadOnlyList<IReadOnlyList<Span>> traces, long startNanos, long endNanos, int bucketCount, bool truncated)
     {
         var windowNanos = Math.Max(1, endNanos - startNanos);
-        var bucketNanos = Math.Max(1, windowNanos / bucketCount + (windowNanos % bucketCount == 0 ? 0 : 1));
+        var bucketNanos = SliceNanos(startNanos, endNanos, bucketCount);
         var seconds = windowNanos / 1e9;
         var operations = traces.SelectMany(t => t)
             .Where(s => string.Equals(s.ServiceName, service, StringComparison.Ordinal)
@@ -48,16 +52,11 @@ public static class OperationStatsCalculator
             {
                 var spans = g.ToList();
                 var durations = spans.Select(s => s.DurationNanos).Order().ToArray();
-                var buckets = new StatsBucket[bucketCount];
+                var buckets = Slices(startNanos, endNanos, bucketCount);
                 foreach (var slice in spans.GroupBy(s => (int)Math.Min(bucketCount - 1, (s.StartTimeUnixNano - startNanos) / bucketNanos)))
                 {
                     var sliceDurations = slice.Select(s => s.DurationNanos).Order().ToArray();
-                    buckets[slice.Key] = new StatsBucket(0, sliceDurations.Length, slice.Count(s => s.IsError), Percentile(sliceDurations, 0.90));
-                }
-
-                for (var i = 0; i < bucketCount; i++)
-                {
-                    buckets[i] = buckets[i] with { StartNanos = startNanos + i * bucketNanos };
+                    buckets[slice.Key] = buckets[slice.Key] with { Count = sliceDurations.Length, Errors = slice.Count(s => s.IsError), P90Nanos = Percentile(sliceDurations, 0.90) };
                 }
 
                 return new OperationStats(
@@ -67,6 +66,19 @@ public static class OperationStatsCalculator
             .OrderByDescending(o => o.Count).ThenBy(o => o.Operation, StringComparer.Ordinal)
             .ToList();
         return new ServiceOverview(service, startNanos, endNanos, traces.Count, truncated, operations);
+    }
+
+    /// <summary>The window cut into <paramref name="bucketCount"/> empty slices (the last may be shorter).</summary>
+    public static StatsBucket[] Slices(long startNanos, long endNanos, int bucketCount)
+    {
+        var sliceNanos = SliceNanos(startNanos, endNanos, bucketCount);
+        return Enumerable.Range(0, bucketCount).Select(i => new StatsBucket(startNanos + i * sliceNanos, 0, 0, 0)).ToArray();
+    }
+
+    private static long SliceNanos(long startNanos, long endNanos, int bucketCount)
+    {
+        var windowNanos = Math.Max(1, endNanos - startNanos);
+        return Math.Max(1, windowNanos / bucketCount + (windowNanos % bucketCount == 0 ? 0 : 1));
     }
 
     /// <summary>Nearest-rank percentile of sorted values; 0 when there are none.</summary>

@@ -1,6 +1,8 @@
 using Ariadne.Model;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
+using Ariadne.Storage;
+using Ariadne.Storage.Embedded.Retention;
 using Prometheus;
 
 namespace Ariadne.Analysis;
@@ -45,6 +47,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     public ServiceGraphAggregator(CollectorRegistry registry, TimeProvider time)
     {
         _time = time;
+        CountingSince = time.GetUtcNow();
         _waitTicks = (long)(Wait.TotalSeconds * time.TimestampFrequency);
         var factory = ServerMetrics.Factory(registry);
         string[] edge = ["tenant", "client", "server", "connection_type"];
@@ -57,6 +60,9 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         _unpaired = factory.CreateCounter("traces_service_graph_unpaired_spans_total", "Client or server halves that found no partner within the wait.", ["tenant", "client", "server"]);
         _dropped = factory.CreateCounter("traces_service_graph_dropped_spans_total", "Halves dropped because too many were waiting.", ["tenant", "client", "server"]);
     }
+
+    /// <summary>When counting began: windows reaching further back were not (all) seen.</summary>
+    public DateTimeOffset CountingSince { get; }
 
     /// <summary>Halves waiting for their partner.</summary>
     public int Pending => _shards.Sum(s => s.Count);
@@ -113,6 +119,41 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
     }
 
+    /// <summary>
+    /// A tenant's calls between services (client or producer side as parent, server or consumer side as child) whose
+    /// called side started in the minutes [<paramref name="fromMinute"/>, <paramref name="toMinute"/>), with those
+    /// where either side failed as errors; sorted by parent then child. Database edges are left out, as Jaeger's
+    /// dependencies have only services on both ends.
+    /// </summary>
+    public IReadOnlyList<DependencyLink> Dependencies(string tenant, long fromMinute, long toMinute)
+    {
+        var links = new Dictionary<(string Parent, string Child), (long Calls, long Errors)>();
+        Span<long> totals = stackalloc long[2];
+        foreach (var (key, series) in _edges)
+        {
+            if (key.Tenant != tenant || key.ConnectionType == Database)
+            {
+                continue;
+            }
+
+            totals.Clear();
+            lock (series.Minutes)
+            {
+                series.Minutes.AddTo(fromMinute, toMinute, totals);
+            }
+
+            if (totals[0] > 0)
+            {
+                var current = links.GetValueOrDefault((key.Client, key.Server));
+                links[(key.Client, key.Server)] = (current.Calls + totals[0], current.Errors + totals[1]);
+            }
+        }
+
+        return links.OrderBy(l => l.Key.Parent, StringComparer.Ordinal).ThenBy(l => l.Key.Child, StringComparer.Ordinal)
+            .Select(l => new DependencyLink(l.Key.Parent, l.Key.Child, l.Value.Calls, l.Value.Errors))
+            .ToList();
+    }
+
     private void Pair(HalfKey key, Span span, bool isClient, long now, BatchScratch batch)
     {
         var shard = _shards[(int)((key.TraceId.Low ^ key.SpanId.Value) & (ulong)(_shards.Length - 1))];
@@ -164,9 +205,22 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
 
         series.Requests.Inc();
-        if (client.IsError || server?.IsError == true)
+        var failed = client.IsError || server?.IsError == true;
+        if (failed)
         {
             series.Failed.Inc();
+        }
+
+        // In the minute the called side starts in, as a dependency link belongs to its child span's start.
+        var minute = Aggregates.MinuteOf((server ?? client).StartTimeUnixNano);
+        lock (series.Minutes)
+        {
+            var counts = series.Minutes.For(minute);
+            if (!counts.IsEmpty)
+            {
+                counts[0]++;
+                counts[1] += failed ? 1 : 0;
+            }
         }
 
         series.ClientSeconds.Observe(Math.Max(0, client.DurationNanos) / 1e9);
@@ -241,7 +295,11 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
 
     private readonly record struct EdgeKey(string Tenant, string Client, string Server, string ConnectionType);
 
-    private sealed record EdgeSeries(Counter.Child Requests, Counter.Child Failed, Histogram.Child ServerSeconds, Histogram.Child ClientSeconds);
+    private sealed record EdgeSeries(Counter.Child Requests, Counter.Child Failed, Histogram.Child ServerSeconds, Histogram.Child ClientSeconds)
+    {
+        /// <summary>Per minute: requests, failed requests.</summary>
+        public MinuteRing Minutes { get; } = new(2);
+    }
 
     private readonly record struct Half(Span Span, bool IsClient, long Since);
 

@@ -9,13 +9,13 @@ namespace Ariadne.Analysis;
 
 /// <summary>
 /// RED figures of one tenant's service operation with one status: totals since start, and per minute of span
-/// start for the last <see cref="SpanMetricsAggregator.RecentMinutes"/> minutes (count, duration sum and the
-/// duration histogram of /metrics), which alert rules read.
+/// start for the last <see cref="SpanMetricsAggregator.RecentMinutes"/> minutes (the duration histogram of /metrics,
+/// whose buckets sum to the minute's count), which alert rules read.
 /// </summary>
 public sealed class OperationRed
 {
     private static readonly long s_exemplarInterval = 10 * System.Diagnostics.Stopwatch.Frequency;
-    private readonly MinuteRed[] _minutes = new MinuteRed[SpanMetricsAggregator.RecentMinutes];
+    private readonly MinuteRing _minutes = new(SpanMetricsAggregator.BucketCount);
     private long _lastExemplar = long.MinValue / 2;
     private long _calls;
     private long _durationNanos;
@@ -42,64 +42,32 @@ public sealed class OperationRed
         return now - last >= s_exemplarInterval && Interlocked.CompareExchange(ref _lastExemplar, now, last) == last;
     }
 
-    /// <summary>Counts one span in the minute it started in; minutes older than the window are overwritten.</summary>
+    /// <summary>Counts one span in the minute it started in.</summary>
     internal void Record(long minute, long durationNanos)
     {
-        var slot = (int)((ulong)minute % (ulong)_minutes.Length);
         lock (_minutes)
         {
-            var red = _minutes[slot] ??= new MinuteRed();
-            if (red.Minute != minute)
+            var buckets = _minutes.For(minute);
+            if (!buckets.IsEmpty)
             {
-                if (red.Minute > minute && red.Count > 0)
-                {
-                    return; // Older than the window: the slot already holds a newer minute.
-                }
-
-                red.Reset(minute);
+                buckets[SpanMetricsAggregator.BucketOf(durationNanos)]++;
             }
-
-            red.Count++;
-            red.DurationNanos += durationNanos;
-            red.Buckets[SpanMetricsAggregator.BucketOf(durationNanos)]++;
         }
     }
 
     /// <summary>Adds the minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) to the totals.</summary>
     internal void AddMinutes(long fromMinute, long toMinute, ref long count, long[] buckets)
     {
+        Span<long> totals = stackalloc long[SpanMetricsAggregator.BucketCount];
         lock (_minutes)
         {
-            foreach (var red in _minutes)
-            {
-                if (red is not null && red.Minute >= fromMinute && red.Minute < toMinute)
-                {
-                    count += red.Count;
-                    for (var i = 0; i < buckets.Length; i++)
-                    {
-                        buckets[i] += red.Buckets[i];
-                    }
-                }
-            }
+            _minutes.AddTo(fromMinute, toMinute, totals);
         }
-    }
 
-    private sealed class MinuteRed
-    {
-        public long Minute { get; private set; } = long.MinValue;
-
-        public long Count { get; set; }
-
-        public long DurationNanos { get; set; }
-
-        public long[] Buckets { get; } = new long[SpanMetricsAggregator.BucketCount];
-
-        public void Reset(long minute)
+        for (var i = 0; i < buckets.Length; i++)
         {
-            Minute = minute;
-            Count = 0;
-            DurationNanos = 0;
-            Array.Clear(Buckets);
+            buckets[i] += totals[i];
+            count += totals[i];
         }
     }
 }
@@ -107,7 +75,8 @@ public sealed class OperationRed
 /// <summary>
 /// Request, error and duration figures per tenant, service, operation and status, from every span before
 /// sampling (RED, as the OTel Collector's spanmetrics connector computes them). Exposed on /metrics as
-/// <c>ariadne_spanmetrics_calls_total</c> and <c>ariadne_spanmetrics_duration_seconds</c>, and read by alert
+/// Tempo's metrics-generator names them (<c>traces_spanmetrics_calls_total</c>, <c>traces_spanmetrics_latency</c>), so
+/// dashboards and Grafana's APM table built for Tempo read them unchanged, and read by alert
 /// rules through <see cref="Window"/> (the last <see cref="RecentMinutes"/> minutes, by span start).
 /// </summary>
 public sealed class SpanMetricsAggregator : IIngestAggregator
@@ -135,9 +104,9 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     public SpanMetricsAggregator(CollectorRegistry registry)
     {
         var factory = ServerMetrics.Factory(registry);
-        string[] labels = ["tenant", "service", "operation", "status_code"];
-        _calls = factory.CreateCounter("ariadne_spanmetrics_calls_total", "Spans received per service, operation and status, counted before sampling.", labels);
-        _duration = factory.CreateHistogram("ariadne_spanmetrics_duration_seconds", "Span durations per service, operation and status, before sampling.", new HistogramConfiguration
+        string[] labels = ["tenant", "service", "span_name", "span_kind", "status_code"];
+        _calls = factory.CreateCounter("traces_spanmetrics_calls_total", "Spans received per service, span name, kind and status, counted before sampling.", labels);
+        _duration = factory.CreateHistogram("traces_spanmetrics_latency", "Span durations in seconds per service, span name, kind and status, before sampling.", new HistogramConfiguration
         {
             LabelNames = labels,
             Buckets = DurationBuckets,
@@ -157,7 +126,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
         for (var i = 0; i < spans.Count; i++)
         {
             var span = spans[i];
-            var key = new SeriesKey(tenant, span.ServiceName, span.Name, span.StatusCode);
+            var key = new SeriesKey(tenant, span.ServiceName, span.Name, span.Kind, span.StatusCode);
             var duration = Math.Max(0, span.DurationNanos);
             if (current is null || !key.Equals(currentKey))
             {
@@ -189,23 +158,58 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
     /// RED of a tenant's service (one operation, or all) over the minutes of span start in [from, to): requests,
     /// errors and latency percentiles interpolated in the histogram buckets, as Prometheus' histogram_quantile does.
     /// </summary>
-    public (long Requests, long Errors, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos) Window(
-        string tenant, string service, string? operation, long fromMinute, long toMinute)
+    public RedWindow Window(string tenant, string service, string? operation, long fromMinute, long toMinute)
     {
-        long requests = 0, errors = 0;
-        var buckets = new long[BucketCount];
+        var window = new WindowSum();
         foreach (var (key, red) in _series)
         {
             if (key.Tenant == tenant && key.Service == service && (operation is null || key.Operation == operation))
             {
-                long count = 0;
-                red.AddMinutes(fromMinute, toMinute, ref count, buckets);
-                requests += count;
-                errors += key.Status == StatusCode.Error ? count : 0;
+                window.Add(key, red, fromMinute, toMinute);
             }
         }
 
-        return (requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
+        return window.ToRed();
+    }
+
+    /// <summary>RED per operation and kind of a tenant's service, as <see cref="Window"/> computes it; operations without requests are left out.</summary>
+    public IReadOnlyDictionary<(string Operation, SpanKind Kind), RedWindow> Operations(string tenant, string service, long fromMinute, long toMinute)
+    {
+        var windows = new Dictionary<(string, SpanKind), WindowSum>();
+        foreach (var (key, red) in _series)
+        {
+            if (key.Tenant == tenant && key.Service == service)
+            {
+                if (!windows.TryGetValue((key.Operation, key.Kind), out var window))
+                {
+                    window = new WindowSum();
+                    windows.Add((key.Operation, key.Kind), window);
+                }
+
+                window.Add(key, red, fromMinute, toMinute);
+            }
+        }
+
+        return windows.Where(w => w.Value.Requests > 0).ToDictionary(w => w.Key, w => w.Value.ToRed());
+    }
+
+    private sealed class WindowSum
+    {
+        private readonly long[] _buckets = new long[BucketCount];
+        private long _errors;
+
+        public long Requests { get; private set; }
+
+        public void Add(SeriesKey key, OperationRed red, long fromMinute, long toMinute)
+        {
+            long count = 0;
+            red.AddMinutes(fromMinute, toMinute, ref count, _buckets);
+            Requests += count;
+            _errors += key.Status == StatusCode.Error ? count : 0;
+        }
+
+        public RedWindow ToRed() => new(
+            Requests, _errors, Quantile(_buckets, Requests, 0.50), Quantile(_buckets, Requests, 0.90), Quantile(_buckets, Requests, 0.95), Quantile(_buckets, Requests, 0.99));
     }
 
     private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
@@ -263,14 +267,27 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
 
         return _series.GetOrAdd(key, k =>
         {
+            // The OTel Collector's spanmetrics connector spells kind and status this way.
             var status = k.Status switch { StatusCode.Error => "STATUS_CODE_ERROR", StatusCode.Ok => "STATUS_CODE_OK", _ => "STATUS_CODE_UNSET" };
+            var kind = k.Kind switch
+            {
+                SpanKind.Internal => "SPAN_KIND_INTERNAL",
+                SpanKind.Server => "SPAN_KIND_SERVER",
+                SpanKind.Client => "SPAN_KIND_CLIENT",
+                SpanKind.Producer => "SPAN_KIND_PRODUCER",
+                SpanKind.Consumer => "SPAN_KIND_CONSUMER",
+                _ => "SPAN_KIND_UNSPECIFIED",
+            };
             return new OperationRed
             {
-                Counter = _calls.WithLabels(k.Tenant, k.Service, k.Operation, status),
-                Histogram = _duration.WithLabels(k.Tenant, k.Service, k.Operation, status),
+                Counter = _calls.WithLabels(k.Tenant, k.Service, k.Operation, kind, status),
+                Histogram = _duration.WithLabels(k.Tenant, k.Service, k.Operation, kind, status),
             };
         });
     }
 
-    public readonly record struct SeriesKey(string Tenant, string Service, string Operation, StatusCode Status);
+    /// <summary>Requests, errors and latency percentiles of a window.</summary>
+    public readonly record struct RedWindow(long Requests, long Errors, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos);
+
+    public readonly record struct SeriesKey(string Tenant, string Service, string Operation, SpanKind Kind, StatusCode Status);
 }

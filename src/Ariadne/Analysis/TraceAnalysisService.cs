@@ -7,7 +7,7 @@ namespace Ariadne.Analysis;
 /// What the UI and <c>/api/ariadne/...</c> compute from stored spans: trace trees, critical paths, comparisons,
 /// a typical trace to compare with, per-operation RED. One place, so the browser and the API show the same figures.
 /// </summary>
-public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
+public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures preSampling, TimeProvider time)
 {
     /// <summary>How many traces an overview or a typical-trace lookup reads at most.</summary>
     public const int SampleLimit = 5000;
@@ -59,8 +59,9 @@ public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
         var now = time.GetUtcNow();
         var query = new TraceQuery { ServiceName = service, StartTimeMin = now - lookback, StartTimeMax = now, Limit = SampleLimit };
         var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
-        return OperationStatsCalculator.Compute(
+        var overview = OperationStatsCalculator.Compute(
             service, traces, ToNanos(now - lookback), ToNanos(now), buckets, truncated: traces.Count >= SampleLimit);
+        return preSampling.Correct(tenant, overview, buckets);
     }
 
     /// <summary>What separates slow (or failed) traces through a service/operation from the rest, over the last <paramref name="lookback"/>.</summary>
@@ -75,7 +76,7 @@ public sealed class TraceAnalysisService(ISpanStore store, TimeProvider time)
     }
 
     public async Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, TimeSpan lookback, CancellationToken cancellationToken) =>
-        await store.GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
+        await preSampling.GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
 
     public static long ToNanos(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks * 100;
 }

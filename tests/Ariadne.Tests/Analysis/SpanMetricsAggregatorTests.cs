@@ -22,12 +22,12 @@ public sealed class SpanMetricsAggregatorTests
         using var stream = new MemoryStream();
         await registry.CollectAndExportAsTextAsync(stream, ExpositionFormat.OpenMetricsText);
         var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
-        var exemplars = text.Split('\n').Where(l => l.StartsWith("ariadne_spanmetrics_duration_seconds_bucket", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal)).ToList();
+        var exemplars = text.Split('\n').Where(l => l.StartsWith("traces_spanmetrics_latency_bucket", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal)).ToList();
 
         // One exemplar per series per 10 s: the first span's trace, on the bucket its 30 ms duration fell in.
         var exemplar = Assert.Single(exemplars);
         Assert.Contains("le=\"0.05\"", exemplar, StringComparison.Ordinal);
         Assert.Contains($"trace_id=\"{new TraceId(0xabc, 1).ToHex()}\"", exemplar, StringComparison.Ordinal);
-        Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("ariadne_spanmetrics_calls_total", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("traces_spanmetrics_calls_total", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
     }
 }

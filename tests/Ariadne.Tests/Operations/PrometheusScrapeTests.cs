@@ -48,17 +48,17 @@ public sealed class PrometheusScrapeTests : IClassFixture<ServerFixture>, IAsync
     public async Task Prometheus_scrapes_span_metrics_and_the_service_graph_and_answers_promql()
     {
         // Scraped every second: wait until a scrape after the export has landed.
-        await Poll.UntilAsync(async () => (await _prometheus.QueryAsync($"sum by (service) (ariadne_spanmetrics_calls_total{{tenant=\"{Tenant}\"}})", "service"))
+        await Poll.UntilAsync(async () => (await _prometheus.QueryAsync($"sum by (service) (traces_spanmetrics_calls_total{{tenant=\"{Tenant}\"}})", "service"))
             .GetValueOrDefault("orders") == 2 * Checkouts, "Prometheus to hold the span metrics of the export");
 
         Assert.Equal(1, (await _prometheus.QueryAsync("up{job=\"ariadne\"}", "job"))["ariadne"]);
-        var calls = await _prometheus.QueryAsync($"sum by (service) (ariadne_spanmetrics_calls_total{{tenant=\"{Tenant}\"}})", "service");
+        var calls = await _prometheus.QueryAsync($"sum by (service) (traces_spanmetrics_calls_total{{tenant=\"{Tenant}\"}})", "service");
         Assert.Equal(2 * Checkouts, calls["gateway"]);
         var errors = await _prometheus.QueryAsync(
-            $"sum by (operation) (ariadne_spanmetrics_calls_total{{tenant=\"{Tenant}\",service=\"orders\",status_code=\"STATUS_CODE_ERROR\"}})", "operation");
+            $"sum by (span_name) (traces_spanmetrics_calls_total{{tenant=\"{Tenant}\",service=\"orders\",status_code=\"STATUS_CODE_ERROR\"}})", "span_name");
         Assert.Equal(Failed, errors["POST /orders"]);
         var p99 = await _prometheus.QueryAsync(
-            $"histogram_quantile(0.99, sum by (le, operation) (ariadne_spanmetrics_duration_seconds_bucket{{tenant=\"{Tenant}\",service=\"gateway\"}}))", "operation");
+            $"histogram_quantile(0.99, sum by (le, span_name) (traces_spanmetrics_latency_bucket{{tenant=\"{Tenant}\",service=\"gateway\"}}))", "span_name");
         Assert.InRange(p99["POST /checkout"], 0.025, 0.05);
 
         // Grafana's service graph reads these names (Tempo's metrics-generator).
@@ -70,7 +70,7 @@ public sealed class PrometheusScrapeTests : IClassFixture<ServerFixture>, IAsync
         Assert.Equal(Checkouts, database["postgresql"]);
 
         // Exemplars (OpenMetrics) name traces that were sent, so a Grafana panel links to a stored trace.
-        var exemplars = await _prometheus.ExemplarTraceIdsAsync($"ariadne_spanmetrics_duration_seconds_bucket{{tenant=\"{Tenant}\"}}");
+        var exemplars = await _prometheus.ExemplarTraceIdsAsync($"traces_spanmetrics_latency_bucket{{tenant=\"{Tenant}\"}}");
         Assert.NotEmpty(exemplars);
         Assert.All(exemplars, id => Assert.Contains(id, _traceIds));
     }

@@ -131,9 +131,9 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         Assert.Contains("ariadne_tail_sampling_buffered_traces", metrics, StringComparison.Ordinal);
         Assert.Contains("ariadne_tail_sampling_late_spans_total", metrics, StringComparison.Ordinal);
         // RED figures count the dropped trace too: they are computed before tail sampling.
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("ariadne_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /fail\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("ariadne_spanmetrics_duration_seconds_bucket{tenant=\"metrics\",service=\"metrics-svc\",operation=\"GET /ok\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /ok\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_calls_total{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /fail\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_ERROR\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("traces_spanmetrics_latency_bucket{tenant=\"metrics\",service=\"metrics-svc\",span_name=\"GET /ok\"", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -152,6 +152,47 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         Assert.Equal(0, await fixture.StoredSpansAsync(tenant, root.TraceId));
         var metrics = await fixture.Query.GetStringAsync("/metrics");
         Assert.Contains("traces_service_graph_request_total{tenant=\"graph\",client=\"graph-web\",server=\"graph-api\",connection_type=\"\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dependencies_count_every_call_while_tail_sampling_stores_only_the_error_traces()
+    {
+        const string tenant = "dependencies";
+        const int calls = 20, failed = 2;
+
+        // The next whole minute: it begins after the server began counting, so it lies inside the service graph's minutes.
+        var minute = DateTimeOffset.FromUnixTimeSeconds(((DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60) + 1) * 60);
+        var start = TestSpans.Nanos(minute.AddSeconds(1));
+        var gateway = TestSpans.Resource("gateway");
+        var orders = TestSpans.Resource("orders");
+        for (var i = 0; i < calls; i++)
+        {
+            var trace = TestSpans.NewTraceId();
+            Span Make(Resource resource, ulong id, ulong parent, SpanKind kind, StatusCode status = StatusCode.Unset) => new()
+            {
+                Resource = resource, TraceId = trace, SpanId = new SpanId(id), ParentSpanId = new SpanId(parent), Name = "POST /orders",
+                Kind = kind, StartTimeUnixNano = start, EndTimeUnixNano = start + 5_000_000, StatusCode = status,
+            };
+
+            await fixture.IngestAsync(tenant,
+                Make(gateway, 1, 0, SpanKind.Server),
+                Make(gateway, 2, 1, SpanKind.Client),
+                Make(orders, 3, 2, SpanKind.Server, i < failed ? StatusCode.Error : StatusCode.Unset));
+        }
+
+        // Storage gets the error traces only (policy "rest" keeps 0 % of the others) ...
+        var window = (End: minute.AddMinutes(1), Lookback: TimeSpan.FromMinutes(1));
+        await Poll.UntilAsync(async () => (await fixture.Store.GetDependenciesAsync(tenant, window.End, window.Lookback, CancellationToken.None))
+            .SingleOrDefault().CallCount == failed, "the error traces to be stored");
+
+        // ... while /api/dependencies and the service map count every call, from the service graph before sampling.
+        var query = new TenantQuery(fixture.Query, tenant);
+        var links = await query.GetJsonAsync($"/api/dependencies?endTs={window.End.ToUnixTimeMilliseconds()}&lookback={(long)window.Lookback.TotalMilliseconds}");
+        var link = Assert.Single(links["data"]!.AsArray())!;
+        Assert.Equal(("gateway", "orders", calls), ((string)link["parent"]!, (string)link["child"]!, (int)link["callCount"]!));
+        var analysis = fixture.Server.Services.GetRequiredService<Ariadne.Analysis.PreSamplingFigures>();
+        var edge = Assert.Single(await analysis.GetDependenciesAsync(tenant, window.End, window.Lookback, CancellationToken.None));
+        Assert.Equal(new DependencyLink("gateway", "orders", calls, failed), edge);
     }
 
     private Span[] Trace(params (string Service, string Name, long DurationMs, StatusCode Status, KeyValue[] Attributes)[] spans)

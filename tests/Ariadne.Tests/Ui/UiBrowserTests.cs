@@ -109,6 +109,49 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Find_in_trace_marks_the_matches_and_enter_steps_through_them_expanding_what_hides_them()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        await page.Locator(".span-row[data-operation='create-order'] .toggle").ClickAsync();
+        await Expect(page.Locator(".span-row")).ToHaveCountAsync(3);
+
+        var find = page.Locator("#trace-find");
+        await find.FillAsync("payments");
+        await Expect(page.Locator("#find-count")).ToHaveTextAsync("2 spans match");
+        await find.PressAsync("Enter");
+        await Expect(page.Locator("#find-count")).ToHaveTextAsync("1 of 2");
+        await Expect(page.Locator(".span-row[data-operation='charge']")).ToHaveAttributeAsync("aria-selected", "true");
+        await Expect(page.Locator(".span-row.find-match")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#span-details")).ToContainTextAsync("charge");
+        await fixture.ScreenshotAsync(page, "find-in-trace");
+        await find.PressAsync("Enter");
+        await Expect(page.Locator(".span-row[data-operation='fraud-check']")).ToHaveAttributeAsync("aria-selected", "true");
+        await find.PressAsync("Shift+Enter");
+        await Expect(page.Locator("#find-count")).ToHaveTextAsync("1 of 2");
+
+        await find.FillAsync("order.id=ord-1001");
+        await Expect(page.Locator("#find-count")).ToHaveTextAsync("1 span matches");
+        await Expect(page.Locator(".span-row.find-match")).ToHaveAttributeAsync("data-operation", "POST /checkout");
+        await find.FillAsync("no-such-thing");
+        await Expect(page.Locator("#find-count")).ToHaveTextAsync("no span matches");
+        await Expect(page.Locator(".span-row.find-match")).ToHaveCountAsync(0);
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Trace_json_link_downloads_the_trace_as_the_jaeger_api_serves_it()
+    {
+        var page = await fixture.OpenAsync($"trace/{s_slow}");
+        var href = await page.Locator("#trace-json").GetAttributeAsync("href");
+        Assert.Equal($"api/traces/{s_slow}", href);
+        var response = await page.APIRequest.GetAsync(new Uri(fixture.BaseUri, href).ToString());
+        Assert.Equal(200, response.Status);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.TextAsync());
+        Assert.Equal(s_slow, json.RootElement.GetProperty("data")[0].GetProperty("traceID").GetString());
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task Span_details_show_typed_attributes_events_and_resource()
     {
         var page = await fixture.OpenAsync($"trace/{s_slow}");
@@ -272,9 +315,19 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
         await Expect(page.Locator(".span-row").First).ToBeVisibleAsync();
         Assert.InRange(await page.Locator(".span-row").CountAsync(), 1, 200);
 
-        // Scrolling to the end brings the last span into the DOM.
+        // Finding the last span by its id scrolls it into the DOM and into view.
+        var last = page.Locator(".span-row[data-span-id='0000000000002710']");
+        await Expect(last).ToHaveCountAsync(0);
+        await page.Locator("#trace-find").FillAsync("0000000000002710");
+        await page.Locator("#trace-find").PressAsync("Enter");
+        await Expect(last).ToBeInViewportAsync();
+        await Expect(last).ToHaveAttributeAsync("aria-selected", "true");
+
+        // So does scrolling to the end; the first span has left the DOM.
+        await page.Locator("#wf-rows").EvaluateAsync("e => e.scrollTop = 0");
+        await Expect(last).ToHaveCountAsync(0);
         await page.Locator("#wf-rows").EvaluateAsync("e => e.scrollTop = e.scrollHeight");
-        await Expect(page.Locator(".span-row[data-span-id='0000000000002710']")).ToBeVisibleAsync();
+        await Expect(last).ToBeVisibleAsync();
         await page.CloseAsync();
     }
 

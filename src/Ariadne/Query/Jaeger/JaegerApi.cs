@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ariadne.Analysis;
 using Ariadne.Model;
 using Ariadne.Storage;
 
@@ -221,7 +222,7 @@ internal static class JaegerApi
         }
 
         var service = JaegerHttp.Get(request, "service");
-        var links = (await Store(context).GetDependenciesAsync(tenant, endTs, lookback, context.RequestAborted))
+        var links = (await context.RequestServices.GetRequiredService<PreSamplingFigures>().GetDependenciesAsync(tenant, endTs, lookback, context.RequestAborted))
             .Where(l => service.Length == 0 || l.Parent == service || l.Child == service)
             .ToList();
         await WriteEnvelopeAsync(context, 0, w =>

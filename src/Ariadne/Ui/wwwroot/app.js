@@ -8,6 +8,15 @@ window.ariadne = {
             return false;
         }
     },
+    // The waterfall renders only the rows in view (Virtualize): a row far down exists once it is scrolled to.
+    scrollToRow: (id, row, rowHeight) => {
+        const list = document.getElementById(id);
+        if (!list || row < 0) return;
+        const top = row * rowHeight;
+        if (top < list.scrollTop || top + rowHeight > list.scrollTop + list.clientHeight) {
+            list.scrollTop = Math.max(0, top - list.clientHeight / 2);
+        }
+    },
 };
 
 // Times: the server renders them in UTC (it cannot know the viewer's zone); here they are shown in the browser's
