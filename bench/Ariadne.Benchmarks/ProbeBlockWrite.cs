@@ -48,6 +48,11 @@ internal static class ProbeBlockWrite
             var files = Directory.GetFiles(blockDirectory).Sum(f => new FileInfo(f).Length);
             Console.WriteLine($"zstd {level}: {spans:N0} spans in {watch.ElapsedMilliseconds} ms wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} ms CPU; " +
                 $"block {files:N0} bytes = {(double)files / spans:F2} B/span");
+            foreach (var file in Directory.GetFiles(blockDirectory).Order(StringComparer.Ordinal))
+            {
+                Console.WriteLine($"    file {Path.GetFileName(file),-17} {(double)new FileInfo(file).Length / spans,6:F2} B/span");
+            }
+
             using (var reader = new ParquetFileReader(Path.Combine(blockDirectory, BlockMeta.DataFileName)))
             {
                 var metadata = reader.FileMetaData;

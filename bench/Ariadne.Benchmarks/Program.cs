@@ -9,6 +9,9 @@ switch (args.FirstOrDefault())
     case "block-write":
         ProbeBlockWrite.Run(args[1..]);
         break;
+    case "trace-by-id":
+        ProbeTraceById.Run(args[1..]);
+        break;
     case "otlp-decode-cpu":
         OtlpDecodeCpuBench.Run(args[1..]);
         break;

@@ -392,7 +392,7 @@ public sealed class Block
         {
             TraceId = TraceId.FromBytes(c.TraceIds[i]),
             SpanId = SpanId.FromBytes(c.SpanIds[i]),
-            ParentSpanId = c.ParentSpanIds[i].Length == 0 ? default : SpanId.FromBytes(c.ParentSpanIds[i]),
+            ParentSpanId = ParentOf(c, i),
             Name = c.Names[i] ?? string.Empty,
             Kind = (SpanKind)c.Kinds[i],
             StartTimeUnixNano = c.Starts[i],
@@ -410,6 +410,23 @@ public sealed class Block
             DroppedEventsCount = (uint)((dropped >> 21) & 0x1FFFFF),
             DroppedLinksCount = (uint)((dropped >> 42) & 0x1FFFFF),
         };
+    }
+
+    /// <summary>
+    /// A parent among the trace's rows is stored as the row offset to it (blocks written before that column hold the
+    /// id in every row, empty for a root).
+    /// </summary>
+    private static SpanId ParentOf(RowGroupColumns c, int i)
+    {
+        if (c.ParentRowOffsets?[i] is { } offset)
+        {
+            var row = i - offset;
+            return (uint)row < (uint)c.SpanIds.Length && row != i
+                ? SpanId.FromBytes(c.SpanIds[row])
+                : throw new InvalidDataException($"parent_row_offset {offset} of row {i} points outside its trace");
+        }
+
+        return c.ParentSpanIds[i] is { Length: > 0 } parent ? SpanId.FromBytes(parent) : default;
     }
 
     private int FindRowGroup(TraceId traceId)
@@ -498,6 +515,7 @@ public sealed class Block
         public required byte[][] Events { get; init; }
         public required byte[][] Links { get; init; }
         public required long[] DroppedCounts { get; init; }
+        public required int?[]? ParentRowOffsets { get; init; }
 
         public static RowGroupColumns Read(RowGroupReader g, int first, int count) => new()
         {
@@ -518,6 +536,9 @@ public sealed class Block
             Events = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Events, first, count),
             Links = ColumnRows.ReadRange<byte[]>(g, BlockSchema.Links, first, count),
             DroppedCounts = ColumnRows.ReadRange<long>(g, BlockSchema.DroppedCounts, first, count),
+            ParentRowOffsets = g.MetaData.NumColumns > BlockSchema.ParentRowOffset
+                ? ColumnRows.ReadRange<int?>(g, BlockSchema.ParentRowOffset, first, count)
+                : null,
         };
     }
 }

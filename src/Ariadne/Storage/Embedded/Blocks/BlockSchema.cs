@@ -23,7 +23,9 @@ internal static class BlockSchema
     public const int Events = 15;
     public const int Links = 16;
     public const int DroppedCounts = 17;
-    public const int ColumnCount = 18;
+
+    /// <summary>Last, so the columns of blocks written before it keep their positions; such blocks lack it.</summary>
+    public const int ParentRowOffset = 18;
 
     public static Column[] Columns() =>
     [
@@ -45,6 +47,7 @@ internal static class BlockSchema
         new Column<byte[]>("events"),
         new Column<byte[]>("links"),
         new Column<long>("dropped_counts"),
+        new Column<int?>("parent_row_offset"),
     ];
 
     public static WriterProperties WriterProperties(int compressionLevel)

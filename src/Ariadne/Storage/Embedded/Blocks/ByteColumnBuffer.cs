@@ -12,9 +12,11 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
 {
     private byte[] _data = new byte[1 << 16];
     private readonly List<int> _ends = [];
+    private readonly List<short> _definitionLevels = [];
     private int _position;
 
-    public int Count => _ends.Count;
+    /// <summary>Rows, nulls included.</summary>
+    public int Count => _definitionLevels.Count;
 
     public void Advance(int count) => _position += count;
 
@@ -34,7 +36,10 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
     public void Commit()
     {
         _ends.Add(_position);
+        _definitionLevels.Add(1);
     }
+
+    public void AddNull() => _definitionLevels.Add(0);
 
     public void Add(ReadOnlySpan<byte> value)
     {
@@ -50,10 +55,11 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
         Commit();
     }
 
+    /// <summary>The index-th value, nulls not counted.</summary>
     public ReadOnlySpan<byte> this[int index] => _data.AsSpan(index == 0 ? 0 : _ends[index - 1], _ends[index] - (index == 0 ? 0 : _ends[index - 1]));
 
-    /// <summary>Writes the values as the next column; <paramref name="definitionLevels"/> holds at least Count ones.</summary>
-    public void WriteTo(RowGroupWriter rowGroup, short[] definitionLevels)
+    /// <summary>Writes the rows as the next column.</summary>
+    public void WriteTo(RowGroupWriter rowGroup)
     {
         using var writer = (ColumnWriter<ByteArray>)rowGroup.NextColumn();
         var values = new ByteArray[_ends.Count];
@@ -68,7 +74,7 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
                 start = _ends[i];
             }
 
-            writer.WriteBatch(values.Length, definitionLevels.AsSpan(0, values.Length), default, values);
+            writer.WriteBatch(_definitionLevels.Count, CollectionsMarshal.AsSpan(_definitionLevels), default, values);
         }
         finally
         {
@@ -79,6 +85,7 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
     public void Clear()
     {
         _ends.Clear();
+        _definitionLevels.Clear();
         _position = 0;
     }
 
