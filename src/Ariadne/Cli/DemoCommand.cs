@@ -135,7 +135,8 @@ internal static class DemoCommand
                       storage            embedded, in {{Path.GetFullPath(options.DataDirectory)}}
                       sampling           adaptive head sampling served on :{{server.GetPort(Listener.Sampling)}} to the shop's SDKs; tail sampling keeps
                                          errors, traces over 1 s and payments, and {{DemoConfiguration.SampledPercent}} % of the rest (decided 5 s after a trace's last span)
-                      alerts             GatewayErrors, InventorySlow, PaymentsSlow: see /alerts once a fault is on
+                      alerts             GatewayErrors (errorBurstSeconds), InventorySlow (slowInventoryMs), CatalogSearchSlow (slowSql):
+                                         http://localhost:{{server.GetPort(Listener.Query)}}/alerts
                       inject faults      curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' \
                                            -d '{"slowInventoryMs":800,"failingCardType":"amex","errorBurstSeconds":30,"slowSql":true}'
                       clear faults       curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' -d '{}'

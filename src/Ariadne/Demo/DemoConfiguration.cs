@@ -6,7 +6,7 @@ namespace Ariadne.Demo;
 /// How `ariadne demo` sets the server up, so the shop's traffic exercises every part a real installation uses: the
 /// embedded engine (durable, in its own directory), adaptive head sampling served to the shop's SDKs (Jaeger remote
 /// sampler on the sampling port), tail sampling that keeps errors, slow traces and every payment and samples the rest,
-/// and alert rules that the fault switches make fire. Configuration keys, as a config file would set them.
+/// and alert rules that the fault switches make fire (and normal traffic does not). Configuration keys, as a config file would set them.
 /// </summary>
 public static class DemoConfiguration
 {
@@ -35,25 +35,27 @@ public static class DemoConfiguration
         ["Sampling:Tail:Policies:1:Type"] = "probabilistic",
         ["Sampling:Tail:Policies:1:Probabilistic:Sampling_Percentage"] = SampledPercent.ToString(CultureInfo.InvariantCulture),
 
-        // Alerts the fault switches trigger: error bursts, slow inventory, slow payments.
+        // Alerts that the fault switches trigger and normal traffic does not: about 5 % of the gateway's requests fail
+        // (up to 10 % at start-up), inventory answers in a few ms at the median, a product search in a few ms at p90.
         ["Alerts:EvaluationInterval"] = "00:00:15",
         ["Alerts:Rules:0:Name"] = "GatewayErrors",
         ["Alerts:Rules:0:Service"] = "gateway",
         ["Alerts:Rules:0:Signal"] = "ErrorRate",
-        ["Alerts:Rules:0:Above"] = "0.1",
+        ["Alerts:Rules:0:Above"] = "0.2",
         ["Alerts:Rules:0:Window"] = "00:02:00",
         ["Alerts:Rules:0:Severity"] = "critical",
         ["Alerts:Rules:1:Name"] = "InventorySlow",
         ["Alerts:Rules:1:Service"] = "inventory",
         ["Alerts:Rules:1:Signal"] = "Latency",
-        ["Alerts:Rules:1:Percentile"] = "95",
-        ["Alerts:Rules:1:Above"] = "500",
+        ["Alerts:Rules:1:Percentile"] = "50",
+        ["Alerts:Rules:1:Above"] = "300",
         ["Alerts:Rules:1:Window"] = "00:02:00",
-        ["Alerts:Rules:2:Name"] = "PaymentsSlow",
-        ["Alerts:Rules:2:Service"] = "payments",
+        ["Alerts:Rules:2:Name"] = "CatalogSearchSlow",
+        ["Alerts:Rules:2:Service"] = "catalog",
+        ["Alerts:Rules:2:Operation"] = "GET /products",
         ["Alerts:Rules:2:Signal"] = "Latency",
-        ["Alerts:Rules:2:Percentile"] = "99",
-        ["Alerts:Rules:2:Above"] = "1000",
+        ["Alerts:Rules:2:Percentile"] = "90",
+        ["Alerts:Rules:2:Above"] = "50",
         ["Alerts:Rules:2:Window"] = "00:02:00",
     };
 
