@@ -470,18 +470,52 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     /// </summary>
     internal static List<Span> Deduplicate(List<Span> spans)
     {
-        var seen = new HashSet<(SpanId, string, SpanKind, long)>(spans.Count);
         var result = new List<Span>(spans.Count);
-        foreach (var span in spans)
+        if (spans.Count <= SmallTrace)
         {
-            if (seen.Add((span.SpanId, span.ServiceName, span.Kind, span.StartTimeUnixNano)))
+            // Most traces: comparing ids with the spans kept so far costs less than hashing (service names included).
+            foreach (var span in spans)
             {
-                result.Add(span);
+                var copy = false;
+                for (var i = 0; i < result.Count && !copy; i++)
+                {
+                    copy = SpanCopies.Instance.Equals(result[i], span);
+                }
+
+                if (!copy)
+                {
+                    result.Add(span);
+                }
+            }
+        }
+        else
+        {
+            var seen = new HashSet<Span>(spans.Count, SpanCopies.Instance);
+            foreach (var span in spans)
+            {
+                if (seen.Add(span))
+                {
+                    result.Add(span);
+                }
             }
         }
 
         result.Sort(static (a, b) => a.StartTimeUnixNano.CompareTo(b.StartTimeUnixNano));
         return result;
+    }
+
+    private const int SmallTrace = 32;
+
+    /// <summary>Copies of one span: same span id, kind, start and service; hashed without the service's text.</summary>
+    private sealed class SpanCopies : IEqualityComparer<Span>
+    {
+        public static readonly SpanCopies Instance = new();
+
+        public bool Equals(Span? x, Span? y) =>
+            x!.SpanId == y!.SpanId && x.Kind == y.Kind && x.StartTimeUnixNano == y.StartTimeUnixNano
+            && string.Equals(x.ServiceName, y.ServiceName, StringComparison.Ordinal);
+
+        public int GetHashCode(Span span) => HashCode.Combine(span.SpanId, span.Kind, span.StartTimeUnixNano);
     }
 
     private List<Span> GetTrace(string tenant, TraceId traceId)
