@@ -35,6 +35,7 @@ public static class SamplingServiceCollectionExtensions
         }
 
         services.AddSingleton<TailSamplingMetrics>();
+        services.AddSingleton<SamplingReporter>();
         services.AddSingleton(sp => new TailSampler(
             sampling,
             sp.GetRequiredService<Storage.ISpanStore>(),
