@@ -5,18 +5,10 @@ namespace Ariadne.Analysis;
 /// minutes, in a ring: a minute's slot is taken over by the minute that many minutes later. Not thread-safe: callers
 /// lock the ring.
 /// </summary>
-internal sealed class MinuteRing
+internal sealed class MinuteRing(int width)
 {
-    private readonly long[] _minutes = new long[SpanMetricsAggregator.RecentMinutes];
-    private readonly long[] _values;
-    private readonly int _width;
-
-    public MinuteRing(int width)
-    {
-        _width = width;
-        _values = new long[_minutes.Length * width];
-        Array.Fill(_minutes, long.MinValue);
-    }
+    // Slots are allocated when first used: a series seen once costs one slot, not the whole ring.
+    private readonly Slot?[] _slots = new Slot?[SpanMetricsAggregator.RecentMinutes];
 
     /// <summary>
     /// The first whole minute (Unix minutes) that rings which began counting at <paramref name="countingSince"/> hold
@@ -38,35 +30,41 @@ internal sealed class MinuteRing
     /// <summary>The counters of <paramref name="minute"/> to add to; empty when the ring already holds a newer minute there.</summary>
     public Span<long> For(long minute)
     {
-        var slot = (int)((ulong)minute % (ulong)_minutes.Length);
-        var values = _values.AsSpan(slot * _width, _width);
-        if (_minutes[slot] != minute)
+        ref var slot = ref _slots[(int)((ulong)minute % (ulong)_slots.Length)];
+        slot ??= new Slot(minute, new long[width]);
+        if (slot.Minute != minute)
         {
-            if (_minutes[slot] > minute)
+            if (slot.Minute > minute)
             {
                 return []; // Older than the ring reaches.
             }
 
-            _minutes[slot] = minute;
-            values.Clear();
+            slot.Minute = minute;
+            Array.Clear(slot.Values);
         }
 
-        return values;
+        return slot.Values;
     }
 
     /// <summary>Adds the counters of the minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) to <paramref name="totals"/>.</summary>
     public void AddTo(long fromMinute, long toMinute, Span<long> totals)
     {
-        for (var slot = 0; slot < _minutes.Length; slot++)
+        foreach (var slot in _slots)
         {
-            if (_minutes[slot] >= fromMinute && _minutes[slot] < toMinute)
+            if (slot is not null && slot.Minute >= fromMinute && slot.Minute < toMinute)
             {
-                var values = _values.AsSpan(slot * _width, _width);
-                for (var i = 0; i < _width; i++)
+                for (var i = 0; i < slot.Values.Length; i++)
                 {
-                    totals[i] += values[i];
+                    totals[i] += slot.Values[i];
                 }
             }
         }
+    }
+
+    private sealed class Slot(long minute, long[] values)
+    {
+        public long Minute { get; set; } = minute;
+
+        public long[] Values { get; } = values;
     }
 }
