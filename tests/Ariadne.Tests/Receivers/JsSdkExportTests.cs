@@ -7,12 +7,15 @@ namespace Ariadne.Tests.Receivers;
 /// <summary>The OpenTelemetry JS SDK and its exporters from npm, as a Node.js service would run them.</summary>
 public sealed class JsOtelSdk : IAsyncLifetime
 {
-    /// <summary>Exports one two-span trace through the exporter named first, then prints its trace id.</summary>
+    /// <summary>
+    /// Exports one two-span trace through the exporter named first and, given a logs URL, an error log record written
+    /// inside the child span; then prints the trace id.
+    /// </summary>
     private const string Script = """
         const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
         const { resourceFromAttributes } = require('@opentelemetry/resources');
         const api = require('@opentelemetry/api');
-        const [kind, url, service] = process.argv.slice(2);
+        const [kind, url, service, logsUrl] = process.argv.slice(2);
         const exporter = {
           grpc: () => new (require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter)({ url }),
           'http/protobuf': () => new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)({ url }),
@@ -24,6 +27,9 @@ public sealed class JsOtelSdk : IAsyncLifetime
           spanProcessors: [new SimpleSpanProcessor(exporter)],
         });
         const tracer = provider.getTracer('ariadne-js-test', '1.2.3');
+        const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs');
+        const logExporter = logsUrl && new (require(`@opentelemetry/exporter-logs-otlp-${{ grpc: 'grpc', 'http/protobuf': 'proto', 'http/json': 'http' }[kind]}`).OTLPLogExporter)({ url: logsUrl });
+        const loggers = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': service }), processors: logExporter ? [new SimpleLogRecordProcessor(logExporter)] : [] });
         (async () => {
           const parent = tracer.startSpan('GET /checkout', { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } });
           const child = tracer.startSpan('charge card', {
@@ -32,9 +38,12 @@ public sealed class JsOtelSdk : IAsyncLifetime
           }, api.trace.setSpan(api.context.active(), parent));
           child.addEvent('payment declined', { 'decline.code': 'insufficient_funds' });
           child.setStatus({ code: api.SpanStatusCode.ERROR, message: 'card declined' });
+          loggers.getLogger('ariadne-js-test').emit({ severityNumber: 17, severityText: 'ERROR', body: 'card declined',
+            attributes: { 'decline.code': 'insufficient_funds' }, context: api.trace.setSpan(api.context.active(), child) });
           child.end();
           parent.end();
           await provider.shutdown();
+          await loggers.shutdown();
           console.log('TRACE ' + parent.spanContext().traceId);
         })().catch(e => { console.error(e); process.exit(1); });
         """;
@@ -45,12 +54,14 @@ public sealed class JsOtelSdk : IAsyncLifetime
         new Dictionary<string, string> { ["export.js"] = Script },
         "@opentelemetry/api@1.9.1", "@opentelemetry/sdk-trace-base@2.12.1", "@opentelemetry/resources@2.12.1",
         "@opentelemetry/exporter-trace-otlp-grpc@0.212.0", "@opentelemetry/exporter-trace-otlp-proto@0.212.0",
-        "@opentelemetry/exporter-trace-otlp-http@0.212.0", "@opentelemetry/exporter-zipkin@2.12.1");
+        "@opentelemetry/exporter-trace-otlp-http@0.212.0", "@opentelemetry/exporter-zipkin@2.12.1",
+        "@opentelemetry/sdk-logs@0.212.0", "@opentelemetry/exporter-logs-otlp-grpc@0.212.0", "@opentelemetry/exporter-logs-otlp-proto@0.212.0",
+        "@opentelemetry/exporter-logs-otlp-http@0.212.0");
 
-    /// <summary>Exports the trace; returns its id.</summary>
-    public async Task<string> ExportAsync(string exporter, Uri url, string service)
+    /// <summary>Exports the trace (and the log record, given <paramref name="logsUrl"/>); returns the trace id.</summary>
+    public async Task<string> ExportAsync(string exporter, Uri url, string service, Uri? logsUrl)
     {
-        var (code, output) = await _project.NodeAsync("export.js", exporter, url.ToString(), service);
+        var (code, output) = await _project.NodeAsync("export.js", [exporter, url.ToString(), service, .. logsUrl is null ? Array.Empty<string>() : [logsUrl.ToString()]]);
         Assert.True(code == 0, $"node exited with {code}: {output}");
         return output.Split('\n').Single(l => l.StartsWith("TRACE ", StringComparison.Ordinal))["TRACE ".Length..].Trim();
     }
@@ -69,16 +80,16 @@ public sealed class JsSdkExportTests(JsOtelSdk sdk, ServerFixture fixture) : ICl
     [InlineData("http/protobuf")]
     [InlineData("http/json")]
     [InlineData("zipkin")]
-    public async Task A_trace_from_the_js_sdk_is_served_with_its_parent_link_typed_tags_event_and_error(string exporter)
+    public async Task A_trace_from_the_js_sdk_is_served_with_its_parent_link_typed_tags_event_error_and_log_record(string exporter)
     {
-        var url = exporter switch
+        var (url, logsUrl) = exporter switch
         {
-            "grpc" => fixture.Server.GetUri(Listener.OtlpGrpc),
-            "zipkin" => new Uri(fixture.Server.GetUri(Listener.Zipkin), "api/v2/spans"),
-            _ => new Uri(fixture.Server.GetUri(Listener.OtlpHttp), "v1/traces"),
+            "grpc" => (fixture.Server.GetUri(Listener.OtlpGrpc), fixture.Server.GetUri(Listener.OtlpGrpc)),
+            "zipkin" => (new Uri(fixture.Server.GetUri(Listener.Zipkin), "api/v2/spans"), null),
+            _ => (new Uri(fixture.Server.GetUri(Listener.OtlpHttp), "v1/traces"), new Uri(fixture.Server.GetUri(Listener.OtlpHttp), "v1/logs")),
         };
         var service = "js-" + exporter.Replace('/', '-');
-        var traceId = await sdk.ExportAsync(exporter, url, service);
+        var traceId = await sdk.ExportAsync(exporter, url, service, logsUrl);
 
         var trace = (await new TenantQuery(fixture.Query, "default").GetJsonAsync($"/api/traces/{traceId}"))["data"]![0]!;
         var spans = trace["spans"]!.AsArray();
@@ -108,5 +119,14 @@ public sealed class JsSdkExportTests(JsOtelSdk sdk, ServerFixture fixture) : ICl
 
         var log = child["logs"]!.AsArray().Single()!["fields"]!.AsArray();
         Assert.Contains(log, f => (string)f!["key"]! == "event" && (string)f["value"]! == "payment declined");
+
+        if (logsUrl is not null)
+        {
+            // The log record the SDK wrote inside the child span, with its trace and span ids.
+            var logs = (await new TenantQuery(fixture.Query, "default").GetJsonAsync($"/api/ariadne/traces/{traceId}/logs"))["logs"]!.AsArray();
+            var record = Assert.Single(logs)!;
+            Assert.Equal(((string)child["spanID"]!, "card declined", "error", "insufficient_funds"),
+                ((string)record["spanId"]!, (string)record["body"]!, (string)record["severity"]!, (string)record["attributes"]!["decline.code"]!));
+        }
     }
 }
