@@ -58,6 +58,7 @@ public sealed class AriadneServer : IAsyncDisposable
         var registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(registry);
         builder.Services.AddSingleton(options);
+        builder.Services.AddListenerRouting();
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton(new TenantResolver(options.Tenancy));
@@ -79,7 +80,6 @@ public sealed class AriadneServer : IAsyncDisposable
         // Open storage now, so a bad data directory fails start-up instead of the first request; its size goes on /metrics.
         StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>());
         App.UseRouting();
-        App.UseListenerRouting();
         App.UseAccessControl();
         MapOperations(App, registry);
         App.MapZipkinReceiver();

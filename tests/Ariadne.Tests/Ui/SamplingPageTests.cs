@@ -28,7 +28,8 @@ public sealed class SamplingPageTests(UiFixture ui, TailServerFixture server) : 
             BaseURL = server.Server.GetUri(Listener.Query).ToString(),
             ExtraHTTPHeaders = new Dictionary<string, string> { ["x-tenant"] = Tenant },
         });
-        await page.GotoAsync("sampling-report");
+        // The same path as the sampling port's remote-sampling endpoint: routing tells them apart by listener.
+        await page.GotoAsync("sampling");
         await UiFixture.WaitInteractiveAsync(page);
         await Expect(page.Locator("#tail-state")).ToHaveTextAsync("on");
         await Expect(page.Locator("#tail-policies")).ToContainTextAsync("errors (always), slow, checkout-slow, payment, gold, big-order, rest");
