@@ -11,6 +11,7 @@ namespace Ariadne.Tests.Ui;
 public sealed class SamplingPageTests(UiFixture ui, TailServerFixture server) : IClassFixture<UiFixture>, IClassFixture<TailServerFixture>
 {
     private const string Tenant = "sampling-page";
+    private const string DroppedTenant = "dropped-trace";
 
     [Fact]
     public async Task Sampling_page_shows_the_policies_and_what_tail_sampling_kept_and_dropped_per_root_operation()
@@ -44,6 +45,28 @@ public sealed class SamplingPageTests(UiFixture ui, TailServerFixture server) : 
         await Expect(row.Locator("td.kept")).ToHaveTextAsync("1");
         await Expect(row.Locator(".badge[data-policy='errors']")).ToHaveTextAsync("errors 1");
         await ui.ScreenshotAsync(page, "sampling");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_trace_that_tail_sampling_dropped_says_so_instead_of_not_found()
+    {
+        var data = new SamplingTestData(29);
+        var failed = data.Root("checkout-api", "POST /checkout", status: StatusCode.Error);
+        var dropped = data.Root("checkout-api", "POST /checkout");
+        await server.IngestAsync(DroppedTenant, dropped, failed);
+        await Poll.UntilAsync(async () => await server.StoredSpansAsync(DroppedTenant, failed.TraceId) == 1, "the decisions");
+
+        var browser = await ui.GetBrowserAsync();
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions
+        {
+            BaseURL = server.Server.GetUri(Listener.Query).ToString(),
+            ExtraHTTPHeaders = new Dictionary<string, string> { ["x-tenant"] = DroppedTenant },
+        });
+        await page.GotoAsync($"trace/{dropped.TraceId.ToHex()}");
+        await Expect(page.Locator("#trace-missing")).ToContainTextAsync("dropped by tail sampling");
+        await page.GotoAsync($"trace/{TestSpans.NewTraceId().ToHex()}");
+        await Expect(page.Locator("#trace-missing")).ToContainTextAsync("No trace");
         await page.CloseAsync();
     }
 }

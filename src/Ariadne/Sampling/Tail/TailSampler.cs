@@ -83,6 +83,22 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
 
     public long BufferedTraces => Interlocked.Read(ref _traces);
 
+    /// <summary>
+    /// What tail sampling did with a trace, as far as it remembers (the decision cache): held for its decision, kept,
+    /// dropped, or unknown (never seen, or decided too long ago).
+    /// </summary>
+    public TailOutcome OutcomeOf(string tenant, TraceId traceId)
+    {
+        var key = new TraceKey(traceId, tenant);
+        var shard = _shards[ShardOf(traceId) & (_shards.Length - 1)];
+        lock (shard)
+        {
+            return shard.Traces.ContainsKey(key) ? TailOutcome.Held
+                : shard.Decisions.TryGetValue(key, out var kept) ? (kept ? TailOutcome.Kept : TailOutcome.Dropped)
+                : TailOutcome.Unknown;
+        }
+    }
+
     public long BufferedSpans => Interlocked.Read(ref _spans);
 
     public long BufferedBytes => Interlocked.Read(ref _bytes);
@@ -693,4 +709,13 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             }
         }
     }
+}
+
+/// <summary>What tail sampling did with a trace (<see cref="TailSampler.OutcomeOf"/>).</summary>
+public enum TailOutcome
+{
+    Unknown,
+    Held,
+    Kept,
+    Dropped,
 }
