@@ -15,6 +15,12 @@ public sealed class TenancyOptions
     /// <summary>Known tenants with their own settings; settings left out fall back to the server-wide ones.</summary>
     public List<TenantOptions> Tenants { get; set; } = [];
 
+    /// <summary>The tenants that set their own DetailedRetention, by id (the first entry of an id wins).</summary>
+    public Dictionary<string, TimeSpan> DetailedRetentions() => Tenants
+        .Where(t => t.DetailedRetention is not null)
+        .DistinctBy(t => t.Id)
+        .ToDictionary(t => t.Id, t => t.DetailedRetention!.Value, StringComparer.Ordinal);
+
     public IReadOnlyList<string> Validate(long maxRequestBytes)
     {
         var errors = new List<string>();

@@ -50,10 +50,8 @@ public sealed class ClickHouseOptions
     public ClickHouseOptions WithTenantRetention(Tenancy.TenancyOptions tenancy)
     {
         var copy = (ClickHouseOptions)MemberwiseClone();
-        copy.TenantSpanRetentionDays = tenancy.Tenants
-            .Where(t => t.DetailedRetention is not null)
-            .DistinctBy(t => t.Id)
-            .ToDictionary(t => t.Id, t => (int)Math.Ceiling(t.DetailedRetention!.Value.TotalDays), StringComparer.Ordinal);
+        copy.TenantSpanRetentionDays = tenancy.DetailedRetentions()
+            .ToDictionary(t => t.Key, t => (int)Math.Ceiling(t.Value.TotalDays), StringComparer.Ordinal);
         return copy;
     }
 

@@ -58,10 +58,7 @@ public sealed class EmbeddedStorageOptions
     public EmbeddedStorageOptions WithTenantRetention(Tenancy.TenancyOptions tenancy)
     {
         var copy = (EmbeddedStorageOptions)MemberwiseClone();
-        copy.TenantDetailedRetention = tenancy.Tenants
-            .Where(t => t.DetailedRetention is not null)
-            .DistinctBy(t => t.Id)
-            .ToDictionary(t => t.Id, t => t.DetailedRetention!.Value, StringComparer.Ordinal);
+        copy.TenantDetailedRetention = tenancy.DetailedRetentions();
         return copy;
     }
 
