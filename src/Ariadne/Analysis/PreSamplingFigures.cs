@@ -22,20 +22,16 @@ public sealed class PreSamplingFigures(ISpanStore store, SpanMetricsAggregator m
             return await store.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
         }
 
-        var links = graph.Dependencies(tenant, counted.Minute, MinuteRing.MinuteBeginningAtOrAfter(endTime)).ToList();
-        if (counted.Time > start)
+        var links = graph.Dependencies(tenant, counted.Minute, MinuteRing.MinuteBeginningAtOrAfter(endTime));
+        if (counted.Time <= start)
         {
-            // Before the aggregators counted: what storage holds (the window is inclusive, so a span starting on the
-            // boundary minute's first tick could count twice; the boundary is a whole minute, spans land there rarely).
-            var earlier = await store.GetDependenciesAsync(tenant, counted.Time, counted.Time - start, cancellationToken);
-            links = earlier.Concat(links)
-                .GroupBy(l => (l.Parent, l.Child))
-                .Select(g => new DependencyLink(g.Key.Parent, g.Key.Child, g.Sum(l => l.CallCount), g.Sum(l => l.ErrorCount)))
-                .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal)
-                .ToList();
+            return links;
         }
 
-        return links;
+        // Before the aggregators counted: what storage holds (the window is inclusive, so a span starting on the
+        // boundary minute's first tick could count twice; the boundary is a whole minute, spans land there rarely).
+        var earlier = await store.GetDependenciesAsync(tenant, counted.Time, counted.Time - start, cancellationToken);
+        return DependencyLink.Sum(earlier.Concat(links));
     }
 
     /// <summary>

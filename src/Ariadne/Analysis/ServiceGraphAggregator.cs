@@ -149,9 +149,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
             }
         }
 
-        return links.OrderBy(l => l.Key.Parent, StringComparer.Ordinal).ThenBy(l => l.Key.Child, StringComparer.Ordinal)
-            .Select(l => new DependencyLink(l.Key.Parent, l.Key.Child, l.Value.Calls, l.Value.Errors))
-            .ToList();
+        return DependencyLink.Sorted(links);
     }
 
     private void Pair(HalfKey key, Span span, bool isClient, long now, BatchScratch batch)

@@ -45,10 +45,7 @@ public sealed class DependencyCalculator(long windowStartNanos = long.MinValue, 
         }
     }
 
-    public IReadOnlyList<DependencyLink> ToLinks() =>
-        _edges.OrderBy(e => e.Key.Parent, StringComparer.Ordinal).ThenBy(e => e.Key.Child, StringComparer.Ordinal)
-            .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors))
-            .ToList();
+    public IReadOnlyList<DependencyLink> ToLinks() => DependencyLink.Sorted(_edges);
 
     private static long ToNanos(DateTimeOffset time)
     {

@@ -238,9 +238,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             edges[(link.Parent, link.Child)] = (current.Calls + link.CallCount, current.Errors + link.ErrorCount);
         }
 
-        var result = edges.OrderBy(e => e.Key.Parent, StringComparer.Ordinal).ThenBy(e => e.Key.Child, StringComparer.Ordinal)
-            .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors)).ToList();
-        return ValueTask.FromResult<IReadOnlyList<DependencyLink>>(result);
+        return ValueTask.FromResult<IReadOnlyList<DependencyLink>>(DependencyLink.Sorted(edges));
     }
 
     public StorageStats GetStats()
