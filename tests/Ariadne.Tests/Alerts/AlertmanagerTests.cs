@@ -4,7 +4,6 @@ using Ariadne.Configuration;
 using Ariadne.Model;
 using Ariadne.Storage;
 using Ariadne.Tests.Infrastructure;
-using Ariadne.Hosting;
 using Ariadne.Tests.Ui;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -64,10 +63,7 @@ public sealed class AlertmanagerTests(AlertmanagerFixture alertmanager, UiFixtur
         }
 
         // The Alerts page of this server shows the rule firing, with its value and a link to the failed traces.
-        var browser = await ui.GetBrowserAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = _server.Server.GetUri(Listener.Query).ToString() });
-        await page.GotoAsync("alerts");
-        await UiFixture.WaitInteractiveAsync(page);
+        var page = await ui.OpenAsync("alerts", on: _server);
         var row = page.Locator("#alerts-table tr[data-rule='CheckoutErrors']");
         await Expect(row).ToHaveAttributeAsync("data-state", "firing");
         await Expect(row).ToContainTextAsync("50%");

@@ -1,8 +1,6 @@
-using Ariadne.Hosting;
 using Ariadne.Model;
 using Ariadne.Tests.Infrastructure;
 using Ariadne.Tests.Sampling;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Ariadne.Tests.Ui;
@@ -23,15 +21,8 @@ public sealed class SamplingPageTests(UiFixture ui, TailServerFixture server) : 
         await server.IngestAsync(Tenant, data.Root("checkout-api", "POST /checkout"));
         await Poll.UntilAsync(async () => await server.StoredSpansAsync(Tenant, failed.TraceId) == 1, "the error trace to be kept");
 
-        var browser = await ui.GetBrowserAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions
-        {
-            BaseURL = server.Server.GetUri(Listener.Query).ToString(),
-            ExtraHTTPHeaders = new Dictionary<string, string> { ["x-tenant"] = Tenant },
-        });
         // The same path as the sampling port's remote-sampling endpoint: routing tells them apart by listener.
-        await page.GotoAsync("sampling");
-        await UiFixture.WaitInteractiveAsync(page);
+        var page = await ui.OpenAsync("sampling", tenant: Tenant, on: server);
         await Expect(page.Locator("#tail-state")).ToHaveTextAsync("on");
         await Expect(page.Locator("#tail-policies")).ToContainTextAsync("errors (always), slow, checkout-slow, payment, gold, big-order, rest");
 
@@ -57,13 +48,7 @@ public sealed class SamplingPageTests(UiFixture ui, TailServerFixture server) : 
         await server.IngestAsync(DroppedTenant, dropped, failed);
         await Poll.UntilAsync(async () => await server.StoredSpansAsync(DroppedTenant, failed.TraceId) == 1, "the decisions");
 
-        var browser = await ui.GetBrowserAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions
-        {
-            BaseURL = server.Server.GetUri(Listener.Query).ToString(),
-            ExtraHTTPHeaders = new Dictionary<string, string> { ["x-tenant"] = DroppedTenant },
-        });
-        await page.GotoAsync($"trace/{dropped.TraceId.ToHex()}");
+        var page = await ui.OpenAsync($"trace/{dropped.TraceId.ToHex()}", tenant: DroppedTenant, on: server);
         await Expect(page.Locator("#trace-missing")).ToContainTextAsync("dropped by tail sampling");
         await page.GotoAsync($"trace/{TestSpans.NewTraceId().ToHex()}");
         await Expect(page.Locator("#trace-missing")).ToContainTextAsync("No trace");

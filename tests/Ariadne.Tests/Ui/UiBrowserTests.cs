@@ -336,9 +336,7 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
     {
         await using var empty = new Infrastructure.ServerFixture();
         await empty.InitializeAsync();
-        var browser = await fixture.GetBrowserAsync();
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        await page.GotoAsync(new Uri(empty.Server.GetUri(Ariadne.Hosting.Listener.Query), "search").ToString());
+        var page = await fixture.OpenAsync("search", on: empty);
         await Expect(page.Locator(".empty")).ToContainTextAsync("No traces yet");
         await Expect(page.Locator(".empty")).ToContainTextAsync("OTEL_EXPORTER_OTLP_ENDPOINT");
         await fixture.ScreenshotAsync(page, "empty");

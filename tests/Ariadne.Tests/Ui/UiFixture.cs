@@ -72,14 +72,15 @@ public sealed class UiFixture : IAsyncLifetime
 
     /// <summary>
     /// A fresh page at 1280×800 that has opened <paramref name="path"/> and whose Blazor circuit is live; the browser's
-    /// time zone is <paramref name="timeZone"/> (an IANA id), or the machine's.
+    /// time zone is <paramref name="timeZone"/> (an IANA id), or the machine's. The page is on this fixture's server,
+    /// or on <paramref name="on"/> for a test that needs a server set up otherwise.
     /// </summary>
-    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 800, string? tenant = null, string? timeZone = null)
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 800, string? tenant = null, string? timeZone = null, ServerFixture? on = null)
     {
         var browser = await GetBrowserAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions
         {
-            BaseURL = BaseUri.ToString(),
+            BaseURL = (on ?? Server).Server.GetUri(Listener.Query).ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ExtraHTTPHeaders = tenant is null ? null : new Dictionary<string, string> { ["x-tenant"] = tenant },
             TimezoneId = timeZone,
