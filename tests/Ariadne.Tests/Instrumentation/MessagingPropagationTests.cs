@@ -51,9 +51,15 @@ public sealed class MessagingPropagationTests(RabbitMqServerFixture rabbit, Nats
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, delivery) =>
         {
-            using var activity = RabbitMqTracing.StartProcess(delivery, queue);
-            var raw = delivery.BasicProperties.Headers?["baggage"] as byte[];
-            received.TrySetResult((AriadneContext.Get(AriadneContext.UserIdKey), raw is null ? null : Encoding.UTF8.GetString(raw)));
+            (string?, string?) seen;
+            using (RabbitMqTracing.StartProcess(delivery, queue))
+            {
+                var raw = delivery.BasicProperties.Headers?["baggage"] as byte[];
+                seen = (AriadneContext.Get(AriadneContext.UserIdKey), raw is null ? null : Encoding.UTF8.GetString(raw));
+            }
+
+            // Only once the consumer span has ended (and so been exported) may the test look for it.
+            received.TrySetResult(seen);
             return Task.CompletedTask;
         };
         await channel.BasicConsumeAsync(queue, autoAck: true, consumer);
@@ -76,8 +82,13 @@ public sealed class MessagingPropagationTests(RabbitMqServerFixture rabbit, Nats
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync())
             {
-                using var activity = NatsTracing.StartProcess(message, "notifications");
-                received.TrySetResult((AriadneContext.Get(AriadneContext.UserIdKey), message.Headers?["baggage"].ToString()));
+                (string?, string?) seen;
+                using (NatsTracing.StartProcess(message, "notifications"))
+                {
+                    seen = (AriadneContext.Get(AriadneContext.UserIdKey), message.Headers?["baggage"].ToString());
+                }
+
+                received.TrySetResult(seen);
                 return;
             }
         });
