@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Ariadne.Analysis;
-using Ariadne.Storage;
 
 namespace Ariadne.Search;
 
@@ -302,7 +301,7 @@ public sealed class SearchParser
     public static Model.SpanKind? ParseKind(string name)
     {
         var lower = name.ToLowerInvariant();
-        return lower == "unspecified" ? Model.SpanKind.Unspecified : Storage.SpanMatcher.ParseSpanKindName(lower);
+        return lower == "unspecified" ? Model.SpanKind.Unspecified : Model.SpanMatcher.ParseSpanKindName(lower);
     }
 
     /// <summary>The status a literal names, or null.</summary>

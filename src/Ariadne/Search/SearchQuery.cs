@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ariadne.Analysis;
 using Ariadne.Model;
-using Ariadne.Storage;
 
 namespace Ariadne.Search;
 

@@ -1,4 +1,5 @@
 using Ariadne.Analysis;
+using Ariadne.Model;
 using Ariadne.Storage;
 
 namespace Ariadne.Search;

@@ -37,20 +37,3 @@ public interface ISpanStore : IAsyncDisposable
     /// <summary>Size figures for /metrics and `ariadne storage`.</summary>
     StorageStats GetStats();
 }
-
-public readonly record struct OperationInfo(string Name, SpanKind Kind);
-
-public readonly record struct DependencyLink(string Parent, string Child, long CallCount, long ErrorCount = 0)
-{
-    /// <summary>Links from per-edge sums, sorted by parent then child, the order <see cref="ISpanStore.GetDependenciesAsync"/> answers in.</summary>
-    public static List<DependencyLink> Sorted(IEnumerable<KeyValuePair<(string Parent, string Child), (long Calls, long Errors)>> edges) =>
-        edges.OrderBy(e => e.Key.Parent, StringComparer.Ordinal).ThenBy(e => e.Key.Child, StringComparer.Ordinal)
-            .Select(e => new DependencyLink(e.Key.Parent, e.Key.Child, e.Value.Calls, e.Value.Errors))
-            .ToList();
-
-    /// <summary>Several answers added up edge by edge, sorted as <see cref="Sorted"/> does.</summary>
-    public static List<DependencyLink> Sum(IEnumerable<DependencyLink> links) =>
-        Sorted(links.GroupBy(l => (l.Parent, l.Child)).Select(g => KeyValuePair.Create(g.Key, (g.Sum(l => l.CallCount), g.Sum(l => l.ErrorCount)))));
-}
-
-public readonly record struct StorageStats(long Spans, long Traces, long Bytes);

@@ -62,7 +62,7 @@ internal static class GoStrconv
     /// <summary>strconv.ParseBool.</summary>
     public static bool TryParseBool(string s, out bool value, out string error)
     {
-        if (Storage.SpanMatcher.TryParseGoBool(s, out value))
+        if (Model.SpanMatcher.TryParseGoBool(s, out value))
         {
             error = string.Empty;
             return true;

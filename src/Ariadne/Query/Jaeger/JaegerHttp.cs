@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Ariadne.Model;
-using Ariadne.Storage;
 using Ariadne.Tenancy;
 using Microsoft.Extensions.Primitives;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Ariadne.Model;
-using Ariadne.Storage;
 
 namespace Ariadne.Query.Jaeger;
 

@@ -58,7 +58,7 @@ public sealed class ParentRowOffsetTests
         CopyOldBlock(f);
         await f.ReopenAsync();
         Assert.Equal(s_familyShape, await ShapeAsync(f));
-        Assert.Contains(s_familyId, (await f.Store.FindTracesAsync(Tenant, new Ariadne.Storage.TraceQuery
+        Assert.Contains(s_familyId, (await f.Store.FindTracesAsync(Tenant, new Ariadne.Model.TraceQuery
         {
             ServiceName = "backend",
             OperationName = "orphan",

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ariadne.Model;
 using Ariadne.Storage.Embedded.Retention;
 
 namespace Ariadne.Storage.Embedded.Blocks;

@@ -1,3 +1,5 @@
+using Ariadne.Model;
+
 namespace Ariadne.Storage.Embedded.Blocks;
 
 /// <summary>A <see cref="TraceQuery"/> prepared once for every block it runs against: bounds in nanoseconds, names as UTF-8, tag filter hashes.</summary>

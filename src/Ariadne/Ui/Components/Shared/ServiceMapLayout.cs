@@ -1,4 +1,4 @@
-using Ariadne.Storage;
+using Ariadne.Model;
 
 namespace Ariadne.Ui.Components.Shared;
 

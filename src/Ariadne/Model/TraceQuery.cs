@@ -1,4 +1,4 @@
-namespace Ariadne.Storage;
+namespace Ariadne.Model;
 
 /// <summary>
 /// Jaeger's search semantics: a trace matches when one of its spans has the service, the operation, every tag

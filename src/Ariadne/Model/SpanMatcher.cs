@@ -1,6 +1,4 @@
-using Ariadne.Model;
-
-namespace Ariadne.Storage;
+namespace Ariadne.Model;
 
 /// <summary>
 /// Decides whether one span satisfies a <see cref="TraceQuery"/>, so every engine filters the same way (the contract
