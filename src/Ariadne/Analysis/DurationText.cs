@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ariadne.Query.Jaeger;
+using Ariadne.GoCompat;
 
 namespace Ariadne.Analysis;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
-using Ariadne.Query.Jaeger;
+using Ariadne.GoCompat;
 using Spectre.Console;
 
 namespace Ariadne.LoadGen;

@@ -1,7 +1,7 @@
 using System.Net;
 using Ariadne.Configuration;
+using Ariadne.GoCompat;
 using Ariadne.Hosting;
-using Ariadne.Query;
 using Ariadne.Sampling.Remote;
 using Ariadne.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ariadne.Analysis;
+using Ariadne.GoCompat;
 using Ariadne.Model;
 using Ariadne.Storage;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ariadne.GoCompat;
 using Ariadne.Model;
 using Ariadne.Storage;
 

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using Ariadne.GoCompat;
 using Ariadne.Model;
 using Ariadne.Tenancy;
 using Microsoft.Extensions.Primitives;

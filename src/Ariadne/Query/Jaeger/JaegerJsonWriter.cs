@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Ariadne.GoCompat;
 using Ariadne.Model;
 
 namespace Ariadne.Query.Jaeger;

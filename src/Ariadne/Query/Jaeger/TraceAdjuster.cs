@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ariadne.GoCompat;
 using Ariadne.Model;
 
 namespace Ariadne.Query.Jaeger;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Ariadne.Query;
+using Ariadne.GoCompat;
 
 namespace Ariadne.Sampling.Remote;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ariadne.Query.Jaeger;
+namespace Ariadne.GoCompat;
 
 /// <summary>
 /// Go's strconv parsers with Go's error texts. Jaeger puts these texts in its 400 answers

@@ -1,7 +1,6 @@
-using Ariadne.Query;
-using Ariadne.Query.Jaeger;
+using Ariadne.GoCompat;
 
-namespace Ariadne.Tests.Query;
+namespace Ariadne.Tests.GoCompat;
 
 /// <summary>The Go behaviours Jaeger's answers expose, checked against outputs of Go's own functions.</summary>
 public sealed class GoCompatTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ariadne.Query.Jaeger;
+namespace Ariadne.GoCompat;
 
 /// <summary>
 /// Go's time.ParseDuration and Duration.String, as Jaeger's query API reads <c>minDuration=1.2s</c> and writes

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Ariadne.Query.Jaeger;
 
-namespace Ariadne.Query;
+namespace Ariadne.GoCompat;
 
 /// <summary>
 /// The parts of Go's encoding/json that show in Jaeger's answers: how float64 values are written, and the error texts

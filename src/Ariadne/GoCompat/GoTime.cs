@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ariadne.Query.Jaeger;
+namespace Ariadne.GoCompat;
 
 /// <summary>
 /// Go's time.Parse(time.RFC3339Nano, value), which the api_v3 gateway uses for its time parameters, with Go's error
