@@ -5,6 +5,7 @@ using Ariadne.Hosting;
 using Ariadne.Limits;
 using Ariadne.Operations;
 using Ariadne.Receivers.Otlp;
+using Ariadne.Receivers.Otlp.Grpc;
 using Ariadne.Tenancy;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
@@ -50,9 +51,9 @@ internal sealed class AccessMiddleware(
             return;
         }
 
-        // Kestrel's whole-body limit would cut a gRPC stream a few framing bytes before Grpc.AspNetCore's
-        // per-message limit (the same number) and the client would get Unknown instead of ResourceExhausted;
-        // it can only be lifted before the body is first read, and this middleware may read the frame header.
+        // Kestrel's whole-body limit would cut a gRPC call a few framing bytes before the receiver's per-message
+        // limit (the same number), and the client would get a reset stream instead of ResourceExhausted; it can
+        // only be lifted before the body is first read, and this middleware may read the frame header.
         if (listener == Listener.OtlpGrpc && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;
@@ -144,6 +145,14 @@ internal sealed class AccessMiddleware(
 
     private Refusal? Admit(string tenant, long bytes)
     {
+        // Over the server's limit by what the request declares: refused before anything is reserved or read (a
+        // frame header may declare 4 GiB, and reserving that would turn every other request away meanwhile).
+        if (bytes > options.Ingest.MaxRequestBytes)
+        {
+            return new Refusal(StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "too_large",
+                $"the request is {bytes} bytes, over the server's limit of {options.Ingest.MaxRequestBytes} (Ingest:MaxRequestBytes); send smaller batches.");
+        }
+
         if (tenants.Find(tenant)?.MaxRequestBytes is { } maxBytes && bytes > maxBytes)
         {
             return new Refusal(StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "too_large",
@@ -198,7 +207,7 @@ internal sealed class AccessMiddleware(
     private static async ValueTask<long?> GetRequestBytesAsync(HttpContext context, Listener listener)
     {
         var request = context.Request;
-        if (listener != Listener.OtlpGrpc)
+        if (listener != Listener.OtlpGrpc || !OtlpGrpcReceiver.IsGrpc(request.ContentType))
         {
             return request.ContentLength ?? 0;
         }
@@ -207,7 +216,7 @@ internal sealed class AccessMiddleware(
         {
             var result = await request.BodyReader.ReadAtLeastAsync(GrpcFrameHeaderBytes, context.RequestAborted);
             var length = ReadFrameLength(result.Buffer);
-            // Nothing consumed or examined: Grpc.AspNetCore reads the same bytes next.
+            // Nothing consumed or examined: the receiver reads the same bytes next.
             request.BodyReader.AdvanceTo(result.Buffer.Start);
             return length;
         }

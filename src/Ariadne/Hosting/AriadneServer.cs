@@ -71,7 +71,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAnalysis();
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
-        builder.Services.AddOtlpReceivers(options);
+        builder.Services.AddOtlpReceivers();
         builder.Services.AddAriadneLogs(options);
         builder.Services.AddAccessControl(options);
         configureServices?.Invoke(builder.Services);

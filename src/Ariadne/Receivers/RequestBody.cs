@@ -1,18 +1,23 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Compression;
 using System.IO.Pipelines;
 
 namespace Ariadne.Receivers;
 
 /// <summary>
-/// A whole request body, for a receiver to decode before it answers (OTLP/HTTP, Zipkin): an uncompressed one stays in
-/// the request's pipe, not copied; a gzip or deflate one is inflated into a pooled buffer. Dispose it when done,
-/// which consumes the body from the pipe or returns the buffer to the pool.
+/// A whole request body, or the one message of a unary gRPC call, for a receiver to decode before it answers (OTLP/HTTP,
+/// Zipkin, OTLP/gRPC): an uncompressed one stays in the request's pipe, not copied; a gzip or deflate one is inflated
+/// into a pooled buffer. Dispose it when done, which consumes the body from the pipe or returns the buffer to the pool.
 /// </summary>
 internal readonly struct RequestBody : IDisposable
 {
     // Inflated bodies grow a pooled buffer from here; most batches are well under it.
     private const int InitialDecompressedBufferBytes = 64 * 1024;
+
+    // gRPC's length-prefixed message: a compressed flag (0 or 1), then the length as a big-endian uint32.
+    private const int GrpcFrameHeaderBytes = 5;
 
     private readonly PipeReader? _reader;
     private readonly byte[]? _rented;
@@ -59,17 +64,94 @@ internal readonly struct RequestBody : IDisposable
             var body = encoding == ContentEncoding.Identity
                 ? await ReadAsync(request.BodyReader, limit, cancellationToken)
                 : await ReadDecompressedAsync(request.Body, encoding, limit, cancellationToken);
-            return body is { } read ? new RequestBodyResult(read, RequestBodyError.None, null) : new RequestBodyResult(default, RequestBodyError.TooLarge, null);
+            return body is { } read ? new RequestBodyResult(read, RequestBodyError.None, null) : RequestBodyResult.TooLarge;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return new RequestBodyResult(default, RequestBodyError.TooLarge, null);
+            return RequestBodyResult.TooLarge;
         }
         catch (InvalidDataException e)
         {
-            return new RequestBodyResult(default, RequestBodyError.CorruptCompression, e.Message);
+            return RequestBodyResult.Malformed($"the body is not valid {Name(encoding)} data: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// Reads the one length-prefixed message of a unary gRPC call. The declared length is checked against the limit
+    /// before the message is read; a compressed message is inflated with the limit applied again. Anything that is
+    /// not exactly one well-formed message (a compressed flag other than 0 or 1, a message cut short, a second
+    /// message, corrupt compressed data) is <see cref="RequestBodyError.Malformed"/>, with a message that says what.
+    /// <paramref name="encoding"/> is the grpc-encoding, which only a message flagged as compressed uses.
+    /// </summary>
+    public static async ValueTask<RequestBodyResult> ReadGrpcMessageAsync(PipeReader reader, ContentEncoding encoding, long limit, CancellationToken cancellationToken)
+    {
+        limit = Math.Min(limit, Array.MaxLength - 1);
+        var result = await reader.ReadAtLeastAsync(GrpcFrameHeaderBytes, cancellationToken);
+        var buffer = result.Buffer;
+        if (buffer.Length < GrpcFrameHeaderBytes)
+        {
+            reader.AdvanceTo(buffer.End);
+            return RequestBodyResult.Malformed(buffer.Length == 0
+                ? "the call carries no message; a unary call sends one length-prefixed message"
+                : $"the body ends after {buffer.Length} bytes, inside the 5-byte gRPC message header");
+        }
+
+        Span<byte> header = stackalloc byte[GrpcFrameHeaderBytes];
+        buffer.Slice(0, GrpcFrameHeaderBytes).CopyTo(header);
+        var flag = header[0];
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        if (flag > 1 || length > limit || (flag == 1 && encoding == ContentEncoding.Identity))
+        {
+            // Refused on the header alone: the rest of the body is never read.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            return flag > 1 ? RequestBodyResult.Malformed($"the gRPC message header has compressed flag {flag}; it must be 0 or 1")
+                : length > limit ? RequestBodyResult.TooLarge
+                : RequestBodyResult.Malformed("the message is flagged as compressed but the call has no grpc-encoding header; send grpc-encoding: gzip");
+        }
+
+        var frameLength = GrpcFrameHeaderBytes + (long)length;
+        reader.AdvanceTo(buffer.Start, buffer.End);
+        result = await reader.ReadAtLeastAsync((int)frameLength, cancellationToken);
+        buffer = result.Buffer;
+        // A unary call's body ends with its message; wait for the end unless more bytes already came.
+        while (buffer.Length == frameLength && !result.IsCompleted)
+        {
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            result = await reader.ReadAsync(cancellationToken);
+            buffer = result.Buffer;
+        }
+
+        if (buffer.Length != frameLength)
+        {
+            reader.AdvanceTo(buffer.End);
+            return RequestBodyResult.Malformed(buffer.Length < frameLength
+                ? string.Create(CultureInfo.InvariantCulture, $"the gRPC message header declares {length} bytes but the body ends after {buffer.Length - GrpcFrameHeaderBytes}")
+                : "the body holds more than one gRPC message; a unary call sends exactly one");
+        }
+
+        var message = buffer.Slice(GrpcFrameHeaderBytes);
+        if (flag == 0)
+        {
+            return new RequestBodyResult(new RequestBody(message, reader, rented: null), RequestBodyError.None, null);
+        }
+
+        try
+        {
+            await using var compressed = PipeReader.Create(message).AsStream();
+            var inflated = await ReadDecompressedAsync(compressed, encoding, limit, cancellationToken);
+            return inflated is { } read ? new RequestBodyResult(read, RequestBodyError.None, null) : RequestBodyResult.TooLarge;
+        }
+        catch (InvalidDataException e)
+        {
+            return RequestBodyResult.Malformed($"the message is not valid {Name(encoding)} data: {e.Message}");
+        }
+        finally
+        {
+            reader.AdvanceTo(buffer.End);
+        }
+    }
+
+    private static string Name(ContentEncoding encoding) => encoding.ToString().ToLowerInvariant();
 
     /// <summary>The body left in the pipe until it is decoded, or null when it is over the limit.</summary>
     private static async ValueTask<RequestBody?> ReadAsync(PipeReader reader, long limit, CancellationToken cancellationToken)
@@ -160,8 +242,15 @@ internal enum RequestBodyError
 {
     None,
     TooLarge,
-    CorruptCompression,
+
+    /// <summary>Corrupt compressed data, or bad gRPC framing.</summary>
+    Malformed,
 }
 
-/// <summary>A read body, or why there is none; <paramref name="CorruptionMessage"/> says what is wrong with corrupt compressed data.</summary>
-internal readonly record struct RequestBodyResult(RequestBody Body, RequestBodyError Error, string? CorruptionMessage);
+/// <summary>A read body, or why there is none; <paramref name="Problem"/> says what is wrong with a malformed one.</summary>
+internal readonly record struct RequestBodyResult(RequestBody Body, RequestBodyError Error, string? Problem)
+{
+    public static RequestBodyResult TooLarge => new(default, RequestBodyError.TooLarge, null);
+
+    public static RequestBodyResult Malformed(string problem) => new(default, RequestBodyError.Malformed, problem);
+}

@@ -213,13 +213,13 @@ internal static class ZipkinJsonDecoder
         Expect(ref reader, JsonTokenType.StartObject, index, "tags");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = reader.GetString()!;
+            var key = GetString(ref reader, index, "tags");
             reader.Read();
             // Zipkin's tag values are strings. Numbers and booleans from hand-written clients are kept as their
             // JSON text rather than failing the request: the meaning is unambiguous.
             var value = reader.TokenType switch
             {
-                JsonTokenType.String => reader.GetString()!,
+                JsonTokenType.String => GetString(ref reader, index, $"tags.{key}"),
                 JsonTokenType.Number => Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
                 JsonTokenType.True => "true",
                 JsonTokenType.False => "false",
@@ -251,11 +251,21 @@ internal static class ZipkinJsonDecoder
         if (length <= 64)
         {
             Span<char> scratch = stackalloc char[64];
-            apply(scratch[..reader.CopyString(scratch)], span);
+            int copied;
+            try
+            {
+                copied = reader.CopyString(scratch);
+            }
+            catch (InvalidOperationException)
+            {
+                throw NotText(index, field);
+            }
+
+            apply(scratch[..copied], span);
         }
         else
         {
-            apply(reader.GetString(), span);
+            apply(GetString(ref reader, index, field), span);
         }
     }
 
@@ -264,11 +274,31 @@ internal static class ZipkinJsonDecoder
         reader.Read();
         return reader.TokenType switch
         {
-            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.String => GetString(ref reader, index, field),
             JsonTokenType.Null => null,
             _ => throw WrongType(index, field, "a string", reader.TokenType),
         };
     }
+
+    /// <summary>
+    /// The current string or property name. <see cref="Utf8JsonReader"/> checks a string's UTF-8 and its \u escapes
+    /// only when it is turned into text, and throws InvalidOperationException for invalid UTF-8 or a lone surrogate:
+    /// that is the client's malformed body, not a server error.
+    /// </summary>
+    private static string GetString(ref Utf8JsonReader reader, int index, string field)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotText(index, field);
+        }
+    }
+
+    private static ZipkinFormatException NotText(int index, string field) =>
+        new($"span [{index}]: '{field}' is not valid text: it holds invalid UTF-8 or an unpaired surrogate escape (\\uD800-\\uDFFF); send UTF-8 JSON with paired surrogates");
 
     private static bool ReadBool(ref Utf8JsonReader reader, int index, string field)
     {

@@ -58,7 +58,7 @@ public static class ZipkinReceiver
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
-        var (body, error, _) = await RequestBody.ReadAsync(request, encoding, options.Ingest.MaxRequestBytes, context.RequestAborted);
+        var (body, error, problem) = await RequestBody.ReadAsync(request, encoding, options.Ingest.MaxRequestBytes, context.RequestAborted);
         switch (error)
         {
             case RequestBodyError.TooLarge:
@@ -67,8 +67,8 @@ public static class ZipkinReceiver
                 return Results.Text(
                     $"the body is larger than {options.Ingest.MaxRequestBytes} bytes (after decompression); send fewer spans per request",
                     statusCode: StatusCodes.Status413PayloadTooLarge);
-            case RequestBodyError.CorruptCompression:
-                return Malformed(metrics, logger, tenant, "the body is not valid gzip");
+            case RequestBodyError.Malformed:
+                return Malformed(metrics, logger, tenant, problem!);
         }
 
         var batch = new SpanBatch();

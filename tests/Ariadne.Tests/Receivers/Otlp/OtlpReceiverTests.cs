@@ -345,37 +345,11 @@ public sealed class OtlpReceiverTests(ServerFixture fixture) : IClassFixture<Ser
         return channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(headers), message).ResponseAsync;
     }
 
-    /// <summary>
-    /// One OTLP trace export as a gRPC frame written by hand (compressed flag, big-endian length, message), so the
-    /// test controls exactly what is compressed; returns the call's grpc-status and grpc-message.
-    /// </summary>
+    /// <summary>One OTLP trace export as a gRPC frame written by hand; returns the call's grpc-status and grpc-message.</summary>
     internal static async Task<(Grpc.Core.StatusCode Status, string? Message)> RawGrpcFrameAsync(Uri server, byte[] message, bool gzip)
     {
-        var frame = new byte[5 + message.Length];
-        frame[0] = gzip ? (byte)1 : (byte)0;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
-        message.CopyTo(frame, 5);
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/opentelemetry.proto.collector.trace.v1.TraceService/Export"))
-        {
-            Content = new ByteArrayContent(frame),
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        request.Headers.TE.ParseAdd("trailers");
-        if (gzip)
-        {
-            request.Headers.Add("grpc-encoding", "gzip");
-        }
-
-        using var response = await http.SendAsync(request);
-        await response.Content.ReadAsByteArrayAsync();
-        string? Header(string name) =>
-            response.TrailingHeaders.TryGetValues(name, out var trailer) ? trailer.Single()
-            : response.Headers.TryGetValues(name, out var header) ? header.Single()
-            : null;
-        return ((Grpc.Core.StatusCode)int.Parse(Header("grpc-status")!, CultureInfo.InvariantCulture), Header("grpc-message"));
+        var answer = await RawGrpc.SendAsync(server, RawGrpc.Frame(message, compressed: gzip), gzip ? "gzip" : null);
+        return (answer.Status!.Value, answer.Message);
     }
 
     internal static ByteArrayContent Protobuf(byte[] body)

@@ -238,6 +238,33 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         await AssertServesAGoodRequestAsync();
     }
 
+    // What a mutation fuzzer found answered with 500 and an empty body: Utf8JsonReader checks a string's UTF-8 and
+    // its \u escapes only when the string is read, and throws InvalidOperationException. "INVALID" stands for the
+    // bytes C3 28, which are not UTF-8.
+    [Theory]
+    [InlineData("\"name\":\"\\ud800\"", "'name' is not valid text")]
+    [InlineData("\"name\":\"a\\udc00b\"", "'name' is not valid text")]
+    [InlineData("\"tags\":{\"k\":\"\\ud83d\"}", "'tags.k' is not valid text")]
+    [InlineData("\"tags\":{\"\\udfff\":\"v\"}", "'tags' is not valid text")]
+    [InlineData("\"kind\":\"\\ud800\"", "'kind' is not valid text")]
+    [InlineData("\"localEndpoint\":{\"serviceName\":\"\\ud800\"}", "'localEndpoint.serviceName' is not valid text")]
+    [InlineData("\"annotations\":[{\"timestamp\":1,\"value\":\"\\udbff\"}]", "'annotations[].value' is not valid text")]
+    [InlineData("\"name\":\"INVALID\"", "'name' is not valid text")]
+    [InlineData("\"tags\":{\"k\":\"xINVALID\"}", "'tags.k' is not valid text")]
+    [InlineData("\"tags\":{\"INVALID\":\"v\"}", "'tags' is not valid text")]
+    [InlineData("\"parentId\":\"INVALID\"", "'parentId' is not valid text")]
+    public async Task Invalid_utf8_or_a_lone_surrogate_is_a_400_with_a_message_and_the_server_keeps_serving(string field, string message)
+    {
+        var json = Encoding.UTF8.GetBytes($"[{{\"traceId\":\"5af7183fb1d4cf5f\",\"id\":\"5af7183fb1d4cf5f\",{field}}}]");
+        var body = ReplaceInvalid(json);
+
+        var response = await PostAsync(body, "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await AssertServesAGoodRequestAsync();
+    }
+
     [Fact]
     public async Task Malformed_protobuf_and_gzip_are_400s_and_the_server_keeps_serving()
     {
@@ -387,6 +414,13 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         var response = await _zipkin.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
+    }
+
+    private static byte[] ReplaceInvalid(byte[] json)
+    {
+        var marker = "INVALID"u8;
+        var at = json.AsSpan().IndexOf(marker);
+        return at < 0 ? json : [.. json[..at], 0xC3, 0x28, .. json[(at + marker.Length)..]];
     }
 
     private static byte[] Fixture(string name) =>

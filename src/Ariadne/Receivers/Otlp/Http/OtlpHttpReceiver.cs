@@ -28,15 +28,13 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         Json,
     }
 
-    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, new StoredExport<SpanBatch>(
-        "rejectedSpans", OtlpProtobufTraceDecoder.Decode, OtlpJsonTraceDecoder.Decode, static (service, tenant, batch, ct) => service.ExportAsync(tenant, OtlpTraceService.HttpProtocol, batch, ct)));
+    public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, OtlpExport.Traces());
 
-    public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, new StoredExport<LogBatch>(
-        "rejectedLogRecords", OtlpProtobufLogDecoder.Decode, OtlpJsonLogDecoder.Decode, static (service, tenant, batch, ct) => service.ExportLogsAsync(tenant, OtlpTraceService.HttpProtocol, batch, ct)));
+    public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, OtlpExport.Logs());
 
-    public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, new IgnoredExport(signal));
+    public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, OtlpExport.Ignored(signal));
 
-    private async Task HandleAsync(HttpContext context, Export export)
+    private async Task HandleAsync(HttpContext context, OtlpExport export)
     {
         var request = context.Request;
         if (GetFormat(request.ContentType) is not { } format)
@@ -59,7 +57,7 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var (body, error, corruption) = await RequestBody.ReadAsync(request, encoding, _maxBytes, context.RequestAborted);
+        var (body, error, problem) = await RequestBody.ReadAsync(request, encoding, _maxBytes, context.RequestAborted);
         if (error == RequestBodyError.TooLarge)
         {
             await RefuseAsync(context, format, StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "too_large",
@@ -67,9 +65,19 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var malformed = error == RequestBodyError.CorruptCompression
-            ? $"The body is not valid {encoding.ToString().ToLowerInvariant()} data: {corruption}"
-            : Decode(body, format, export);
+        string? malformed;
+        if (error == RequestBodyError.Malformed)
+        {
+            malformed = problem;
+        }
+        else
+        {
+            using (body)
+            {
+                malformed = export.Decode(body.Data, format == BodyFormat.Json);
+            }
+        }
+
         if (malformed is not null)
         {
             await RefuseAsync(context, format, StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "malformed", malformed);
@@ -79,7 +87,7 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         OtlpExportResponse response;
         try
         {
-            response = await export.ExportAsync(service, tenant, context.RequestAborted);
+            response = await export.ExportAsync(service, tenant, OtlpTraceService.HttpProtocol, context.RequestAborted);
         }
         catch (StorageUnavailableException e)
         {
@@ -90,24 +98,6 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         }
 
         await WriteExportResponseAsync(context, format, response, export.RejectedJsonField);
-    }
-
-    /// <summary>Decodes the body into the export and releases it; null, or why the body is not valid OTLP.</summary>
-    private static string? Decode(RequestBody body, BodyFormat format, Export export)
-    {
-        using (body)
-        {
-            try
-            {
-                using var payload = new ContiguousPayload(body.Data);
-                export.Decode(payload.Span, format == BodyFormat.Json);
-                return null;
-            }
-            catch (OtlpMalformedException e)
-            {
-                return e.Message;
-            }
-        }
     }
 
     private static async Task WriteExportResponseAsync(HttpContext context, BodyFormat format, OtlpExportResponse response, string rejectedJsonField)
@@ -158,48 +148,5 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         return mediaType.Equals(ProtobufContentType, StringComparison.OrdinalIgnoreCase) ? BodyFormat.Protobuf
             : mediaType.Equals(JsonContentType, StringComparison.OrdinalIgnoreCase) ? BodyFormat.Json
             : null;
-    }
-
-    /// <summary>One request's signal: decodes the body, then hands what it decoded to the service.</summary>
-    private abstract class Export
-    {
-        /// <summary>The partial success field that counts this signal's rejected items in OTLP/JSON.</summary>
-        public abstract string RejectedJsonField { get; }
-
-        public abstract void Decode(ReadOnlySpan<byte> payload, bool json);
-
-        public abstract ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken);
-    }
-
-    /// <summary>A signal Ariadne stores (traces, logs): decoded into its batch, which goes to the service.</summary>
-    private sealed class StoredExport<TBatch>(
-        string rejectedJsonField,
-        OtlpDecode<TBatch> decodeProtobuf,
-        OtlpDecode<TBatch> decodeJson,
-        Func<OtlpTraceService, string, TBatch, CancellationToken, ValueTask<OtlpExportResponse>> export) : Export
-        where TBatch : new()
-    {
-        private readonly TBatch _batch = new();
-
-        public override string RejectedJsonField => rejectedJsonField;
-
-        public override void Decode(ReadOnlySpan<byte> payload, bool json) => (json ? decodeJson : decodeProtobuf)(payload, _batch);
-
-        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
-            export(service, tenant, _batch, cancellationToken);
-    }
-
-    private sealed class IgnoredExport(OtlpIgnoredSignal signal) : Export
-    {
-        private long _items;
-
-        // Never sent: an ignored signal rejects nothing.
-        public override string RejectedJsonField => "rejectedDataPoints";
-
-        public override void Decode(ReadOnlySpan<byte> payload, bool json) =>
-            _items = json ? signal.CountJson(payload) : signal.CountProtobuf(payload);
-
-        public override ValueTask<OtlpExportResponse> ExportAsync(OtlpTraceService service, string tenant, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(service.Ignore(signal, _items));
     }
 }
