@@ -20,6 +20,12 @@ internal sealed class MinuteRing(int width)
         return MinuteBeginningAtOrAfter(countingSince > oldestKept ? countingSince : oldestKept);
     }
 
+    /// <summary>
+    /// The Unix minute a time in Unix nanoseconds falls in, rounding down before 1970 too. The embedded engine's
+    /// aggregates use the same minutes (<c>Aggregates.MinuteOf</c>); storage does not depend on analysis, so each has it.
+    /// </summary>
+    public static long MinuteOf(long unixNanos) => Math.DivRem(unixNanos, 60_000_000_000L, out var rem) - (rem < 0 ? 1 : 0);
+
     /// <summary>The first whole minute (Unix minutes) of a window starting or ending at <paramref name="time"/>.</summary>
     public static long MinuteBeginningAtOrAfter(DateTimeOffset time)
     {

@@ -1,8 +1,6 @@
 using Ariadne.Model;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
-using Ariadne.Storage;
-using Ariadne.Storage.Embedded.Retention;
 using Prometheus;
 
 namespace Ariadne.Analysis;
@@ -210,7 +208,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
 
         // In the minute the called side starts in, as a dependency link belongs to its child span's start.
-        var minute = Aggregates.MinuteOf((server ?? client).StartTimeUnixNano);
+        var minute = MinuteRing.MinuteOf((server ?? client).StartTimeUnixNano);
         lock (series.Minutes)
         {
             var counts = series.Minutes.For(minute);

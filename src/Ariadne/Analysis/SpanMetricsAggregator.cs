@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Ariadne.Model;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
-using Ariadne.Storage.Embedded.Retention;
 using Prometheus;
 
 namespace Ariadne.Analysis;
@@ -140,7 +139,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
                     current.Histogram.Observe(duration / 1e9, Exemplar.From(s_traceIdKey.WithValue(span.TraceId.ToHex())));
                     calls++;
                     nanos += duration;
-                    current.Record(Aggregates.MinuteOf(span.StartTimeUnixNano), duration);
+                    current.Record(MinuteRing.MinuteOf(span.StartTimeUnixNano), duration);
                     continue;
                 }
             }
@@ -148,7 +147,7 @@ public sealed class SpanMetricsAggregator : IIngestAggregator
             calls++;
             nanos += duration;
             current.Histogram.Observe(duration / 1e9);
-            current.Record(Aggregates.MinuteOf(span.StartTimeUnixNano), duration);
+            current.Record(MinuteRing.MinuteOf(span.StartTimeUnixNano), duration);
         }
 
         current?.Add(calls, nanos);
