@@ -1,7 +1,5 @@
-using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Hosting;
-using Ariadne.Storage;
 
 namespace Ariadne.Alerts;
 
@@ -33,11 +31,10 @@ public sealed class AlertService(AlertEngine engine, TimeProvider time, ILogger<
 
 public static class AlertServiceCollectionExtensions
 {
+    /// <summary>The alert engine and its evaluation loop; they read RED from the <see cref="IRedSource"/> the query side registers.</summary>
     public static IServiceCollection AddAriadneAlerts(this IServiceCollection services, AriadneOptions options)
     {
         var alerts = options.Alerts;
-        services.AddSingleton<IRedSource>(sp => new SpanMetricsRedSource(
-            sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(sp =>
         {

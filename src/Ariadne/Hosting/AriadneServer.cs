@@ -6,7 +6,7 @@ using Ariadne.Configuration;
 using Ariadne.Logs;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
-using Ariadne.Query.Jaeger;
+using Ariadne.Query;
 using Ariadne.Receivers.Otlp;
 using Ariadne.Receivers.Zipkin;
 using Ariadne.Sampling;
@@ -68,7 +68,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHealthChecks();
-        builder.Services.AddAnalysis();
+        builder.Services.AddAriadneQuery();
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers();
@@ -83,9 +83,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.UseAccessControl();
         MapOperations(App, registry);
         App.MapZipkinReceiver();
-        App.MapJaegerQuery();
-        App.MapAnalysisApi();
-        App.MapTraceLogsApi();
+        App.MapAriadneQuery();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
         App.MapSampling();

@@ -1,8 +1,9 @@
+using Ariadne.Analysis;
 using Ariadne.Model;
 using Ariadne.Sampling.Tail;
 using Ariadne.Storage;
 
-namespace Ariadne.Analysis;
+namespace Ariadne.Query;
 
 /// <summary>
 /// While tail sampling keeps only a sample, figures counted from stored spans are off: calls are undercounted and
@@ -50,7 +51,7 @@ public sealed class PreSamplingFigures(ISpanStore store, SpanMetricsAggregator m
         }
 
         var earlier = counted.Time > start
-            ? OperationStatsCalculator.Compute(overview.Service, stored, overview.StartNanos, TraceAnalysisService.ToNanos(counted.Time) - 1, 1, overview.Truncated)
+            ? OperationStatsCalculator.Compute(overview.Service, stored, overview.StartNanos, TraceQueryService.ToNanos(counted.Time) - 1, 1, overview.Truncated)
                 .Operations.ToDictionary(o => (o.Operation, o.Kind))
             : [];
         var seconds = Math.Max(1, (end - start).TotalSeconds);

@@ -1,30 +1,9 @@
+using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Model;
 using Ariadne.Storage;
 
-namespace Ariadne.Alerts;
-
-/// <summary>RED of a service (or one of its operations) over one window.</summary>
-public sealed record RedSample(long Requests, long Errors, double Seconds, long P50Nanos, long P90Nanos, long P95Nanos, long P99Nanos)
-{
-    public double ErrorRate => Requests == 0 ? 0 : (double)Errors / Requests;
-
-    public double RatePerSecond => Seconds <= 0 ? 0 : Requests / Seconds;
-
-    public long PercentileNanos(int percentile) => percentile switch
-    {
-        50 => P50Nanos,
-        90 => P90Nanos,
-        95 => P95Nanos,
-        _ => P99Nanos,
-    };
-}
-
-/// <summary>Where alert rules read RED for a window.</summary>
-public interface IRedSource
-{
-    ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken);
-}
+namespace Ariadne.Query;
 
 /// <summary>
 /// RED computed from stored spans of the window: exact percentiles while storage keeps every span, skewed once
@@ -38,8 +17,8 @@ public sealed class StoredSpanRedSource(ISpanStore store) : IRedSource
     {
         var query = new TraceQuery { ServiceName = service, OperationName = operation, StartTimeMin = start, StartTimeMax = end, Limit = TraceLimit };
         var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
-        var startNanos = TraceAnalysisService.ToNanos(start);
-        var endNanos = TraceAnalysisService.ToNanos(end);
+        var startNanos = TraceQueryService.ToNanos(start);
+        var endNanos = TraceQueryService.ToNanos(end);
         var durations = new List<long>();
         long errors = 0;
         foreach (var span in traces.SelectMany(t => t))

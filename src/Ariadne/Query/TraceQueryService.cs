@@ -1,27 +1,134 @@
+using Ariadne.Analysis;
 using Ariadne.Model;
+using Ariadne.Sampling.Tail;
+using Ariadne.Search;
 using Ariadne.Storage;
 
-namespace Ariadne.Analysis;
+namespace Ariadne.Query;
+
+/// <summary>A trace as the trace view shows it: its spans as a tree, its log records, and what tail sampling did with it.</summary>
+/// <param name="Tree">Null when no span of the trace is stored.</param>
+/// <param name="Logs">The trace's log records, oldest first; read only when the trace is stored.</param>
+/// <param name="Sampling">What tail sampling did with the trace, as far as it remembers: why a trace is missing.</param>
+public sealed record TraceView(TraceId TraceId, TraceTree? Tree, IReadOnlyList<LogRecord> Logs, TailOutcome Sampling);
+
+/// <summary>Two traces and their structural comparison; <see cref="Missing"/> names the first that is not stored.</summary>
+public sealed record TracePair(TraceId IdA, TraceTree? A, TraceId IdB, TraceTree? B)
+{
+    public TraceId? Missing => A is null ? IdA : B is null ? IdB : null;
+
+    public TraceComparisonResult? Comparison { get; } = A is null || B is null ? null : TraceComparison.Compare(A, B);
+}
 
 /// <summary>
-/// What the UI and <c>/api/ariadne/...</c> compute from stored spans: trace trees, critical paths, comparisons,
-/// a typical trace to compare with, per-operation RED. One place, so the browser and the API show the same figures.
+/// The one front door for reads: the Jaeger API, Ariadne's API and every UI page read through it, and nothing else
+/// on the read side touches the span store, the log store or the tail sampler. It composes storage with the log
+/// store, the sampler's outcome and the pre-sampling aggregates (<see cref="PreSamplingFigures"/>), and it owns the
+/// limits of what one read may cost: how many traces an analysis or an Ariadne search examines, and how many results
+/// one page shows. Tenancy is the caller's: every call names the tenant it reads for.
 /// </summary>
-public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures preSampling, TimeProvider time)
+public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSampler sampler, PreSamplingFigures preSampling, TimeProvider time)
 {
-    /// <summary>How many traces an overview or a typical-trace lookup reads at most.</summary>
+    /// <summary>Traces an overview, a bottleneck analysis, a typical-trace lookup or an Ariadne search reads at most.</summary>
     public const int SampleLimit = 5000;
 
-    public async Task<TraceTree?> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
+    /// <summary>Results of an Ariadne search (UI or <c>/api/ariadne/search</c>) when the caller names no limit.</summary>
+    public const int DefaultResults = 20;
+
+    /// <summary>Results one Ariadne search returns at most.</summary>
+    public const int MaxResults = 1500;
+
+    /// <summary>A requested result count as an Ariadne search honours it: the default when unset or not positive, at most <see cref="MaxResults"/>.</summary>
+    public static int ResultLimit(int? requested) => requested is > 0 ? Math.Min(requested.Value, MaxResults) : DefaultResults;
+
+    public static long ToNanos(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    /// <summary>The stored spans of a trace, unordered; empty when none is stored.</summary>
+    public async Task<IReadOnlyList<Span>> GetSpansAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) =>
+        await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+
+    /// <summary>The stored traces among <paramref name="traceIds"/>, in that order; ids with no stored span are left out.</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<Span>>> GetTracesAsync(string tenant, IEnumerable<TraceId> traceIds, CancellationToken cancellationToken)
     {
-        var spans = await store.GetTraceAsync(tenant, traceId, cancellationToken);
-        return spans.Count == 0 ? null : TraceTree.Build(spans);
+        var traces = new List<IReadOnlyList<Span>>();
+        foreach (var traceId in traceIds)
+        {
+            var trace = await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+            if (trace.Count > 0)
+            {
+                traces.Add(trace);
+            }
+        }
+
+        return traces;
     }
 
+    public async Task<TraceTree?> GetTreeAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
+    {
+        var trace = await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+        return trace.Count == 0 ? null : TraceTree.Build(trace);
+    }
+
+    /// <summary>What the trace view shows: the tree, the trace's log records, and the sampler's word on a trace that is not stored.</summary>
+    public async Task<TraceView> GetTraceViewAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
+    {
+        // The outcome is read before storage: a trace the sampler keeps moves from "held" to "kept" to stored, and
+        // reading in that order never reports a stored trace as unknown.
+        var outcome = sampler.OutcomeOf(tenant, traceId);
+        var tree = await GetTreeAsync(tenant, traceId, cancellationToken);
+        var records = tree is null ? [] : await logs.GetTraceLogsAsync(tenant, traceId, cancellationToken);
+        return new TraceView(traceId, tree, records, outcome);
+    }
+
+    /// <summary>The log records of a trace, oldest first (empty when none).</summary>
+    public async Task<IReadOnlyList<LogRecord>> GetLogsAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) =>
+        await logs.GetTraceLogsAsync(tenant, traceId, cancellationToken);
+
+    /// <summary>Both traces, read at once, and their comparison when both are stored.</summary>
+    public async Task<TracePair> CompareAsync(string tenant, TraceId a, TraceId b, CancellationToken cancellationToken)
+    {
+        var treeA = GetTreeAsync(tenant, a, cancellationToken);
+        var treeB = GetTreeAsync(tenant, b, cancellationToken);
+        return new TracePair(a, await treeA, b, await treeB);
+    }
+
+    /// <summary>Service names, sorted ordinally.</summary>
+    public async Task<IReadOnlyList<string>> GetServicesAsync(string tenant, CancellationToken cancellationToken) =>
+        await spans.GetServicesAsync(tenant, cancellationToken);
+
+    /// <summary>Operations of a service, optionally of one span kind, sorted by name then kind.</summary>
+    public async Task<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken) =>
+        await spans.GetOperationsAsync(tenant, service, kind, cancellationToken);
+
+    /// <summary>The distinct operation names of a service over all span kinds, sorted; empty for no service.</summary>
+    public async Task<IReadOnlyList<string>> GetOperationNamesAsync(string tenant, string service, CancellationToken cancellationToken) =>
+        service.Length == 0 ? [] : (await spans.GetOperationsAsync(tenant, service, null, cancellationToken)).Select(o => o.Name).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>Whole traces matching a Jaeger-style query, latest first, at most <see cref="TraceQuery.Limit"/>.</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken) =>
+        await spans.FindTracesAsync(tenant, query, cancellationToken);
+
+    /// <summary>The UI's form search: summaries of the traces a Jaeger-style query finds.</summary>
     public async Task<IReadOnlyList<TraceSummary>> SearchAsync(string tenant, TraceQuery query, CancellationToken cancellationToken)
     {
-        var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
+        var traces = await spans.FindTracesAsync(tenant, query with { Limit = Math.Min(query.Limit, MaxResults) }, cancellationToken);
         return traces.Select(t => TraceSummary.From(TraceTree.Build(t))).ToList();
+    }
+
+    /// <summary>
+    /// An Ariadne search: the store finds candidate traces by the predicates it understands
+    /// (<see cref="SearchQuery.PushDown"/>), at most <see cref="SampleLimit"/>, then the whole expression is evaluated
+    /// per trace. At most <paramref name="limit"/> hits (<see cref="ResultLimit"/>).
+    /// </summary>
+    public async Task<SearchResult> SearchAsync(string tenant, SearchQuery query, DateTimeOffset start, DateTimeOffset end, int limit, CancellationToken cancellationToken)
+    {
+        limit = ResultLimit(limit);
+        var pushed = query.PushDown(start, end, SampleLimit);
+        var candidates = await spans.FindTracesAsync(tenant, pushed, cancellationToken);
+        var hits = query.Hits(candidates, limit);
+
+        // The store returns the latest candidates first, so a full page of hits is the latest matches either way.
+        return new SearchResult(hits, candidates.Count, candidates.Count >= SampleLimit && hits.Count < limit, pushed);
     }
 
     /// <summary>
@@ -45,7 +152,8 @@ public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures pr
             StartTimeMax = now > end ? now : end,
             Limit = SampleLimit,
         };
-        var candidates = (await SearchAsync(tenant, query, cancellationToken))
+        var candidates = (await spans.FindTracesAsync(tenant, query, cancellationToken))
+            .Select(t => TraceSummary.From(TraceTree.Build(t)))
             .Where(s => s.TraceId != trace.TraceId
                 && string.Equals(s.RootService, root.ServiceName, StringComparison.Ordinal)
                 && string.Equals(s.RootOperation, root.Name, StringComparison.Ordinal))
@@ -54,11 +162,12 @@ public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures pr
         return candidates.Count == 0 ? null : candidates[(candidates.Count - 1) / 2];
     }
 
+    /// <summary>Per-operation RED of a service over the last <paramref name="lookback"/>, counted before sampling where the aggregators can.</summary>
     public async Task<ServiceOverview> GetOverviewAsync(string tenant, string service, TimeSpan lookback, int buckets, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var query = new TraceQuery { ServiceName = service, StartTimeMin = now - lookback, StartTimeMax = now, Limit = SampleLimit };
-        var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
+        var traces = await spans.FindTracesAsync(tenant, query, cancellationToken);
         var overview = OperationStatsCalculator.Compute(
             service, traces, ToNanos(now - lookback), ToNanos(now), buckets, truncated: traces.Count >= SampleLimit);
         return preSampling.Correct(tenant, overview, traces, buckets);
@@ -70,13 +179,23 @@ public sealed class TraceAnalysisService(ISpanStore store, PreSamplingFigures pr
     {
         var now = time.GetUtcNow();
         var query = new TraceQuery { ServiceName = service, OperationName = operation, StartTimeMin = now - lookback, StartTimeMax = now, Limit = SampleLimit };
-        var traces = await store.FindTracesAsync(tenant, query, cancellationToken);
+        var traces = await spans.FindTracesAsync(tenant, query, cancellationToken);
         return BottleneckAnalysis.Compute(
             service, operation, traces, ToNanos(now - lookback), ToNanos(now), selection, threshold, truncated: traces.Count >= SampleLimit);
     }
 
-    public async Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, TimeSpan lookback, CancellationToken cancellationToken) =>
-        await preSampling.GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, cancellationToken);
+    /// <summary>
+    /// Calls between services in [<paramref name="endTime"/> - <paramref name="lookback"/>, <paramref name="endTime"/>],
+    /// counted before sampling where the aggregators can; only the edges touching <paramref name="service"/> when given.
+    /// </summary>
+    public async Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(
+        string tenant, DateTimeOffset endTime, TimeSpan lookback, string? service, CancellationToken cancellationToken)
+    {
+        var links = await preSampling.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
+        return string.IsNullOrEmpty(service) ? links : links.Where(l => l.Parent == service || l.Child == service).ToList();
+    }
 
-    public static long ToNanos(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks * 100;
+    /// <summary>Calls between services over the last <paramref name="lookback"/> (the service map).</summary>
+    public Task<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, TimeSpan lookback, CancellationToken cancellationToken) =>
+        GetDependenciesAsync(tenant, time.GetUtcNow(), lookback, service: null, cancellationToken);
 }

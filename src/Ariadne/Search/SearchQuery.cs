@@ -42,6 +42,29 @@ public sealed class SearchQuery
     /// <summary>The spans the expression selects in a trace; the trace matches when there is at least one.</summary>
     public IReadOnlyList<TraceNode> Match(TraceTree tree) => Evaluate(Expression, tree).ToList();
 
+    /// <summary>The first <paramref name="limit"/> of <paramref name="candidates"/> that match, in their order, each with its matched spans.</summary>
+    public List<SearchHit> Hits(IEnumerable<IReadOnlyList<Span>> candidates, int limit)
+    {
+        var hits = new List<SearchHit>();
+        foreach (var spans in candidates)
+        {
+            var tree = TraceTree.Build(spans);
+            var matched = Match(tree);
+            if (matched.Count == 0)
+            {
+                continue;
+            }
+
+            hits.Add(new SearchHit(TraceSummary.From(tree), matched.OrderBy(n => n.Index).Select(n => n.Span.SpanId).ToList()));
+            if (hits.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return hits;
+    }
+
     private HashSet<TraceNode> Evaluate(SpansetExpression expression, TraceTree tree)
     {
         switch (expression)

@@ -1,5 +1,6 @@
 using Ariadne.Alerts;
 using Ariadne.Model;
+using Ariadne.Query;
 using Ariadne.Storage.Memory;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

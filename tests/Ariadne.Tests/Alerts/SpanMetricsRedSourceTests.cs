@@ -1,6 +1,7 @@
 using Ariadne.Alerts;
 using Ariadne.Analysis;
 using Ariadne.Model;
+using Ariadne.Query;
 using Ariadne.Storage.Memory;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;

@@ -1,5 +1,6 @@
 using Ariadne.Analysis;
 using Ariadne.Model;
+using Ariadne.Query;
 using Ariadne.Sampling;
 using Ariadne.Sampling.Tail;
 using Ariadne.Storage;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 
-namespace Ariadne.Tests.Analysis;
+namespace Ariadne.Tests.Query;
 
 /// <summary>
 /// With tail sampling storing every error trace and a tenth of the rest, the service overview and the dependencies
@@ -139,13 +140,13 @@ public sealed class PreSamplingFiguresTests
     {
         var query = new TraceQuery { ServiceName = "orders", StartTimeMin = start, StartTimeMax = end, Limit = 10_000 };
         var traces = await _store.FindTracesAsync("default", query, CancellationToken.None);
-        var overview = OperationStatsCalculator.Compute("orders", traces, TraceAnalysisService.ToNanos(start), TraceAnalysisService.ToNanos(end), 5, truncated: false);
+        var overview = OperationStatsCalculator.Compute("orders", traces, TraceQueryService.ToNanos(start), TraceQueryService.ToNanos(end), 5, truncated: false);
         return figures.Correct("default", overview, traces, 5);
     }
 
     private static Span Make(Resource resource, TraceId trace, ulong id, ulong parent, SpanKind kind, DateTimeOffset start, int milliseconds, StatusCode status)
     {
-        var startNanos = TraceAnalysisService.ToNanos(start);
+        var startNanos = TraceQueryService.ToNanos(start);
         return new Span
         {
             Resource = resource, TraceId = trace, SpanId = new SpanId(id), ParentSpanId = new SpanId(parent), Name = "POST /orders", Kind = kind,

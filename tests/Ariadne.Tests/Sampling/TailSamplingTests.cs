@@ -190,7 +190,7 @@ public sealed class TailSamplingTests(TailServerFixture fixture) : IClassFixture
         var links = await query.GetJsonAsync($"/api/dependencies?endTs={window.End.ToUnixTimeMilliseconds()}&lookback={(long)window.Lookback.TotalMilliseconds}");
         var link = Assert.Single(links["data"]!.AsArray())!;
         Assert.Equal(("gateway", "orders", calls), ((string)link["parent"]!, (string)link["child"]!, (int)link["callCount"]!));
-        var analysis = fixture.Server.Services.GetRequiredService<Ariadne.Analysis.PreSamplingFigures>();
+        var analysis = fixture.Server.Services.GetRequiredService<Ariadne.Query.PreSamplingFigures>();
         var edge = Assert.Single(await analysis.GetDependenciesAsync(tenant, window.End, window.Lookback, CancellationToken.None));
         Assert.Equal(new DependencyLink("gateway", "orders", calls, failed), edge);
     }

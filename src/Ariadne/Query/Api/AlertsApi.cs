@@ -1,9 +1,9 @@
-using Ariadne.Analysis;
+using Ariadne.Alerts;
 
-namespace Ariadne.Alerts;
+namespace Ariadne.Query.Api;
 
 /// <summary><c>GET /api/ariadne/alerts</c>: every rule with its state and the values of the latest evaluation.</summary>
-public static class AlertsApi
+internal static class AlertsApi
 {
     public static IResult Get(AlertEngine engine) => Results.Json(new
     {

@@ -1,9 +1,9 @@
+using Ariadne.Analysis;
 using Ariadne.Hosting;
 using Ariadne.Model;
-using Ariadne.Search;
 using Ariadne.Tenancy;
 
-namespace Ariadne.Analysis;
+namespace Ariadne.Query.Api;
 
 /// <summary>
 /// <c>/api/ariadne/...</c>: the analyses the UI shows, as JSON, so that they can be used and tested without a
@@ -14,29 +14,22 @@ public static class AnalysisApi
     private static readonly TimeSpan s_defaultTypicalLookback = TimeSpan.FromDays(1);
     private static readonly TimeSpan s_defaultOverviewLookback = TimeSpan.FromHours(1);
 
-    public static IServiceCollection AddAnalysis(this IServiceCollection services)
-    {
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<PreSamplingFigures>();
-        services.AddSingleton<TraceAnalysisService>();
-        services.AddSingleton<TraceSearchService>();
-        return services;
-    }
-
-    public static void MapAnalysisApi(this IEndpointRouteBuilder endpoints)
+    /// <summary>Every <c>/api/ariadne/...</c> route, on the query listener.</summary>
+    public static void MapAriadneApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/ariadne");
         api.MapGet("/traces/{traceId}/critical-path", CriticalPathAsync);
         api.MapGet("/traces/{traceId}/typical", TypicalAsync);
+        api.MapGet("/traces/{traceId}/logs", TraceLogsApi.GetAsync);
         api.MapGet("/compare", CompareAsync);
         api.MapGet("/services/{service}/operations", OperationsAsync);
         api.MapGet("/bottlenecks", BottlenecksAsync);
         api.MapGet("/search", SearchApi.SearchAsync);
-        api.MapGet("/alerts", Alerts.AlertsApi.Get);
+        api.MapGet("/alerts", AlertsApi.Get);
         api.RequireListener(Listener.Query);
     }
 
-    private static async Task<IResult> CriticalPathAsync(string traceId, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    private static async Task<IResult> CriticalPathAsync(string traceId, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
         if (Tenant(request, tenants) is not { } tenant)
         {
@@ -48,7 +41,7 @@ public static class AnalysisApi
             return BadTraceId(traceId);
         }
 
-        if (await analysis.GetTraceAsync(tenant, id, ct) is not { } tree)
+        if (await query.GetTreeAsync(tenant, id, ct) is not { } tree)
         {
             return TraceNotFound(id);
         }
@@ -63,7 +56,7 @@ public static class AnalysisApi
         });
     }
 
-    private static async Task<IResult> TypicalAsync(string traceId, string? lookback, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    private static async Task<IResult> TypicalAsync(string traceId, string? lookback, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
         if (Tenant(request, tenants) is not { } tenant)
         {
@@ -80,12 +73,12 @@ public static class AnalysisApi
             return BadLookback(lookback);
         }
 
-        if (await analysis.GetTraceAsync(tenant, id, ct) is not { } tree)
+        if (await query.GetTreeAsync(tenant, id, ct) is not { } tree)
         {
             return TraceNotFound(id);
         }
 
-        if (await analysis.FindTypicalAsync(tenant, tree, window, ct) is not { } typical)
+        if (await query.FindTypicalAsync(tenant, tree, window, ct) is not { } typical)
         {
             return Results.Json(
                 new { error = $"No other trace of {tree.Root!.Span.ServiceName} '{tree.Root.Span.Name}' in the {DurationText.Format(window.Ticks * 100)} before it; widen ?lookback=." },
@@ -95,7 +88,7 @@ public static class AnalysisApi
         return Results.Json(new { traceId = typical.TraceId.ToHex(), durationMicros = Micros(typical.DurationNanos), start = Micros(typical.StartNanos) });
     }
 
-    private static async Task<IResult> CompareAsync(string? a, string? b, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    private static async Task<IResult> CompareAsync(string? a, string? b, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
         if (Tenant(request, tenants) is not { } tenant)
         {
@@ -107,23 +100,21 @@ public static class AnalysisApi
             return Results.BadRequest(new { error = "Give two trace ids as hex: /api/ariadne/compare?a=<trace id>&b=<trace id>." });
         }
 
-        var treeA = await analysis.GetTraceAsync(tenant, idA, ct);
-        var treeB = await analysis.GetTraceAsync(tenant, idB, ct);
-        if (treeA is null || treeB is null)
+        var pair = await query.CompareAsync(tenant, idA, idB, ct);
+        if (pair.Missing is { } missing)
         {
-            return TraceNotFound(treeA is null ? idA : idB);
+            return TraceNotFound(missing);
         }
 
-        var result = TraceComparison.Compare(treeA, treeB);
         return Results.Json(new
         {
-            a = new { traceId = idA.ToHex(), durationMicros = Micros(treeA.DurationNanos), spans = treeA.Nodes.Count },
-            b = new { traceId = idB.ToHex(), durationMicros = Micros(treeB.DurationNanos), spans = treeB.Nodes.Count },
-            nodes = result.Roots.Select(ToJson),
+            a = new { traceId = idA.ToHex(), durationMicros = Micros(pair.A!.DurationNanos), spans = pair.A.Nodes.Count },
+            b = new { traceId = idB.ToHex(), durationMicros = Micros(pair.B!.DurationNanos), spans = pair.B.Nodes.Count },
+            nodes = pair.Comparison!.Roots.Select(ToJson),
         });
     }
 
-    private static async Task<IResult> OperationsAsync(string service, string? lookback, HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+    private static async Task<IResult> OperationsAsync(string service, string? lookback, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
         if (Tenant(request, tenants) is not { } tenant)
         {
@@ -135,7 +126,7 @@ public static class AnalysisApi
             return BadLookback(lookback);
         }
 
-        var overview = await analysis.GetOverviewAsync(tenant, service, window, buckets: 30, ct);
+        var overview = await query.GetOverviewAsync(tenant, service, window, buckets: 30, ct);
         return Results.Json(new
         {
             service = overview.Service,
@@ -161,7 +152,7 @@ public static class AnalysisApi
 
     private static async Task<IResult> BottlenecksAsync(
         string? service, string? operation, string? lookback, string? threshold, string? selection,
-        HttpRequest request, TraceAnalysisService analysis, TenantResolver tenants, CancellationToken ct)
+        HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
         if (Tenant(request, tenants) is not { } tenant)
         {
@@ -194,7 +185,7 @@ public static class AnalysisApi
             return Results.BadRequest(new { error = $"'{selection}' is not a selection: use slow (the default) or errors." });
         }
 
-        var report = await analysis.GetBottlenecksAsync(tenant, service, string.IsNullOrEmpty(operation) ? null : operation, window, split, limit, ct);
+        var report = await query.GetBottlenecksAsync(tenant, service, string.IsNullOrEmpty(operation) ? null : operation, window, split, limit, ct);
         return Results.Json(new
         {
             service = report.Service,
@@ -281,7 +272,7 @@ public static class AnalysisApi
     internal static IResult BadTenant(TenantResolver tenants) =>
         Results.BadRequest(new { error = $"The {tenants.HeaderName} header must be 1-64 letters, digits, '-', '_' or '.'." });
 
-    private static IResult BadTraceId(string? text) =>
+    internal static IResult BadTraceId(string? text) =>
         Results.BadRequest(new { error = $"'{text}' is not a trace id: use 1 to 32 hex digits." });
 
     internal static IResult BadLookback(string? text) =>

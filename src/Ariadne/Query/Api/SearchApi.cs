@@ -1,20 +1,16 @@
-using Ariadne.Analysis;
+using Ariadne.Search;
 using Ariadne.Tenancy;
 
-namespace Ariadne.Search;
+namespace Ariadne.Query.Api;
 
 /// <summary><c>GET /api/ariadne/search?q=&amp;lookback=&amp;limit=</c> (or <c>start</c>/<c>end</c> in µs, as Jaeger's API).</summary>
 public static class SearchApi
 {
     private static readonly TimeSpan s_defaultLookback = TimeSpan.FromHours(1);
 
-    public const int DefaultLimit = 20;
-
-    public const int MaxLimit = 1500;
-
     public static async Task<IResult> SearchAsync(
         string? q, string? lookback, int? limit, long? start, long? end,
-        HttpRequest request, TraceSearchService search, TenantResolver tenants, TimeProvider time, CancellationToken ct)
+        HttpRequest request, TraceQueryService search, TenantResolver tenants, TimeProvider time, CancellationToken ct)
     {
         if (AnalysisApi.Tenant(request, tenants) is not { } tenant)
         {
@@ -41,14 +37,14 @@ public static class SearchApi
             return AnalysisApi.BadLookback(lookback);
         }
 
-        if (limit is < 1 or > MaxLimit)
+        if (limit is < 1 or > TraceQueryService.MaxResults)
         {
-            return Results.BadRequest(new { error = $"limit must be between 1 and {MaxLimit}." });
+            return Results.BadRequest(new { error = $"limit must be between 1 and {TraceQueryService.MaxResults}." });
         }
 
         var to = end is { } e2 ? DateTimeOffset.UnixEpoch.AddTicks(e2 * 10) : time.GetUtcNow();
         var from = start is { } s ? DateTimeOffset.UnixEpoch.AddTicks(s * 10) : to - window;
-        var result = await search.SearchAsync(tenant, query, from, to, limit ?? DefaultLimit, ct);
+        var result = await search.SearchAsync(tenant, query, from, to, TraceQueryService.ResultLimit(limit), ct);
         var pushed = result.PushedDown;
         return Results.Json(new
         {

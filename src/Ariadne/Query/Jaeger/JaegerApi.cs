@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Ariadne.Analysis;
 using Ariadne.GoCompat;
 using Ariadne.Model;
-using Ariadne.Storage;
 
 namespace Ariadne.Query.Jaeger;
 
@@ -39,7 +37,7 @@ internal static class JaegerApi
             return;
         }
 
-        var services = await Store(context).GetServicesAsync(tenant, context.RequestAborted);
+        var services = await Reads(context).GetServicesAsync(tenant, context.RequestAborted);
         await WriteEnvelopeAsync(context, services.Count, w =>
         {
             w.WriteStartArray();
@@ -62,8 +60,7 @@ internal static class JaegerApi
 
         // Kestrel leaves an encoded slash in a route value; Jaeger unescapes the whole segment.
         var service = ((string)context.GetRouteValue("service")!).Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        var operations = await Store(context).GetOperationsAsync(tenant, service, null, context.RequestAborted);
-        var names = operations.Select(o => o.Name).Distinct(StringComparer.Ordinal).ToList();
+        var names = await Reads(context).GetOperationNamesAsync(tenant, service, context.RequestAborted);
         await WriteEnvelopeAsync(context, names.Count, w =>
         {
             if (names.Count == 0)
@@ -97,7 +94,7 @@ internal static class JaegerApi
         }
 
         IReadOnlyList<OperationInfo> operations = JaegerHttp.TryParseKindFilter(JaegerHttp.Get(context.Request, "spanKind"), out var kind)
-            ? await Store(context).GetOperationsAsync(tenant, service, kind, context.RequestAborted)
+            ? await Reads(context).GetOperationsAsync(tenant, service, kind, context.RequestAborted)
             : [];
         await WriteEnvelopeAsync(context, operations.Count, w =>
         {
@@ -127,25 +124,11 @@ internal static class JaegerApi
             return;
         }
 
-        var store = Store(context);
-        var traces = new List<IReadOnlyList<Span>>();
-        if (search.TraceIds.Count > 0)
-        {
-            // Jaeger v2 leaves unknown ids out of the answer without an error entry.
-            foreach (var traceId in search.TraceIds)
-            {
-                var trace = await store.GetTraceAsync(tenant, traceId, context.RequestAborted);
-                if (trace.Count > 0)
-                {
-                    traces.Add(trace);
-                }
-            }
-        }
-        else
-        {
-            traces.AddRange(await store.FindTracesAsync(tenant, search.Query, context.RequestAborted));
-        }
-
+        // Jaeger v2 leaves unknown ids out of the answer without an error entry.
+        var reads = Reads(context);
+        var traces = search.TraceIds.Count > 0
+            ? await reads.GetTracesAsync(tenant, search.TraceIds, context.RequestAborted)
+            : await reads.FindTracesAsync(tenant, search.Query, context.RequestAborted);
         await WriteTracesAsync(context, traces, adjust: !search.Raw);
     }
 
@@ -166,7 +149,7 @@ internal static class JaegerApi
             return;
         }
 
-        var trace = await Store(context).GetTraceAsync(tenant, traceId, context.RequestAborted);
+        var trace = await Reads(context).GetSpansAsync(tenant, traceId, context.RequestAborted);
         if (trace.Count == 0)
         {
             await WriteErrorAsync(context, StatusCodes.Status404NotFound, "trace not found");
@@ -223,9 +206,7 @@ internal static class JaegerApi
         }
 
         var service = JaegerHttp.Get(request, "service");
-        var links = (await context.RequestServices.GetRequiredService<PreSamplingFigures>().GetDependenciesAsync(tenant, endTs, lookback, context.RequestAborted))
-            .Where(l => service.Length == 0 || l.Parent == service || l.Child == service)
-            .ToList();
+        var links = await Reads(context).GetDependenciesAsync(tenant, endTs, lookback, service, context.RequestAborted);
         await WriteEnvelopeAsync(context, 0, w =>
         {
             w.WriteStartArray();
@@ -404,7 +385,7 @@ internal static class JaegerApi
 
     private static string ParamError(string name, string error) => $"unable to parse param '{name}': {error}";
 
-    private static ISpanStore Store(HttpContext context) => context.RequestServices.GetRequiredService<ISpanStore>();
+    private static TraceQueryService Reads(HttpContext context) => context.RequestServices.GetRequiredService<TraceQueryService>();
 
     private static Task<string?> ResolveTenantAsync(HttpContext context) => JaegerHttp.ResolveTenantAsync(context, WriteErrorAsync);
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Ariadne.GoCompat;
 using Ariadne.Model;
-using Ariadne.Storage;
 
 namespace Ariadne.Query.Jaeger;
 
@@ -30,7 +29,7 @@ internal static class JaegerApiV3
             return;
         }
 
-        var services = await Store(context).GetServicesAsync(tenant, context.RequestAborted);
+        var services = await Reads(context).GetServicesAsync(tenant, context.RequestAborted);
         await WriteResultAsync(context, w =>
         {
             w.WriteStartObject();
@@ -58,7 +57,7 @@ internal static class JaegerApiV3
 
         var request = context.Request;
         IReadOnlyList<OperationInfo> operations = JaegerHttp.TryParseKindFilter(Get(request, "spanKind", "span_kind").Value, out var kind)
-            ? await Store(context).GetOperationsAsync(tenant, JaegerHttp.Get(request, "service"), kind, context.RequestAborted)
+            ? await Reads(context).GetOperationsAsync(tenant, JaegerHttp.Get(request, "service"), kind, context.RequestAborted)
             : [];
         await WriteResultAsync(context, w =>
         {
@@ -104,7 +103,7 @@ internal static class JaegerApiV3
             return;
         }
 
-        var trace = await Store(context).GetTraceAsync(tenant, traceId, context.RequestAborted);
+        var trace = await Reads(context).GetSpansAsync(tenant, traceId, context.RequestAborted);
         await WriteTracesAsync(context, trace.Count == 0 ? [] : [trace], adjust: !raw);
     }
 
@@ -121,7 +120,7 @@ internal static class JaegerApiV3
             return;
         }
 
-        var traces = await Store(context).FindTracesAsync(tenant, query, context.RequestAborted);
+        var traces = await Reads(context).FindTracesAsync(tenant, query, context.RequestAborted);
         await WriteTracesAsync(context, traces, adjust: !raw);
     }
 
@@ -238,7 +237,7 @@ internal static class JaegerApiV3
 
     private static string Malformed(string name, string error) => $"malformed parameter {name}: {error}";
 
-    private static ISpanStore Store(HttpContext context) => context.RequestServices.GetRequiredService<ISpanStore>();
+    private static TraceQueryService Reads(HttpContext context) => context.RequestServices.GetRequiredService<TraceQueryService>();
 
     private static Task<string?> ResolveTenantAsync(HttpContext context) => JaegerHttp.ResolveTenantAsync(context, WriteErrorAsync);
 

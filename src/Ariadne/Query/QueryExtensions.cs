@@ -1,0 +1,30 @@
+using Ariadne.Alerts;
+using Ariadne.Analysis;
+using Ariadne.Hosting;
+using Ariadne.Query.Api;
+using Ariadne.Query.Jaeger;
+using Ariadne.Storage;
+
+namespace Ariadne.Query;
+
+public static class QueryExtensions
+{
+    /// <summary>The read side: the query service and what it composes, and the RED source alert rules read.</summary>
+    public static IServiceCollection AddAriadneQuery(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PreSamplingFigures>();
+        services.AddSingleton<TraceQueryService>();
+        services.AddSingleton<IRedSource>(sp => new SpanMetricsRedSource(
+            sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+
+    /// <summary>The query APIs on the query listener: Jaeger's <c>/api/...</c> and <c>/api/v3/...</c>, and Ariadne's <c>/api/ariadne/...</c>.</summary>
+    public static void MapAriadneQuery(this IEndpointRouteBuilder app)
+    {
+        JaegerApi.Map(app.MapGroup("/api").RequireListener(Listener.Query));
+        JaegerApiV3.Map(app.MapGroup("/api/v3").RequireListener(Listener.Query));
+        app.MapAriadneApi();
+    }
+}
