@@ -1,5 +1,4 @@
 using Ariadne.Configuration;
-using Ariadne.Hosting;
 
 namespace Ariadne.Alerts;
 
