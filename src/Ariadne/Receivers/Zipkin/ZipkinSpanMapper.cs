@@ -100,6 +100,7 @@ internal sealed class ZipkinSpanMapper(SpanBatch batch)
         }
 
         SetStatus(span, statusCode, statusDescription, error);
+        KeepStatusTags(statusCode, statusDescription, error);
         AddEndpointAttributes(zipkin);
         if (zipkin.Debug)
         {
@@ -130,28 +131,46 @@ internal sealed class ZipkinSpanMapper(SpanBatch batch)
     }
 
     /// <summary>
-    /// Zipkin marks a failed span with an <c>error</c> tag whose value is the message ("" or "true" when there is
-    /// none). OpenTelemetry's Zipkin exporters also send <c>otel.status_code</c> and <c>otel.status_description</c>.
-    /// The tags become the status rather than attributes, so readers render them once (Jaeger: <c>error=true</c>).
+    /// The status as the OpenTelemetry Collector's zipkinv2 translator sets it (Jaeger v2 runs it, and readers of
+    /// the Jaeger API must see the span Jaeger shows): <c>otel.status_code</c>, when present, sets the code (its
+    /// proto names and the Go exporter's Unset/Ok/Error; any other value, even "OK" or "ERROR", is unset) and only
+    /// then <c>otel.status_description</c> the message. Then Zipkin's <c>error</c> tag, whatever its value, makes
+    /// the span ERROR; it is never the message.
     /// </summary>
     private static void SetStatus(Span span, string? statusCode, string? statusDescription, string? error)
     {
-        span.StatusCode = statusCode switch
+        if (statusCode is not null)
         {
-            "OK" or "STATUS_CODE_OK" => StatusCode.Ok,
-            "ERROR" or "STATUS_CODE_ERROR" => StatusCode.Error,
-            _ => StatusCode.Unset,
-        };
+            span.StatusCode = statusCode switch
+            {
+                "STATUS_CODE_OK" or "Ok" => StatusCode.Ok,
+                "STATUS_CODE_ERROR" or "Error" => StatusCode.Error,
+                _ => StatusCode.Unset,
+            };
+            span.StatusMessage = statusDescription ?? string.Empty;
+        }
+
         if (error is not null)
         {
             span.StatusCode = StatusCode.Error;
         }
+    }
 
-        if (span.StatusCode == StatusCode.Error)
+    /// <summary>
+    /// The status tags the translator leaves as attributes: an <c>error</c> tag other than "true" (the message or
+    /// the exception's name, kept as the string tag <c>error</c>), and <c>otel.status_description</c> without
+    /// <c>otel.status_code</c>.
+    /// </summary>
+    private void KeepStatusTags(string? statusCode, string? statusDescription, string? error)
+    {
+        if (statusCode is null && statusDescription is not null)
         {
-            span.StatusMessage = !string.IsNullOrEmpty(statusDescription) ? statusDescription
-                : error is not (null or "" or "true") ? error
-                : string.Empty;
+            _attributes.Add(KeyValue.String("otel.status_description", statusDescription));
+        }
+
+        if (error is not (null or "true"))
+        {
+            _attributes.Add(KeyValue.String("error", error));
         }
     }
 

@@ -80,16 +80,18 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Equal("3", Attribute(local, "db.rows_affected"));
         Assert.Equal("cache miss", Assert.Single(local.Events).Name);
 
-        // error "" marks the failure without a message; error "card declined" is the message.
+        // Any error tag marks the failure; a value other than "true" stays a string tag, and is not the message
+        // (the Collector's zipkinv2 translator, as Jaeger v2 runs it).
         var charge = Find(spans, "orders", SpanKind.Client);
         Assert.Equal(StatusCode.Error, charge.StatusCode);
         Assert.Equal(string.Empty, charge.StatusMessage);
+        Assert.Equal(string.Empty, Attribute(charge, "error"));
         Assert.Equal("2001:db8::15", Attribute(charge, "net.peer.ip"));
         Assert.Equal("payments", Attribute(charge, "peer.service"));
         var payment = Find(spans, "payments", SpanKind.Server);
         Assert.Equal(StatusCode.Error, payment.StatusCode);
-        Assert.Equal("card declined", payment.StatusMessage);
-        Assert.DoesNotContain(payment.Attributes, a => a.Key == "error");
+        Assert.Equal(string.Empty, payment.StatusMessage);
+        Assert.Equal("card declined", Attribute(payment, "error"));
         Assert.Equal(charge.SpanId, payment.ParentSpanId);
 
         var producer = Find(spans, "orders", SpanKind.Producer);
@@ -98,6 +100,25 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Equal("rabbitmq", Attribute(consumer, "peer.service"));
         Assert.Equal("congo=t61rcWkgMzE", consumer.TraceState);
         Assert.DoesNotContain(consumer.Attributes, a => a.Key == "w3c.tracestate");
+    }
+
+    [Fact]
+    public async Task Error_and_status_tags_map_as_the_collectors_zipkinv2_translator_maps_them()
+    {
+        var response = await PostAsync(Fixture("error-tags.json"), "application/json", tenant: "error-tags");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var spans = await Store.GetTraceAsync("error-tags", Parse("e4404e5a9c1d7b3f00000000000000e1"), CancellationToken.None);
+
+        var mapped = new System.Text.Json.Nodes.JsonArray([.. spans.OrderBy(s => s.SpanId.ToHex(), StringComparer.Ordinal).Select(span => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = span.Name,
+            ["status"] = new System.Text.Json.Nodes.JsonObject { ["code"] = span.StatusCode.ToString(), ["message"] = span.StatusMessage },
+            ["attributes"] = new System.Text.Json.Nodes.JsonObject(span.Attributes
+                .Where(a => !a.Key.StartsWith("net.", StringComparison.Ordinal))
+                .Select(a => KeyValuePair.Create(a.Key, (System.Text.Json.Nodes.JsonNode?)a.Value.ToString()))),
+        })]);
+        Ariadne.Tests.Query.Golden.AssertMatches("zipkin-error-tags.json", mapped.ToJsonString());
     }
 
     [Fact]
@@ -128,7 +149,8 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Equal("b2c3d4e5f6071829", parent.GetProperty("spanID").GetString());
 
         var payment = spans.Single(s => Service(s) == "payments");
-        Assert.Equal("true", Tag(payment, "error"));
+        var errorTags = payment.GetProperty("tags").EnumerateArray().Where(t => t.GetProperty("key").GetString() == "error").Select(t => t.GetProperty("value").ToString());
+        Assert.Equal(["card declined", "True"], errorTags);
         Assert.Equal("fraud.check.timeout", payment.GetProperty("logs")[0].GetProperty("fields").EnumerateArray()
             .Single(f => f.GetProperty("key").GetString() == "event").GetProperty("value").GetString());
     }
@@ -383,7 +405,7 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Equal(SpanKind.Client, clientSpan.Kind);
         Assert.Equal(serverId, clientSpan.ParentSpanId);
         Assert.Equal(StatusCode.Error, clientSpan.StatusCode);
-        Assert.Equal("card declined", clientSpan.StatusMessage);
+        Assert.Equal("card declined", Attribute(clientSpan, "error"));
         Assert.Equal("retrying", Assert.Single(clientSpan.Events).Name);
         Assert.True(clientSpan.DurationNanos > 0);
     }
