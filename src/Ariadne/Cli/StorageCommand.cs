@@ -1,8 +1,9 @@
+using Ariadne.Pipeline;
+using Ariadne.Pipeline.Log;
 using System.CommandLine;
 using System.Globalization;
 using Ariadne.Configuration;
 using Ariadne.Storage.Embedded;
-using Ariadne.Storage.Embedded.Wal;
 using Ariadne.Storage.Embedded.Blocks;
 using Spectre.Console;
 
@@ -78,14 +79,11 @@ internal static class StorageCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{table.Rows.Count} blocks, {spans:N0} spans, {bytes:N0} bytes.");
-        foreach (var (log, what) in new[] { ("wal", "write-ahead log (spans not yet in blocks; replayed at start)"), ("tail-sampling", "tail-sampling journal (spans held for a decision; decided after the next start)") })
+        var log = Path.Combine(directory, IngestPipeline.LogDirectoryName);
+        var segments = SegmentLog.ListSegments(log).Count;
+        if (segments > 0)
         {
-            var path = Path.Combine(directory, log);
-            var segments = WriteAheadLog.ListSegments(path).Count;
-            if (segments > 0)
-            {
-                AnsiConsole.WriteLine($"{log}/: {segments} segments, {WriteAheadLog.SegmentBytes(path):N0} bytes: the {what}.");
-            }
+            AnsiConsole.WriteLine($"{IngestPipeline.LogDirectoryName}/: {segments} segments, {SegmentLog.SegmentBytes(log):N0} bytes: the ingest log (spans not yet in blocks, or held for a tail-sampling decision; taken again at start).");
         }
 
         return Task.FromResult(0);

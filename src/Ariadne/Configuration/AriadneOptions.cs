@@ -59,4 +59,13 @@ public sealed class IngestOptions
 {
     /// <summary>Largest request body accepted, measured after decompression (also the gzip-bomb guard).</summary>
     public long MaxRequestBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How long the ingest log's writer waits to gather more records before each fsync. Zero fsyncs as soon as the
+    /// previous fsync finished, which already groups every request that arrived meanwhile.
+    /// </summary>
+    public TimeSpan GroupCommitInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>A log segment is closed at this size, so that segments every consumer has passed can be deleted.</summary>
+    public long LogSegmentBytes { get; set; } = 64L << 20;
 }

@@ -66,7 +66,10 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddClickHouseMaintenance(options);
         builder.Services.AddSpanMetrics();
         builder.Services.AddAriadneSampling(options);
-        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddSingleton(services => new IngestPipeline(
+            services.GetRequiredService<IngestMetrics>(), services.GetServices<IIngestAggregator>(), services.GetRequiredService<Sampling.Tail.TailSampler>(),
+            services.GetRequiredService<Limits.TenantRateLimiter>(), services.GetRequiredService<ISpanStore>(), IngestLogDirectory(options), options.Ingest,
+            services.GetRequiredService<ILogger<IngestPipeline>>()));
         builder.Services.AddHealthChecks();
         builder.Services.AddAriadneQuery();
         builder.Services.AddAriadneAlerts(options);
@@ -77,8 +80,9 @@ public sealed class AriadneServer : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
 
         App = builder.Build();
-        // Open storage now, so a bad data directory fails start-up instead of the first request; its size goes on /metrics.
-        StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>());
+        // Open storage and replay the ingest log now, before any listener takes a request, so a bad data directory
+        // fails start-up instead of the first request; sizes go on /metrics.
+        StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>(), App.Services.GetRequiredService<IngestPipeline>());
         App.UseRouting();
         App.UseAccessControl();
         MapOperations(App, registry);
@@ -154,6 +158,12 @@ public sealed class AriadneServer : IAsyncDisposable
     {
         await App.DisposeAsync();
     }
+
+    /// <summary>The ingest log lives in the data directory whenever storage is durable; the memory engine runs without one.</summary>
+    private static string? IngestLogDirectory(AriadneOptions options) =>
+        options.Storage == "embedded" || (options.Storage == "clickhouse" && options.ClickHouse.Wal)
+            ? Path.Combine(options.DataDirectory, IngestPipeline.LogDirectoryName)
+            : null;
 
     private static ISpanStore CreateStore(AriadneOptions options, IServiceProvider services) => options.Storage switch
     {

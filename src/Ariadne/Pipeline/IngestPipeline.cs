@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
 using Ariadne.Limits;
+using Ariadne.Model;
 using Ariadne.Operations;
+using Ariadne.Pipeline.Log;
 using Ariadne.Sampling.Tail;
+using Ariadne.Storage;
 
 namespace Ariadne.Pipeline;
 
@@ -8,17 +12,74 @@ namespace Ariadne.Pipeline;
 /// The one service every receiver hands its decoded batch to (OTLP gRPC, OTLP HTTP, Zipkin), so validation,
 /// counting and storage behave the same whatever the protocol. The request was admitted before its body was
 /// decoded (bearer token, tenant, limits: Access.AccessMiddleware); its spans are charged to the tenant's rate
-/// here. Aggregators see every valid span; then the tail sampler stores the batch or holds it for a decision
-/// (the reply never waits for one).
+/// here, and the aggregators see every valid span before sampling.
+/// <para>
+/// With a durable engine the batch is then appended to the ingest log once (one encode, one group-committed fsync)
+/// and the client is answered when it is durable. The log hands each durable record, in log order, to the
+/// consumers: the tail sampler (which holds the spans for a decision and whose decisions are logged too) and the
+/// storage engine (<see cref="ILogFedStore"/>). A segment is deleted once no consumer needs it: storage has made
+/// what it took durable, and the sampler holds no undecided trace from it. A restart hands the consumers what the
+/// log holds past their checkpoints (<see cref="LogRecovery"/>): the one recovery path.
+/// </para>
+/// <para>
+/// The memory engine keeps nothing on disk, so it runs without a log: batches go to the sampler or the store directly.
+/// </para>
 /// </summary>
-public sealed class IngestPipeline(IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler tailSampler, TenantRateLimiter rates)
+public sealed partial class IngestPipeline : IAsyncDisposable
 {
-    private readonly IIngestAggregator[] _aggregators = aggregators.ToArray();
+    public const string LogDirectoryName = "log";
+
+    private readonly IngestMetrics _metrics;
+    private readonly IIngestAggregator[] _aggregators;
+    private readonly TailSampler _sampler;
+    private readonly TenantRateLimiter _rates;
+    private readonly ISpanStore _store;
+    private readonly ILogFedStore? _fed;
+    private readonly SegmentLog? _log;
+    private readonly ILogger _logger;
+    private readonly Lock _holdsLock = new();
+    private readonly List<DecisionHold> _holds = [];
+    private readonly ConcurrentQueue<PendingDecisions> _uncommitted = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    /// <param name="logDirectory">Where the ingest log lives; null to run without one (only for an engine that is not <see cref="ILogFedStore"/>).</param>
+    public IngestPipeline(
+        IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler sampler, TenantRateLimiter rates, ISpanStore store,
+        string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger)
+    {
+        _metrics = metrics;
+        _aggregators = aggregators.ToArray();
+        _sampler = sampler;
+        _rates = rates;
+        _store = store;
+        _logger = logger;
+        if (logDirectory is not null && store is ILogFedStore fed)
+        {
+            _fed = fed;
+            Directory.CreateDirectory(logDirectory);
+            var recovered = LogRecovery.Run(logDirectory, fed, sampler, logger);
+            _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch);
+            LogDirectory = logDirectory;
+            foreach (var early in recovered)
+            {
+                _ = CommitAsync(early);
+            }
+        }
+
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>The ingest log's directory; null when running without one (memory engine).</summary>
+    public string? LogDirectory { get; }
+
+    /// <summary>Bytes of the ingest log's segments on disk (0 without a log).</summary>
+    public long LogBytes => LogDirectory is null ? 0 : SegmentLog.SegmentBytes(LogDirectory);
 
     public async ValueTask<IngestResult> IngestAsync(string tenant, string protocol, SpanBatch batch, CancellationToken cancellationToken)
     {
         var spans = batch.Spans;
-        rates.Take(tenant, spans.Count);
+        _rates.Take(tenant, spans.Count);
         var write = 0;
         for (var read = 0; read < spans.Count; read++)
         {
@@ -40,10 +101,268 @@ public sealed class IngestPipeline(IngestMetrics metrics, IEnumerable<IIngestAgg
                 aggregator.Observe(tenant, spans);
             }
 
-            await tailSampler.SubmitAsync(tenant, spans, cancellationToken);
+            await WriteAsync(tenant, spans, cancellationToken);
         }
 
-        metrics.RecordIngest(protocol, tenant, spans.Count, batch.RejectedSpans);
+        _metrics.RecordIngest(protocol, tenant, spans.Count, batch.RejectedSpans);
         return new IngestResult(spans.Count, batch.RejectedSpans, batch.RejectionMessage);
     }
+
+    /// <summary>Decides and stores what is due now, and deletes the log segments no consumer needs (tests drive the clock).</summary>
+    internal async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        while (_uncommitted.TryDequeue(out var pending))
+        {
+            await CommitAsync(pending, cancellationToken);
+        }
+
+        if (_sampler.Buffering)
+        {
+            await CommitAsync(_sampler.DecideDue(), cancellationToken);
+        }
+
+        Truncate();
+    }
+
+    /// <summary>
+    /// Stops deciding. With a log, what the sampler holds stays in the log and is held again after the next start;
+    /// without one, every held trace is decided now so that a clean stop loses nothing the policies would keep.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync();
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_log is not null)
+        {
+            await _log.DisposeAsync();
+        }
+        else if (_sampler.Buffering)
+        {
+            await CommitAsync(_sampler.DecideAll(), CancellationToken.None);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async ValueTask WriteAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
+    {
+        var route = _sampler.Buffering ? SpanRoute.TailSampling : SpanRoute.Storage;
+        if (_log is null)
+        {
+            await TakeWithoutLogAsync(tenant, route, spans, cancellationToken);
+            return;
+        }
+
+        if (_fed!.Backlog is { } backlog)
+        {
+            throw new StorageUnavailableException(backlog);
+        }
+
+        // Encoded on this thread, outside every lock; only the copy into the log's queue is serialised.
+        var record = LogRecords.EncodeSpans(tenant, route, spans);
+        try
+        {
+            await _log.AppendAsync(record.Span, new SpansEntry(tenant, route, spans));
+        }
+        catch (LogUnavailableException e)
+        {
+            throw new StorageUnavailableException(e.Message, e);
+        }
+    }
+
+    private async ValueTask TakeWithoutLogAsync(string tenant, SpanRoute route, List<Span> spans, CancellationToken cancellationToken)
+    {
+        if (route == SpanRoute.Storage)
+        {
+            await _store.AppendAsync(tenant, spans, cancellationToken);
+            return;
+        }
+
+        var take = _sampler.Take(tenant, spans, segment: 0);
+        if (take.LateKept is { } late)
+        {
+            await _store.AppendAsync(tenant, late, cancellationToken);
+        }
+
+        if (take.Early is { Count: > 0 } early)
+        {
+            await CommitAsync(early, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Hands one durable record to its consumers, on the log's writer thread, in log order: the consumers must not
+    /// block, and a failure here must not stop the log (the record is durable; the next start hands it again).
+    /// </summary>
+    private void Dispatch(object entry, LogPosition position)
+    {
+        try
+        {
+            switch (entry)
+            {
+                case SpansEntry { Route: SpanRoute.Storage } direct:
+                    _fed!.Take(direct.Tenant, direct.Spans, position);
+                    break;
+                case SpansEntry held:
+                    // Storage takes the late spans of kept traces, or nothing: either way it learns the position.
+                    var take = _sampler.Take(held.Tenant, held.Spans, position.Segment);
+                    _fed!.Take(held.Tenant, take.LateKept ?? (IReadOnlyList<Span>)[], position);
+                    if (take.Early is { Count: > 0 } early)
+                    {
+                        _ = CommitAsync(early);
+                    }
+
+                    break;
+                case PendingDecisions decided:
+                    foreach (var (tenant, spans) in decided.Traces.KeptByTenant)
+                    {
+                        _fed!.Take(tenant, spans, position);
+                    }
+
+                    if (decided.Traces.KeptByTenant.Count == 0)
+                    {
+                        _fed!.Take(string.Empty, [], position);
+                    }
+
+                    decided.Hold.Position = position;
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            LogDispatchFailed(_logger, position.ToString(), e.Message, e);
+        }
+    }
+
+    private Task CommitAsync(DecidedTraces decided) => CommitAsync(new PendingDecisions(decided, Hold(decided)), CancellationToken.None);
+
+    private Task CommitAsync(DecidedTraces decided, CancellationToken cancellationToken) =>
+        decided.Count == 0 ? Task.CompletedTask : CommitAsync(new PendingDecisions(decided, Hold(decided)), cancellationToken);
+
+    /// <summary>
+    /// Makes a round of decisions count: with a log, the decisions are appended and, once durable, the kept spans go
+    /// to storage (at the decisions' position); without one, the kept spans are stored now. A round the log refused
+    /// is retried on the next tick; its hold keeps its segments meanwhile.
+    /// </summary>
+    private async Task CommitAsync(PendingDecisions pending, CancellationToken cancellationToken)
+    {
+        if (_log is null)
+        {
+            foreach (var (tenant, spans) in pending.Traces.KeptByTenant)
+            {
+                await _store.AppendAsync(tenant, spans, cancellationToken);
+            }
+
+            return;
+        }
+
+        var record = LogRecords.EncodeDecisions(pending.Traces.Decisions);
+        try
+        {
+            await _log.AppendAsync(record.Span, pending);
+        }
+        catch (Exception e) when (e is LogUnavailableException or ObjectDisposedException)
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                _uncommitted.Enqueue(pending);
+                LogDecisionsDeferred(_logger, pending.Traces.Count, e.Message);
+            }
+        }
+    }
+
+    private DecisionHold Hold(DecidedTraces decided)
+    {
+        var hold = new DecisionHold(decided.OldestSegment);
+        if (_log is not null)
+        {
+            lock (_holdsLock)
+            {
+                _holds.Add(hold);
+            }
+        }
+
+        return hold;
+    }
+
+    /// <summary>Deletes the segments before the oldest one a consumer still needs.</summary>
+    private void Truncate()
+    {
+        if (_log is null)
+        {
+            return;
+        }
+
+        var durable = _fed!.DurableThrough;
+        var keep = Math.Min(durable.Segment, _sampler.OldestHeldSegment);
+        lock (_holdsLock)
+        {
+            _holds.RemoveAll(h => h.Position is { } at && at <= durable);
+            foreach (var hold in _holds)
+            {
+                keep = Math.Min(keep, hold.OldestSegment);
+            }
+        }
+
+        _log.DeleteThrough(keep - 1);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var tick = _sampler.Buffering ? _sampler.Tick : TimeSpan.FromSeconds(1);
+        using var timer = new PeriodicTimer(tick);
+        while (await WaitForTickAsync(timer, cancellationToken))
+        {
+            try
+            {
+                await RunOnceAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Storage failing must not stop decisions: the kept traces of a failed round are retried on the next tick.
+                LogTickFailed(_logger, e.Message, e);
+            }
+        }
+    }
+
+    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Segments that decided traces came from, kept until the decisions are durable and storage has made the kept spans durable.</summary>
+    private sealed class DecisionHold(long oldestSegment)
+    {
+        public long OldestSegment { get; } = oldestSegment;
+
+        /// <summary>Where the decisions landed in the log; null until they are durable.</summary>
+        public LogPosition? Position { get; set; }
+    }
+
+    private sealed record PendingDecisions(DecidedTraces Traces, DecisionHold Hold);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: handing the record at {Position} to its consumers failed ({Reason}); it is durable, and the next start hands it again.")]
+    private static partial void LogDispatchFailed(ILogger logger, string position, string reason, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest log: {Count} tail decisions could not be logged ({Reason}); retried on the next tick.")]
+    private static partial void LogDecisionsDeferred(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tail sampling: a round of decisions could not be stored ({Reason}); retried on the next tick.")]
+    private static partial void LogTickFailed(ILogger logger, string reason, Exception exception);
 }

@@ -36,32 +36,16 @@ public static class SamplingServiceCollectionExtensions
 
         services.AddSingleton<TailSamplingMetrics>();
         services.AddSingleton<SamplingReporter>();
-        services.AddSingleton(sp => new TailSampler(
-            sampling,
-            sp.GetRequiredService<Storage.ISpanStore>(),
-            sp.GetRequiredService<TailSamplingMetrics>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<TailSampler>>(),
-            TailJournalDirectory(options)));
-        services.AddHostedService(sp =>
+        services.AddSingleton(sp =>
         {
-            var sampler = sp.GetRequiredService<TailSampler>();
             var metrics = sp.GetRequiredService<TailSamplingMetrics>();
+            var sampler = new TailSampler(sampling, metrics, sp.GetRequiredService<TimeProvider>());
             sp.GetRequiredService<CollectorRegistry>().AddBeforeCollectCallback(() => metrics.SetBuffered(sampler));
             return sampler;
         });
         services.AddSingleton<AdaptiveProbabilityMetrics>();
         return services;
     }
-
-    /// <summary>
-    /// Held spans are journaled where the storage engine is durable itself (embedded; ClickHouse behind its WAL):
-    /// a journal in front of the memory engine would keep nothing a restart could use.
-    /// </summary>
-    private static string? TailJournalDirectory(AriadneOptions options) =>
-        options.Storage == "embedded" || (options.Storage == "clickhouse" && options.ClickHouse.Wal)
-            ? Path.Combine(options.DataDirectory, "tail-sampling")
-            : null;
 
     /// <summary>
     /// Jaeger's remote sampling endpoint (<c>GET /sampling?service=</c> on the sampling listener, <c>GET /api/sampling</c>

@@ -5,7 +5,6 @@ using Ariadne.Sampling;
 using Ariadne.Sampling.Tail;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 
@@ -97,7 +96,7 @@ public sealed class PreSamplingFiguresTests
             options.Tail.Policies.Add(new TailPolicyOptions { Name = "tenth", Type = "probabilistic", Probabilistic = new() { Sampling_Percentage = 10 } });
         }
 
-        var sampler = new TailSampler(options, _store, new TailSamplingMetrics(Metrics.NewCustomRegistry()), _time, NullLogger<TailSampler>.Instance);
+        var sampler = new TailSampler(options, new TailSamplingMetrics(Metrics.NewCustomRegistry()), _time);
         return new PreSamplingFigures(_store, _metrics, _graph, sampler, _time);
     }
 

@@ -1,66 +1,52 @@
 using System.Buffers;
 using Ariadne.Model;
-using Ariadne.Storage;
-using Ariadne.Storage.Embedded.Wal;
 
 namespace Ariadne.Sampling.Tail;
 
 /// <summary>
-/// The tail-sampling stage of the ingest pipeline. Spans are held by trace until no span has arrived for the
-/// decision wait, then the policies decide, and kept traces are appended to storage. The client's request is
-/// answered as soon as its spans are in the buffer: nothing on the ingest path waits for a decision.
+/// The tail-sampling stage of the ingest pipeline: spans are held by trace until no span has arrived for the
+/// decision wait, then the policies decide. The sampler only buffers and decides; the pipeline owns what happens
+/// around it. It hands the sampler spans that are already durable in the ingest log, writes each round of
+/// decisions to the log, and passes the kept spans to storage; a restart rebuilds the buffer and the decision cache
+/// from the log (<see cref="Pipeline.LogRecovery"/>). The client's request is never held for a decision.
 /// <para>
 /// With no policy configured every trace would be kept, so spans go straight to storage and nothing is held.
-/// </para>
-/// <para>
-/// With a durable storage engine, held spans are also appended to a <see cref="TailJournal"/> before the request
-/// is answered, and each decision after its kept spans are stored: a crash loses no acknowledged span, and a
-/// restart decides the traces that were still held (after a new decision wait).
 /// </para>
 /// <para>
 /// The buffer is split into shards by trace id. An ingest batch is sorted by shard (one counting pass) and each
 /// shard is locked once per batch, never per span. Decided trace ids stay in a per-shard decision cache, so late
 /// spans follow their trace. Over <c>MaxTraces</c> or <c>MaxBytes</c> the oldest traces are decided early, by the
-/// ingest request that crossed the bound, which also makes ingest slow down instead of memory growing.
+/// batch that crossed the bound, which also makes ingest slow down instead of memory growing.
+/// </para>
+/// <para>
+/// Each held trace counts against the log segment its first span came from, so the pipeline knows the oldest
+/// segment a restart would still need (<see cref="OldestHeldSegment"/>).
 /// </para>
 /// </summary>
-public sealed partial class TailSampler : IHostedService, IAsyncDisposable
+public sealed partial class TailSampler
 {
     private const string ErrorsPolicy = "errors";
     private const string BusinessCriticalPolicy = "business_critical";
 
-    /// <summary>Rounds of kept traces held for another try while storage refuses them.</summary>
-    private const int MaxUnstoredRounds = 1000;
-
     private readonly TailSamplingOptions _options;
     private readonly IReadOnlyList<BusinessCriticalOperation> _critical;
-    private readonly ISpanStore _store;
     private readonly TailSamplingMetrics _metrics;
     private readonly TimeProvider _time;
-    private readonly ILogger<TailSampler> _logger;
-    private readonly string? _journalDirectory;
     private readonly Shard[] _shards;
     private readonly long _waitTicks;
-    private readonly TimeSpan _tick;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<DecidedTraces> _unstored = new();
-    private Task? _loop;
-    private TailJournal? _journal;
+    private readonly Lock _segmentsLock = new();
+    private readonly SortedDictionary<long, long> _heldBySegment = [];
     private long _traces;
     private long _spans;
     private long _bytes;
     private int _evictCursor;
 
-    /// <param name="journalDirectory">Where held spans are journaled; null when storage is not durable either (memory).</param>
-    public TailSampler(SamplingOptions options, ISpanStore store, TailSamplingMetrics metrics, TimeProvider time, ILogger<TailSampler> logger, string? journalDirectory = null)
+    public TailSampler(SamplingOptions options, TailSamplingMetrics metrics, TimeProvider time)
     {
-        _journalDirectory = journalDirectory;
         _options = options.Tail;
         _critical = options.BusinessCritical;
-        _store = store;
         _metrics = metrics;
         _time = time;
-        _logger = logger;
         var errors = new List<string>();
         Policies = TailPolicyFactory.Build(_options.Policies, "Sampling:Tail:Policies", time, errors);
         if (errors.Count > 0)
@@ -73,7 +59,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         var cachePerShard = Math.Max(16, _options.DecisionCacheSize / shardCount);
         _shards = Enumerable.Range(0, shardCount).Select(_ => new Shard(cachePerShard)).ToArray();
         _waitTicks = (long)(_options.DecisionWait.TotalSeconds * time.TimestampFrequency);
-        _tick = TimeSpan.FromTicks(Math.Clamp(_options.DecisionWait.Ticks / 5, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        Tick = TimeSpan.FromTicks(Math.Clamp(_options.DecisionWait.Ticks / 5, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
     }
 
     public IReadOnlyList<TailPolicy> Policies { get; }
@@ -81,7 +67,34 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     /// <summary>True when traces are held for a decision (enabled and at least one policy).</summary>
     public bool Buffering { get; }
 
+    /// <summary>How often due traces should be decided: a fifth of the decision wait, between 10 ms and 1 s.</summary>
+    public TimeSpan Tick { get; }
+
     public long BufferedTraces => Interlocked.Read(ref _traces);
+
+    public long BufferedSpans => Interlocked.Read(ref _spans);
+
+    public long BufferedBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>The oldest log segment holding a span of an undecided trace; <see cref="long.MaxValue"/> when none is held.</summary>
+    public long OldestHeldSegment
+    {
+        get
+        {
+            lock (_segmentsLock)
+            {
+                foreach (var (segment, count) in _heldBySegment)
+                {
+                    if (count > 0)
+                    {
+                        return segment;
+                    }
+                }
+
+                return long.MaxValue;
+            }
+        }
+    }
 
     /// <summary>
     /// What tail sampling did with a trace, as far as it remembers (the decision cache): held for its decision, kept,
@@ -90,7 +103,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
     public TailOutcome OutcomeOf(string tenant, TraceId traceId)
     {
         var key = new TraceKey(traceId, tenant);
-        var shard = _shards[ShardOf(traceId) & (_shards.Length - 1)];
+        var shard = ShardFor(traceId);
         lock (shard)
         {
             return shard.Traces.ContainsKey(key) ? TailOutcome.Held
@@ -99,91 +112,37 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         }
     }
 
-    public long BufferedSpans => Interlocked.Read(ref _spans);
-
-    public long BufferedBytes => Interlocked.Read(ref _bytes);
-
-    /// <summary>Bytes of the journal on disk (0 without one).</summary>
-    public long JournalBytes => _journal?.Bytes ?? 0;
-
-    /// <summary>Takes the accepted spans of one request: stores them now, or holds them for a decision.</summary>
-    public ValueTask SubmitAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
-    {
-        if (!Buffering)
-        {
-            return _store.AppendAsync(tenant, spans, cancellationToken);
-        }
-
-        var journal = _journal;
-        var (lateKept, held) = Buffer(tenant, spans, journal);
-        var durable = journal is not null && held.Count > 0 ? journal.AppendSpansAsync(tenant, held) : null;
-        if (lateKept is null && !OverBound())
-        {
-            return durable is null ? ValueTask.CompletedTask : new ValueTask(durable);
-        }
-
-        return StoreLateAndEvictAsync(tenant, lateKept, durable, cancellationToken);
-    }
-
-    /// <summary>Opens the journal (deciding again what a crashed run held) and starts the decision loop.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_journalDirectory is not null && (Buffering || WriteAheadLog.ListSegments(_journalDirectory).Count > 0))
-        {
-            await RecoverAsync(_journalDirectory, cancellationToken);
-        }
-
-        if (Buffering)
-        {
-            _loop = Task.Run(() => DecideLoopAsync(_stopping.Token), CancellationToken.None);
-        }
-    }
-
-    /// <summary>On shutdown every held trace is decided now, so a clean stop loses nothing the policies would keep.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_loop is not null)
-        {
-            await _stopping.CancelAsync();
-            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _loop = null;
-            await RetryUnstoredAsync(cancellationToken);
-            await DecideAsync(long.MaxValue, cancellationToken);
-        }
-
-        if (_journal is { } journal)
-        {
-            _journal = null;
-            journal.Checkpoint();
-            await journal.DisposeAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None);
-        _stopping.Dispose();
-    }
-
     /// <summary>
-    /// Decides every trace whose decision wait is over, then lets the journal drop the segments no held trace needs
-    /// (the background loop calls this on each tick).
+    /// Takes the spans of one batch (from log segment <paramref name="segment"/>; 0 without a log): holds them with
+    /// their traces, or, for traces already decided, returns the late spans of kept ones to store now. When the
+    /// buffer is over its bounds, the oldest traces are decided early and returned too.
     /// </summary>
-    internal async Task DecideDueAsync(CancellationToken cancellationToken)
+    public TailTake Take(string tenant, IReadOnlyList<Span> spans, long segment)
     {
-        await RetryUnstoredAsync(cancellationToken);
-        await DecideAsync(_time.GetTimestamp() - _waitTicks, cancellationToken);
-        _journal?.Checkpoint();
+        var lateKept = Buffer(tenant, spans, segment);
+        return new TailTake(lateKept, OverBound() ? DecideOldest() : null);
     }
 
-    /// <summary>
-    /// Adds a request's spans to their traces. Returns the late spans of traces already kept (to store now) and the
-    /// spans now held (to journal: the request's list itself unless some were late).
-    /// </summary>
-    private (List<Span>? LateKept, List<Span> Held) Buffer(string tenant, List<Span> spans, TailJournal? journal)
+    /// <summary>Decides every trace whose decision wait is over.</summary>
+    public DecidedTraces DecideDue() => Decide(_time.GetTimestamp() - _waitTicks);
+
+    /// <summary>Decides every held trace now (a stop with no log to hold them).</summary>
+    public DecidedTraces DecideAll() => Decide(long.MaxValue);
+
+    /// <summary>Puts a decision read back from the log into the decision cache, so late spans follow it after a restart.</summary>
+    public void Remember(string tenant, TraceId traceId, bool kept)
+    {
+        var shard = ShardFor(traceId);
+        lock (shard)
+        {
+            shard.Remember(new TraceKey(traceId, tenant), kept);
+        }
+    }
+
+    /// <summary>Adds a batch's spans to their traces; returns the late spans of traces already kept.</summary>
+    private List<Span>? Buffer(string tenant, IReadOnlyList<Span> spans, long segment)
     {
         var now = _time.GetTimestamp();
-        var segment = journal?.CurrentSegment ?? 0;
         var mask = _shards.Length - 1;
         var count = spans.Count;
         var order = ArrayPool<Span>.Shared.Rent(count);
@@ -212,7 +171,6 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             }
 
             List<Span>? lateKept = null;
-            var late = false;
             long newTraces = 0, addedSpans = 0, addedBytes = 0, lateKeptCount = 0, lateDropped = 0;
             for (var s = 0; s < _shards.Length; s++)
             {
@@ -235,7 +193,6 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
                         }
                         else if (shard.Decisions.TryGetValue(key, out var kept))
                         {
-                            late = true;
                             if (kept)
                             {
                                 (lateKept ??= []).Add(span);
@@ -262,14 +219,13 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             Interlocked.Add(ref _traces, newTraces);
             Interlocked.Add(ref _spans, addedSpans);
             Interlocked.Add(ref _bytes, addedBytes);
-            journal?.Opened(segment, newTraces);
-            if (!late)
+            CountHeld(segment, newTraces);
+            if (lateKeptCount + lateDropped > 0)
             {
-                return (null, spans);
+                _metrics.RecordLateSpans(lateKeptCount, lateDropped);
             }
 
-            _metrics.RecordLateSpans(lateKeptCount, lateDropped);
-            return (lateKept, HeldSpans(tenant, spans));
+            return lateKept;
         }
         finally
         {
@@ -278,45 +234,13 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>The spans of a request whose trace is held (not decided), for the journal; rare, so not on the fast path.</summary>
-    private List<Span> HeldSpans(string tenant, List<Span> spans)
+    /// <summary>
+    /// Decides down to a low-water mark, a shard's oldest traces per lock, so that a full buffer costs one round of
+    /// early decisions per many batches instead of a few traces on every batch. Taking each shard's oldest in turn is
+    /// close to global arrival order without a global structure on the hot path.
+    /// </summary>
+    private DecidedTraces DecideOldest()
     {
-        var held = new List<Span>(spans.Count);
-        foreach (var span in spans)
-        {
-            var shard = _shards[ShardOf(span.TraceId) & (_shards.Length - 1)];
-            lock (shard)
-            {
-                if (shard.Traces.ContainsKey(new TraceKey(span.TraceId, tenant)))
-                {
-                    held.Add(span);
-                }
-            }
-        }
-
-        return held;
-    }
-
-    private async ValueTask StoreLateAndEvictAsync(string tenant, List<Span>? lateKept, Task? durable, CancellationToken cancellationToken)
-    {
-        if (lateKept is not null)
-        {
-            await _store.AppendAsync(tenant, lateKept, cancellationToken);
-        }
-
-        if (durable is not null)
-        {
-            await durable;
-        }
-
-        if (!OverBound())
-        {
-            return;
-        }
-
-        // Decide down to a low-water mark, a shard's oldest traces per lock, so that a full buffer costs one round of
-        // early decisions per many requests instead of a few traces on every request. Taking each shard's oldest in
-        // turn is close to global arrival order without a global structure on the hot path.
         var decided = new DecidedTraces();
         var lowTraces = _options.MaxTraces - Math.Max(1, _options.MaxTraces / 50);
         var lowBytes = _options.MaxBytes - Math.Max(1, _options.MaxBytes / 50);
@@ -340,38 +264,16 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         }
 
         _metrics.RecordEarlyDecisions(evicted);
-        await StoreAsync(decided, cancellationToken);
+        return decided;
     }
 
     private bool OverBound() => Interlocked.Read(ref _traces) > _options.MaxTraces || Interlocked.Read(ref _bytes) > _options.MaxBytes;
-
-    private async Task DecideLoopAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_tick, _time, cancellationToken);
-                await DecideDueAsync(cancellationToken);
-                _metrics.SetBuffered(this);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Storage failing must not stop decisions; the next tick stores what it refused, then decides what is due.
-                _logger.LogError(e, "Tail sampling could not store decided traces");
-            }
-        }
-    }
 
     /// <summary>
     /// Decides the traces whose last span arrived before the given timestamp. Each shard's due traces are decided
     /// under its lock, so a span arriving meanwhile finds either the trace or its cached decision, never neither.
     /// </summary>
-    private async Task DecideAsync(long lastSpanBefore, CancellationToken cancellationToken)
+    private DecidedTraces Decide(long lastSpanBefore)
     {
         var decided = new DecidedTraces();
         var due = new List<BufferedTrace>();
@@ -397,7 +299,8 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
             }
         }
 
-        await StoreAsync(decided, cancellationToken);
+        _metrics.SetBuffered(this);
+        return decided;
     }
 
     private void DecideLocked(Shard shard, BufferedTrace trace, DecidedTraces decided)
@@ -408,130 +311,39 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         Interlocked.Decrement(ref _traces);
         Interlocked.Add(ref _spans, -trace.Spans.Count);
         Interlocked.Add(ref _bytes, -trace.Bytes);
+        CountHeld(trace.FirstSegment, -1);
 
         var view = new TraceView(trace.Tenant, trace.TraceId, trace.Spans);
         var keptBy = Decide(view);
         _metrics.RecordDecision(view, keptBy);
         shard.Remember(key, keptBy is not null);
-        decided.Add(trace, keptBy is not null, _journal is not null);
-        trace.Spans.Clear();
+        decided.Add(trace.Tenant, trace.TraceId, keptBy is not null ? trace.Spans : null, trace.FirstSegment);
     }
 
-    /// <summary>
-    /// Stores the kept traces; then, with a journal, records the decisions and releases the traces' segments. If
-    /// storing fails the segments stay, so a restart decides those traces again instead of losing them.
-    /// </summary>
-    private async Task StoreAsync(DecidedTraces decided, CancellationToken cancellationToken)
+    private void CountHeld(long segment, long delta)
     {
-        try
+        if (delta == 0)
         {
-            await StoreOnceAsync(decided, cancellationToken);
+            return;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+
+        lock (_segmentsLock)
         {
-            // Storage is down (a full disk, ClickHouse away): the kept traces wait for the next tick instead of
-            // being lost; past the bound they are left to the journal, which a restart replays.
-            if (_unstored.Count < MaxUnstoredRounds)
+            // A trace can be decided (early, by another batch) before the batch that buffered it has counted it:
+            // the count may dip below zero for a moment, so only positive counts hold a segment.
+            var count = _heldBySegment.GetValueOrDefault(segment) + delta;
+            if (count == 0)
             {
-                _unstored.Enqueue(decided);
+                _heldBySegment.Remove(segment);
             }
             else
             {
-                LogUnstoredDropped(_logger, decided.KeptByTenant.Values.Sum(s => s.Count), _journal is not null ? "the journal keeps them until a restart" : "they are lost");
+                _heldBySegment[segment] = count;
             }
-
-            throw;
         }
     }
 
-    /// <summary>Stores what one round kept, tenant by tenant (a stored tenant is not stored again on retry), then records the decisions.</summary>
-    private async Task StoreOnceAsync(DecidedTraces decided, CancellationToken cancellationToken)
-    {
-        foreach (var tenant in decided.KeptByTenant.Keys.ToList())
-        {
-            await _store.AppendAsync(tenant, decided.KeptByTenant[tenant], cancellationToken);
-            decided.KeptByTenant.Remove(tenant);
-        }
-
-        if (_journal is { } journal && decided.Decisions.Count > 0)
-        {
-            await journal.AppendDecisionsAsync(decided.Decisions);
-            journal.Closed(decided.TracesBySegment);
-        }
-    }
-
-    /// <summary>Stores the rounds that storage refused earlier, oldest first; stops at the first that fails again.</summary>
-    private async Task RetryUnstoredAsync(CancellationToken cancellationToken)
-    {
-        while (_unstored.TryPeek(out var decided))
-        {
-            await StoreOnceAsync(decided, cancellationToken);
-            _unstored.TryDequeue(out _);
-        }
-    }
-
-    /// <summary>
-    /// Takes back what a crashed run held: its decisions are remembered (late spans follow them), its undecided
-    /// traces are held again (journaled anew) or, with tail sampling now off, stored; then the old segments go.
-    /// </summary>
-    private async Task RecoverAsync(string directory, CancellationToken cancellationToken)
-    {
-        var (journal, recovered) = TailJournal.Open(directory, TimeSpan.Zero);
-        var firstNewSegment = journal.CurrentSegment;
-        foreach (var problem in recovered.Problems)
-        {
-            LogTornRecord(_logger, problem);
-        }
-
-        foreach (var ((tenant, traceId), kept) in recovered.Decisions)
-        {
-            var shard = _shards[ShardOf(traceId) & (_shards.Length - 1)];
-            lock (shard)
-            {
-                shard.Remember(new TraceKey(traceId, tenant), kept);
-            }
-        }
-
-        _journal = Buffering ? journal : null;
-        var spans = 0;
-        foreach (var byTenant in recovered.Undecided.GroupBy(t => t.Tenant, StringComparer.Ordinal))
-        {
-            var batch = byTenant.SelectMany(t => t.Spans).ToList();
-            spans += batch.Count;
-            if (Buffering)
-            {
-                await SubmitAsync(byTenant.Key, batch, cancellationToken);
-            }
-            else
-            {
-                await _store.AppendAsync(byTenant.Key, batch, cancellationToken);
-            }
-        }
-
-        if (Buffering)
-        {
-            journal.DeleteBefore(firstNewSegment);
-        }
-        else
-        {
-            await journal.DisposeAsync();
-            Directory.Delete(directory, recursive: true);
-        }
-
-        if (recovered.SpanRecords > 0)
-        {
-            LogRecovered(_logger, recovered.Undecided.Count, spans, recovered.Decisions.Count, Buffering ? "held again for a decision" : "stored (tail sampling is off now)");
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tail-sampling journal: {Traces} undecided traces ({Spans} spans) from before the restart {Outcome}; {Decisions} earlier decisions remembered.")]
-    private static partial void LogRecovered(ILogger logger, int traces, int spans, int decisions, string outcome);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Tail sampling: storage has refused kept traces for too long; {Spans} more kept spans are not retried now, and {Outcome}.")]
-    private static partial void LogUnstoredDropped(ILogger logger, int spans, string outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tail-sampling journal replay: {Problem}. Such a record was never acknowledged to a client.")]
-    private static partial void LogTornRecord(ILogger logger, string problem);
+    private Shard ShardFor(TraceId traceId) => _shards[ShardOf(traceId) & (_shards.Length - 1)];
 
     /// <summary>The name of the policy that keeps the trace, or null to drop it.</summary>
     private string? Decide(TraceView trace)
@@ -612,7 +424,7 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
 
         public TraceId TraceId { get; } = traceId;
 
-        /// <summary>The journal segment that was current when the first span arrived (0 without a journal).</summary>
+        /// <summary>The log segment of the first span (0 without a log).</summary>
         public long FirstSegment { get; } = firstSegment;
 
         public List<Span> Spans { get; } = new(8);
@@ -636,35 +448,6 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
         private static long EstimateSize(Span span) =>
             200 + (2L * (span.Name.Length + span.StatusMessage.Length + span.TraceState.Length))
             + (48L * span.Attributes.Length) + (72L * span.Events.Length) + (64L * span.Links.Length);
-    }
-
-    /// <summary>What one round of decisions produced: the kept spans by tenant and, with a journal, what to record.</summary>
-    private sealed class DecidedTraces
-    {
-        public Dictionary<string, List<Span>> KeptByTenant { get; } = new(StringComparer.Ordinal);
-
-        public List<(string Tenant, TraceId TraceId, bool Kept)> Decisions { get; } = [];
-
-        public Dictionary<long, long> TracesBySegment { get; } = [];
-
-        public void Add(BufferedTrace trace, bool kept, bool journaled)
-        {
-            if (kept)
-            {
-                if (!KeptByTenant.TryGetValue(trace.Tenant, out var spans))
-                {
-                    KeptByTenant[trace.Tenant] = spans = [];
-                }
-
-                spans.AddRange(trace.Spans);
-            }
-
-            if (journaled)
-            {
-                Decisions.Add((trace.Tenant, trace.TraceId, kept));
-                TracesBySegment[trace.FirstSegment] = TracesBySegment.GetValueOrDefault(trace.FirstSegment) + 1;
-            }
-        }
     }
 
     private sealed class Shard(int decisionCapacity)
@@ -708,6 +491,41 @@ public sealed partial class TailSampler : IHostedService, IAsyncDisposable
                 }
             }
         }
+    }
+}
+
+/// <summary>What one batch did in the sampler: late spans of kept traces to store now, and early decisions, if any.</summary>
+public readonly record struct TailTake(List<Span>? LateKept, DecidedTraces? Early);
+
+/// <summary>
+/// One round of decisions: each trace's outcome, and the spans of the kept ones by tenant (for storage), with the
+/// oldest log segment any of them came from (the log keeps it until the decisions and the kept spans are safe).
+/// </summary>
+public sealed class DecidedTraces
+{
+    public Dictionary<string, List<Span>> KeptByTenant { get; } = new(StringComparer.Ordinal);
+
+    public List<(string Tenant, TraceId TraceId, bool Kept)> Decisions { get; } = [];
+
+    public long OldestSegment { get; private set; } = long.MaxValue;
+
+    public int Count => Decisions.Count;
+
+    /// <param name="keptSpans">The trace's spans when kept; null when dropped.</param>
+    public void Add(string tenant, TraceId traceId, List<Span>? keptSpans, long segment)
+    {
+        if (keptSpans is not null)
+        {
+            if (!KeptByTenant.TryGetValue(tenant, out var spans))
+            {
+                KeptByTenant[tenant] = spans = [];
+            }
+
+            spans.AddRange(keptSpans);
+        }
+
+        Decisions.Add((tenant, traceId, keptSpans is not null));
+        OldestSegment = Math.Min(OldestSegment, segment);
     }
 }
 

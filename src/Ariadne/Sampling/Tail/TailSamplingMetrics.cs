@@ -42,7 +42,6 @@ public sealed class TailSamplingMetrics
     private readonly Gauge _bufferedTraces;
     private readonly Gauge _bufferedSpans;
     private readonly Gauge _bufferedBytes;
-    private readonly Gauge _journalBytes;
     private readonly ConcurrentDictionary<(string Tenant, string Service, string Operation), OperationDecisions> _operations = new();
 
     // prometheus-net's WithLabels looks the series up (and allocates) on every call; decisions are per trace, so
@@ -63,7 +62,6 @@ public sealed class TailSamplingMetrics
         _bufferedTraces = factory.CreateGauge("ariadne_tail_sampling_buffered_traces", "Traces held for a tail-sampling decision.");
         _bufferedSpans = factory.CreateGauge("ariadne_tail_sampling_buffered_spans", "Spans held for a tail-sampling decision.");
         _bufferedBytes = factory.CreateGauge("ariadne_tail_sampling_buffered_bytes", "Estimated bytes of spans held for a tail-sampling decision.");
-        _journalBytes = factory.CreateGauge("ariadne_tail_sampling_journal_bytes", "Bytes on disk of the journal that makes held spans durable.");
         _dropped = _traces.WithLabels("dropped", string.Empty);
         _lateKept = _lateSpans.WithLabels("kept");
         _lateDropped = _lateSpans.WithLabels("dropped");
@@ -116,6 +114,5 @@ public sealed class TailSamplingMetrics
         _bufferedTraces.Set(sampler.BufferedTraces);
         _bufferedSpans.Set(sampler.BufferedSpans);
         _bufferedBytes.Set(sampler.BufferedBytes);
-        _journalBytes.Set(sampler.JournalBytes);
     }
 }

@@ -26,13 +26,13 @@ public sealed class ClickHouseOptions
     public int InsertConcurrency { get; set; } = 2;
 
     /// <summary>
-    /// Acknowledge spans once they are in a local write-ahead log (in the data directory) and drain it into
-    /// ClickHouse, so a ClickHouse outage loses nothing. Off: acknowledge once ClickHouse has them.
+    /// Acknowledge spans once they are in the ingest log (in the data directory), which feeds ClickHouse, so a
+    /// ClickHouse outage loses nothing. Off: no log; acknowledge once ClickHouse has them.
     /// </summary>
     public bool Wal { get; set; } = true;
 
-    /// <summary>Backlog of WAL not yet in ClickHouse beyond which new spans are refused (503) until it drains.</summary>
-    public long MaxWalBytes { get; set; } = 4L << 30;
+    /// <summary>Spans taken from the ingest log but not yet in ClickHouse beyond which new spans are refused (503) until they drain.</summary>
+    public long MaxBacklogSpans { get; set; } = 1_000_000;
 
     /// <summary>Days of detailed spans (and the trace index) kept; older day partitions are dropped.</summary>
     public int SpanRetentionDays { get; set; } = 7;
@@ -114,9 +114,9 @@ public sealed class ClickHouseOptions
             errors.Add($"ClickHouse:SpanRetentionDays/AggregateRetentionDays: {SpanRetentionDays}/{AggregateRetentionDays}: spans need at least 1 day and aggregates at least as many days as spans (defaults 7 and 30).");
         }
 
-        if (MaxWalBytes < 1 << 20)
+        if (MaxBacklogSpans < 1000)
         {
-            errors.Add($"ClickHouse:MaxWalBytes: {MaxWalBytes} must be at least 1048576 (default 4294967296).");
+            errors.Add($"ClickHouse:MaxBacklogSpans: {MaxBacklogSpans} must be at least 1000 (default 1000000).");
         }
 
         if (MaintenanceInterval <= TimeSpan.Zero)

@@ -5,20 +5,21 @@ using Ariadne.Model;
 namespace Ariadne.Storage.ClickHouse;
 
 /// <summary>
-/// The ClickHouse engine. With a WAL directory, an append returns once it is in the local write-ahead log and
-/// <see cref="ClickHouseSpool"/> drains it into ClickHouse (outages lose nothing). Without one, appends are grouped:
+/// The ClickHouse engine. Fed from the ingest log (<see cref="Take"/>), it queues what the log hands it and one
+/// writer moves it into ClickHouse in large INSERTs, in log order, retrying with backoff while ClickHouse is away
+/// (the log keeps every span until then, so outages lose nothing). Called directly (<see cref="AppendAsync"/>: no
+/// log, as the contract tests and the bench use it), appends are grouped:
 /// concurrent callers share one RowBinary INSERT of up to <see cref="ClickHouseOptions.MaxBatchSpans"/> spans, and
 /// each returns once its spans are in ClickHouse. Cluster inserts are synchronous (on every shard they go to).
 /// Reads go through the Distributed tables. The schema is created or migrated on first use
 /// (see <see cref="ClickHouseMigrations"/>).
 /// </summary>
-public sealed class ClickHouseSpanStore : ISpanStore
+public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
 {
     /// <summary>Traces fetched per query: ids and key ranges are literals, and a statement must stay well under max_query_size.</summary>
     private const int FetchChunk = 100;
 
     private readonly ClickHouseOptions _options;
-    private readonly string? _walDirectory;
     private readonly ILogger _logger;
     private readonly ClickHouseClient[] _nodes;
     private readonly Channel<PendingAppend> _queue;
@@ -26,14 +27,12 @@ public sealed class ClickHouseSpanStore : ISpanStore
     private readonly Lock _initLock = new();
     private readonly List<Task> _writers = [];
     private Task<ClickHouseSchema>? _init;
-    private ClickHouseSpool? _spool;
     private StorageStats _stats;
     private int _preferredNode;
 
-    public ClickHouseSpanStore(ClickHouseOptions options, string? walDirectory = null, ILogger? logger = null)
+    public ClickHouseSpanStore(ClickHouseOptions options, ILogger? logger = null)
     {
         _options = options;
-        _walDirectory = walDirectory;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _nodes = options.ParseUrls().Select(u => new ClickHouseClient(u, options.User, options.Password, options.RequestTimeout)).ToArray();
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(64, options.InsertConcurrency * 64))
@@ -45,11 +44,9 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
     public IReadOnlyList<ClickHouseClient> Nodes => _nodes;
 
-    /// <summary>The engine as `ariadne serve` runs it: with its WAL in the data directory unless ClickHouse:Wal is off.</summary>
+    /// <summary>The engine as `ariadne serve` runs it (fed from the ingest log unless ClickHouse:Wal is off).</summary>
     public static ClickHouseSpanStore Create(Configuration.AriadneOptions options, IServiceProvider services) => new(
-        options.ClickHouse,
-        options.ClickHouse.Wal ? Path.Combine(options.DataDirectory, "clickhouse-wal") : null,
-        services.GetRequiredService<ILoggerFactory>().CreateLogger<ClickHouseSpanStore>());
+        options.ClickHouse, services.GetRequiredService<ILoggerFactory>().CreateLogger<ClickHouseSpanStore>());
 
     /// <summary>Connects, checks the cluster, migrates the schema to the latest version and starts the writers.</summary>
     public Task<ClickHouseSchema> InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(ClickHouseMigrations.Latest, cancellationToken);
@@ -76,12 +73,6 @@ public sealed class ClickHouseSpanStore : ISpanStore
         }
 
         await InitializeAsync(cancellationToken);
-        if (_spool is { } spool)
-        {
-            await spool.AppendAsync(tenant, spans);
-            return;
-        }
-
         var pending = new PendingAppend(tenant, spans, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Done.Task.WaitAsync(cancellationToken);
@@ -200,12 +191,6 @@ public sealed class ClickHouseSpanStore : ISpanStore
             .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Completes when every span appended before the call is in ClickHouse (immediate without a WAL).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken) => _spool?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
-
-    /// <summary>Bytes acknowledged into the WAL but not yet in ClickHouse.</summary>
-    public long WalBacklogBytes => _spool?.BacklogBytes ?? 0;
-
     public StorageStats GetStats() => _stats;
 
     /// <summary>Reads the size figures <see cref="GetStats"/> returns (spans and bytes summed over the nodes' local tables).</summary>
@@ -231,11 +216,7 @@ public sealed class ClickHouseSpanStore : ISpanStore
 
     public async ValueTask DisposeAsync()
     {
-        if (_spool is not null)
-        {
-            await _spool.DisposeAsync();
-        }
-
+        await StopFeedAsync();
         _queue.Writer.TryComplete();
         try
         {
@@ -308,11 +289,7 @@ public sealed class ClickHouseSpanStore : ISpanStore
         var settings = schema.InsertSettings;
         lock (_initLock)
         {
-            if (_walDirectory is not null)
-            {
-                _spool ??= ClickHouseSpool.Open(_walDirectory, _options, (data, ct) => InsertAsync(insert, data, settings, ct), _logger);
-            }
-            else if (_writers.Count == 0)
+            if (_writers.Count == 0)
             {
                 for (var i = 0; i < _options.InsertConcurrency; i++)
                 {

@@ -1,24 +1,24 @@
 using Ariadne.Model;
+using Ariadne.Pipeline.Log;
 using Ariadne.Storage.Embedded.Blocks;
-using Ariadne.Storage.Embedded.Encoding;
 using Ariadne.Storage.Embedded.Retention;
-using Ariadne.Storage.Embedded.Wal;
 
 namespace Ariadne.Storage.Embedded;
 
 /// <summary>
-/// The embedded engine, after Tempo's WAL → blocks → compactor: appends go to the group-committed WAL and the
-/// in-memory head; the head is cut into Parquet blocks by size and age; compaction merges small blocks of one
-/// time window; retention deletes whole blocks and keeps their aggregates. Layout of the data directory:
-/// <c>FORMAT</c>, <c>wal/</c>, <c>blocks/&lt;tenant&gt;/&lt;block&gt;/</c>, <c>aggregates/&lt;tenant&gt;/</c>, <c>quarantine/</c>.
+/// The embedded engine, after Tempo's block builder → blocks → compactor: it takes spans from the ingest log into
+/// the in-memory head; the head is cut into Parquet blocks by size and age, and each finished cut moves the engine's
+/// checkpoint in the log (<c>CHECKPOINT</c>): what is past it is handed again after a crash. The engine keeps no log
+/// of its own. Compaction merges small blocks of one time window; retention deletes whole blocks and keeps their
+/// aggregates. Layout of the data directory: <c>FORMAT</c>, <c>CHECKPOINT</c>, <c>blocks/&lt;tenant&gt;/&lt;block&gt;/</c>,
+/// <c>aggregates/&lt;tenant&gt;/</c>, <c>quarantine/</c> (and the pipeline's <c>log/</c>).
 /// </summary>
-public sealed partial class EmbeddedSpanStore : ISpanStore
+public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 {
     private readonly string _directory;
     private readonly EmbeddedStorageOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly WriteAheadLog _wal;
     private readonly AggregateStore _aggregates;
     private readonly Lock _ingestLock = new();
     private readonly Lock _blocksLock = new();
@@ -30,9 +30,12 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     private readonly Task _background;
     private Head _head;
     private Head? _flushing;
-    private long _flushingSealedSegment;
+    private LogPosition _lastTaken;
+    private LogPosition _flushingThrough;
+    private LogPosition _durableThrough;
     private readonly HashSet<string> _flushedTenants = new(StringComparer.Ordinal);
     private Task _cutTask = Task.CompletedTask;
+    private long _headSpans;
     private readonly FileStream _directoryLock;
     private bool _disposed;
 
@@ -47,21 +50,22 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         DataDirectoryFormat.EnsureCompatible(directory);
         _directoryLock = LockDirectory(directory);
         _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"));
+        _durableThrough = _lastTaken = ReadCheckpoint();
         LoadBlocks();
-        ReplayWal();
-        _wal = WriteAheadLog.Open(WalDirectory, options.GroupCommitInterval);
         _background = Task.Run(() => RunMaintenanceAsync(_stop.Token));
     }
 
     public string DataDirectory => _directory;
 
-    private string WalDirectory => Path.Combine(_directory, "wal");
+    private string CheckpointPath => Path.Combine(_directory, "CHECKPOINT");
 
     private string BlocksDirectory => Path.Combine(_directory, "blocks");
 
     /// <summary>
-    /// Opens (or creates) a data directory: checks its format version, loads blocks (quarantining damaged ones)
-    /// and replays the WAL into the head. Throws <see cref="StorageFormatException"/> for an incompatible directory.
+    /// Opens (or creates) a data directory: checks its format version, reads the checkpoint and loads blocks
+    /// (quarantining damaged ones, removing those of an unfinished cut). The head starts empty: the pipeline hands it
+    /// what the ingest log holds past <see cref="DurableThrough"/>. Throws <see cref="StorageFormatException"/> for an
+    /// incompatible directory.
     /// </summary>
     public static EmbeddedSpanStore Open(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger) =>
         new(directory, options, time, logger);
@@ -69,40 +73,67 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     /// <summary>Directory name of a tenant: prefixed so that no tenant id ('.', '..') can name a special path.</summary>
     public static string TenantDirectoryName(string tenant) => "t-" + tenant;
 
-    public async ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds spans to the head without a log position: durable only once cut (tests, tools). The server feeds the
+    /// engine through <see cref="Take"/>.
+    /// </summary>
+    public ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
     {
-        if (spans.Count == 0)
-        {
-            return;
-        }
+        Add(tenant, spans, position: null);
+        return ValueTask.CompletedTask;
+    }
 
-        // Encoded before the lock, so concurrent requests encode in parallel and only the copy is serialised.
-        var record = WriteAheadLog.Encode(w =>
+    public void Take(string tenant, IReadOnlyList<Span> spans, LogPosition position) => Add(tenant, spans, position);
+
+    public LogPosition DurableThrough
+    {
+        get
         {
-            SpanCodec.WriteString(w, tenant);
-            SpanCodec.WriteSpans(w, spans);
-        });
-        Task durable;
+            lock (_ingestLock)
+            {
+                // With nothing in memory, every position taken is durable: the records since the last cut held no spans.
+                return _head.SpanCount == 0 && _flushing is null ? _lastTaken : _durableThrough;
+            }
+        }
+    }
+
+    public string? Backlog
+    {
+        get
+        {
+            var spans = Volatile.Read(ref _headSpans);
+            return spans < BacklogSpans
+                ? null
+                : $"Block writing is behind ingest: {spans} spans wait in memory (Embedded:HeadMaxSpans {_options.HeadMaxSpans}); new spans are refused until it catches up. Check the data directory's disk.";
+        }
+    }
+
+    /// <summary>Spans in memory (the head and a cut being written) past which ingest is refused: three heads.</summary>
+    private long BacklogSpans => 3L * _options.HeadMaxSpans;
+
+    private void Add(string tenant, IReadOnlyList<Span> spans, LogPosition? position)
+    {
         int headSpans;
         lock (_ingestLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            // Enqueue and insert under one lock, so a head cut (which rotates the WAL under the same lock) never
-            // separates a span from the WAL segment that holds it.
-            durable = _wal.AppendAsync(record.Span);
-            _head.Add(tenant, spans, _time.GetTimestamp());
+            if (spans.Count > 0)
+            {
+                _head.Add(tenant, spans, _time.GetTimestamp());
+            }
+
+            if (position is { } at)
+            {
+                _lastTaken = at;
+            }
+
             headSpans = _head.SpanCount;
+            Volatile.Write(ref _headSpans, headSpans + (_flushing?.SpanCount ?? 0));
         }
 
-        await durable.ConfigureAwait(false);
         if (headSpans >= _options.HeadMaxSpans)
         {
-            var cut = StartCut();
-            if (headSpans >= 2 * _options.HeadMaxSpans)
-            {
-                // Block writing is behind ingest: hold this request until it catches up, so memory stays bounded.
-                await cut.ConfigureAwait(false);
-            }
+            StartCut();
         }
     }
 
@@ -266,11 +297,8 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             }
         }
 
-        return new StorageStats(spans, traces, bytes + WalBytes);
+        return new StorageStats(spans, traces, bytes);
     }
-
-    /// <summary>Size of the WAL segments on disk: spans not yet in blocks, or in blocks whose cut is still running.</summary>
-    public long WalBytes => WriteAheadLog.SegmentBytes(WalDirectory);
 
     public int BlockCount
     {
@@ -294,8 +322,8 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
     }
 
     /// <summary>
-    /// Writes the head out as blocks (one per tenant) now, then deletes the WAL segments they cover. Also retries a
-    /// previous cut whose block writing failed.
+    /// Writes the head out as blocks (one per tenant) now, then moves the checkpoint past the log records they cover.
+    /// Also retries a previous cut whose block writing failed.
     /// </summary>
     public async Task CutHeadAsync(CancellationToken cancellationToken = default)
     {
@@ -311,7 +339,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
                         return;
                     }
 
-                    _flushingSealedSegment = _wal.Rotate();
+                    _flushingThrough = _lastTaken;
                     _flushing = _head;
                     _head = new Head(_time.GetTimestamp());
                     _flushedTenants.Clear();
@@ -319,13 +347,19 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             }
 
             var flushing = _flushing;
-            await Task.Run(() => WriteHead(flushing), cancellationToken).ConfigureAwait(false);
+            var through = _flushingThrough;
+            await Task.Run(() => WriteHead(flushing, through), cancellationToken).ConfigureAwait(false);
+            if (through > _durableThrough)
+            {
+                WriteCheckpoint(through);
+            }
+
             lock (_ingestLock)
             {
                 _flushing = null;
+                _durableThrough = LogPosition.Max(_durableThrough, through);
+                Volatile.Write(ref _headSpans, _head.SpanCount);
             }
-
-            _wal.DeleteThrough(_flushingSealedSegment);
         }
         finally
         {
@@ -359,14 +393,14 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         {
             await _cutTask.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or StorageUnavailableException)
+        catch (IOException)
         {
-            // Already logged by the cut; the WAL still holds those spans.
+            // Already logged by the cut; the ingest log still holds those spans.
         }
 
         try
         {
-            // A clean shutdown leaves no WAL to replay.
+            // A clean shutdown leaves nothing in the log for this engine to take again.
             await CutHeadAsync().ConfigureAwait(false);
         }
         catch (IOException e)
@@ -374,7 +408,6 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             LogCutFailed(_logger, e.Message, e);
         }
 
-        await _wal.DisposeAsync().ConfigureAwait(false);
         lock (_blocksLock)
         {
             foreach (var block in _blocks.Values.SelectMany(b => b))
@@ -436,7 +469,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         }
     }
 
-    private void WriteHead(Head head)
+    private void WriteHead(Head head, LogPosition through)
     {
         foreach (var (tenant, tenantHead) in head.Tenants)
         {
@@ -448,6 +481,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
             var tenantDirectory = Path.Combine(BlocksDirectory, TenantDirectoryName(tenant));
             Directory.CreateDirectory(tenantDirectory);
             using var writer = new BlockWriter(tenantDirectory, tenant, tenantHead.Traces.Count, _options, _time);
+            writer.LogThrough = through == LogPosition.Start ? null : through.ToString();
             var ids = tenantHead.Traces.Keys.ToArray();
             Array.Sort(ids);
             foreach (var id in ids)
@@ -689,7 +723,15 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
 
                 try
                 {
-                    loaded.Add(Block.Open(blockDirectory, verifyData: true));
+                    var block = Block.Open(blockDirectory, verifyData: true);
+                    if (block.Meta.LogThrough is { } through && LogPosition.Parse(through) > _durableThrough)
+                    {
+                        LogUnfinishedCut(_logger, blockDirectory, through, _durableThrough.ToString());
+                        block.RetireAndDelete();
+                        continue;
+                    }
+
+                    loaded.Add(block);
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {
@@ -714,42 +756,40 @@ public sealed partial class EmbeddedSpanStore : ISpanStore
         }
     }
 
-    private void ReplayWal()
+    private LogPosition ReadCheckpoint()
     {
-        var records = 0;
-        var spans = 0;
-        var problems = WalReader.Replay(WalDirectory, (_, payload) =>
+        try
         {
-            var reader = new SpanCodecReader(payload);
-            var tenant = reader.ReadString();
-            var batch = reader.ReadSpans();
-            _head.Add(tenant, batch, _time.GetTimestamp());
-            records++;
-            spans += batch.Count;
-        });
-        foreach (var problem in problems)
-        {
-            LogTornRecord(_logger, problem);
+            return File.Exists(CheckpointPath) ? LogPosition.Parse(File.ReadAllText(CheckpointPath)) : LogPosition.Start;
         }
-
-        if (records > 0)
+        catch (InvalidDataException e)
         {
-            LogReplayed(_logger, spans, records);
+            throw new StorageFormatException($"{CheckpointPath} is damaged ({e.Message}); remove it to take everything the ingest log holds again (duplicates are dropped by compaction).");
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL replay: {Problem}. Such a record was never acknowledged to a client.")]
-    private static partial void LogTornRecord(ILogger logger, string problem);
+    /// <summary>Written after the cut's blocks are complete: write a temp file, fsync, rename over the old one.</summary>
+    private void WriteCheckpoint(LogPosition through)
+    {
+        var temp = CheckpointPath + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(System.Text.Encoding.ASCII.GetBytes(through + "\n"));
+            file.Flush(flushToDisk: true);
+        }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replay: {Spans} spans from {Records} records back in the head.")]
-    private static partial void LogReplayed(ILogger logger, int spans, int records);
+        File.Move(temp, CheckpointPath, overwrite: true);
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Block {BlockId} of tenant {Tenant} is damaged ({Reason}); moved to {Target}. The other blocks keep serving; inspect or delete the quarantined copy.")]
     private static partial void LogQuarantined(ILogger logger, string blockId, string tenant, string reason, string target);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing unfinished block write {Directory} (the process stopped while writing it; its spans are still in the WAL or its source blocks).")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing block {Directory} of a head cut that did not finish (it covers the log up to {Through}, the checkpoint is {Checkpoint}); its spans are taken again from the ingest log.")]
+    private static partial void LogUnfinishedCut(ILogger logger, string directory, string through, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing unfinished block write {Directory} (the process stopped while writing it; its spans are still in the ingest log or its source blocks).")]
     private static partial void LogUnfinishedBlock(ILogger logger, string directory);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Cutting the head into blocks failed ({Reason}); the spans stay in the WAL and the cut is retried.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cutting the head into blocks failed ({Reason}); the spans stay in the ingest log and the cut is retried.")]
     private static partial void LogCutFailed(ILogger logger, string reason, Exception exception);
 }

@@ -2,20 +2,27 @@ using Ariadne.Model;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Tests.Infrastructure;
+using Ariadne.Tests.Pipeline;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ariadne.Tests.Storage.ClickHouse;
 
-/// <summary>ClickHouse stopped and restarted under load, with the WAL in front of it. These tests stop their own server.</summary>
+/// <summary>
+/// ClickHouse stopped and restarted under load, fed from the ingest log as `ariadne serve` runs it (the real
+/// pipeline in front of it). These tests stop their own server.
+/// </summary>
 public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFixture<ClickHouseFixture>, IDisposable
 {
-    private readonly string _wal = Directory.CreateTempSubdirectory("ariadne-chwal-").FullName;
+    private readonly string _data = Directory.CreateTempSubdirectory("ariadne-chlog-").FullName;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
 
     [Fact]
     public async Task A_clickhouse_restart_mid_load_loses_no_acknowledged_span()
     {
         var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), RequestTimeout = TimeSpan.FromSeconds(5) };
-        await using var store = new ClickHouseSpanStore(options, _wal);
+        var store = new ClickHouseSpanStore(options);
         await store.InitializeAsync();
+        await using var pipeline = new PipelineHarness(_data, _time, store: store);
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
         var acknowledged = new System.Collections.Concurrent.ConcurrentQueue<TraceId>();
         using var done = new CancellationTokenSource();
@@ -26,7 +33,7 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
             for (var i = 0; !done.IsCancellationRequested; i++)
             {
                 var trace = TraceData.Checkout(writer * 100_000 + i, start.AddMilliseconds(i));
-                await store.AppendAsync("acme", trace, default);
+                await pipeline.IngestAsync("acme", trace);
                 acknowledged.Enqueue(trace[0].TraceId);
             }
         })).ToArray();
@@ -42,19 +49,20 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         await Task.WhenAll(load);
         await store.FlushAsync(default);
 
-        Assert.True(duringOutage >= 40, $"only {duringOutage} appends were acknowledged while ClickHouse was down");
+        Assert.True(duringOutage >= 40, $"only {duringOutage} batches were acknowledged while ClickHouse was down");
         var found = await store.FindTracesAsync("acme", new TraceQuery { ServiceName = "payments", Limit = 1_000_000 }, default);
         Assert.Equal(acknowledged.Order().ToList(), found.Select(t => t[0].TraceId).Order().ToList());
         Assert.All(found, t => Assert.Equal(4, t.Count));
-        Assert.Equal(0, store.WalBacklogBytes);
+        Assert.Null(store.Backlog);
     }
 
     [Fact]
-    public async Task Beyond_the_wal_bound_appends_are_refused_until_clickhouse_catches_up()
+    public async Task Beyond_the_backlog_bound_ingest_is_refused_until_clickhouse_catches_up()
     {
-        var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), MaxWalBytes = 1 << 20, RequestTimeout = TimeSpan.FromSeconds(5) };
-        await using var store = new ClickHouseSpanStore(options, _wal);
+        var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), MaxBacklogSpans = 2000, RequestTimeout = TimeSpan.FromSeconds(5) };
+        var store = new ClickHouseSpanStore(options);
         await store.InitializeAsync();
+        await using var pipeline = new PipelineHarness(_data, _time, store: store);
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
         await fixture.Server.StopAsync();
 
@@ -65,7 +73,7 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
             var batch = Enumerable.Range(0, 50).SelectMany(j => TraceData.Checkout(i * 50 + j, start.AddMilliseconds(i))).ToList();
             try
             {
-                await store.AppendAsync("acme", batch, default);
+                await pipeline.IngestAsync("acme", batch);
                 accepted.AddRange(batch.Where(s => s.ParentSpanId.IsEmpty).Select(s => s.TraceId));
             }
             catch (StorageUnavailableException e)
@@ -78,10 +86,10 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         await store.FlushAsync(default);
 
         Assert.NotNull(refused);
-        Assert.Contains("ClickHouse:MaxWalBytes", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("ClickHouse:MaxBacklogSpans", refused.Message, StringComparison.Ordinal);
         var stored = await store.QueryRowsAsync($"SELECT uniqExact(trace_id) FROM {options.Database}.spans", default);
         Assert.Equal(accepted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), stored[0][0]);
-        await store.AppendAsync("acme", TraceData.Checkout(999_999, start), default);
+        await pipeline.IngestAsync("acme", TraceData.Checkout(999_999, start));
     }
 
     private static async Task AcknowledgedAsync(System.Collections.Concurrent.ConcurrentQueue<TraceId> acknowledged, int count)
@@ -96,7 +104,7 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
     {
         try
         {
-            Directory.Delete(_wal, recursive: true);
+            Directory.Delete(_data, recursive: true);
         }
         catch (IOException)
         {

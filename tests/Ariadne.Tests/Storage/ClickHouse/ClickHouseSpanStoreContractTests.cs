@@ -42,37 +42,3 @@ public sealed class ClickHouseClusterSpanStoreContractTests(ClickHouseClusterFix
         return await CreateStoreAsync();
     }
 }
-
-/// <summary>The storage contract with the WAL in front of ClickHouse, as `ariadne serve` runs it: every answer comes
-/// from spans that went through the WAL and its drain.</summary>
-public sealed class ClickHouseWalSpanStoreContractTests(ClickHouseFixture fixture) : SpanStoreContractTests, IClassFixture<ClickHouseFixture>, IDisposable
-{
-    private readonly string _database = ClickHouseFixture.NewDatabase();
-    private readonly string _wal = Directory.CreateTempSubdirectory("ariadne-chwal-").FullName;
-
-    protected override async Task<ISpanStore> CreateStoreAsync()
-    {
-        var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = _database }, _wal);
-        await store.InitializeAsync();
-        return store;
-    }
-
-    protected override async Task<ISpanStore> ReopenAsync(ISpanStore store)
-    {
-        await ((ClickHouseSpanStore)store).FlushAsync(default);
-        await store.DisposeAsync();
-        return await CreateStoreAsync();
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_wal, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
-    }
-}

@@ -55,10 +55,10 @@ public sealed class CrashRecoveryTests : IDisposable
                     line.StartsWith("ariadne_tail_sampling_traces_total{decision=\"kept\"", StringComparison.Ordinal) && !line.EndsWith(" 0", StringComparison.Ordinal)));
         }
 
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_data, "tail-sampling"), "*.wal"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_data, "log"), "*.wal"));
         await using var restarted = await ServerProcess.StartAsync(_data, KeepAll);
         await AssertServedAsync(restarted, acknowledged, TimeSpan.FromSeconds(30));
-        Assert.Contains("undecided traces", restarted.Output, StringComparison.Ordinal);
+        Assert.Contains("held again for a tail-sampling decision", restarted.Output, StringComparison.Ordinal);
     }
 
     /// <summary>Four senders post traces until at least 600 are acknowledged and <paramref name="killWhen"/> (if given) holds, then SIGKILL.</summary>

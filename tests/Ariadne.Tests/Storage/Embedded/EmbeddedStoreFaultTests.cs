@@ -48,39 +48,6 @@ public sealed class EmbeddedStoreFaultTests
     }
 
     [Fact]
-    public async Task A_torn_wal_tail_is_dropped_with_a_log_line_and_every_earlier_record_is_replayed()
-    {
-        await using var f = new EmbeddedStoreFixture();
-        var traces = new[] { TestSpans.Trace(f.Now), TestSpans.Trace(f.Now), TestSpans.Trace(f.Now) };
-        foreach (var trace in traces)
-        {
-            await f.Store.AppendAsync(Tenant, trace, default);
-        }
-
-        // What a crash mid-write leaves: a copy of the directory whose last WAL record lost its last bytes.
-        var copy = Directory.CreateTempSubdirectory("ariadne-torn-").FullName;
-        try
-        {
-            Directory.CreateDirectory(Path.Combine(copy, "wal"));
-            File.Copy(Path.Combine(f.Directory, "FORMAT"), Path.Combine(copy, "FORMAT"));
-            var segment = Directory.GetFiles(Path.Combine(f.Directory, "wal")).Single(p => new FileInfo(p).Length > 0);
-            var bytes = await File.ReadAllBytesAsync(segment);
-            await File.WriteAllBytesAsync(Path.Combine(copy, "wal", Path.GetFileName(segment)), bytes[..^7]);
-
-            var log = new CapturingLogger();
-            await using var recovered = EmbeddedSpanStore.Open(copy, f.Options, f.Time, log);
-            Assert.Equal(2, (await recovered.GetTraceAsync(Tenant, traces[0][0].TraceId, default)).Count);
-            Assert.Equal(2, (await recovered.GetTraceAsync(Tenant, traces[1][0].TraceId, default)).Count);
-            Assert.Empty(await recovered.GetTraceAsync(Tenant, traces[2][0].TraceId, default));
-            Assert.Contains(log.Lines, l => l.StartsWith("Warning: WAL replay", StringComparison.Ordinal) && l.Contains("torn", StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(copy, recursive: true);
-        }
-    }
-
-    [Fact]
     public async Task A_data_directory_held_by_another_store_is_refused()
     {
         await using var f = new EmbeddedStoreFixture();

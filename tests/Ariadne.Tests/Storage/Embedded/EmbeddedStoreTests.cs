@@ -29,33 +29,6 @@ public sealed class EmbeddedStoreTests
     }
 
     [Fact]
-    public async Task Spans_still_in_the_wal_survive_a_process_that_never_disposed_the_store()
-    {
-        await using var f = new EmbeddedStoreFixture();
-        var trace = TestSpans.Trace(f.Now);
-        await f.Store.AppendAsync(Tenant, trace, default);
-
-        // A second store over a copy of the directory sees what a restart after a crash would: only the WAL.
-        var copy = System.IO.Directory.CreateTempSubdirectory("ariadne-crash-copy-").FullName;
-        try
-        {
-            foreach (var file in System.IO.Directory.GetFiles(f.Directory, "*", SearchOption.AllDirectories).Where(p => Path.GetFileName(p) != "LOCK"))
-            {
-                var target = Path.Combine(copy, Path.GetRelativePath(f.Directory, file));
-                System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
-
-            await using var recovered = EmbeddedSpanStore.Open(copy, f.Options, f.Time, f.Log);
-            Assert.Equal(2, (await recovered.GetTraceAsync(Tenant, trace[0].TraceId, default)).Count);
-        }
-        finally
-        {
-            System.IO.Directory.Delete(copy, recursive: true);
-        }
-    }
-
-    [Fact]
     public async Task Search_filters_by_service_operation_tags_duration_and_time_across_head_and_blocks()
     {
         await using var f = new EmbeddedStoreFixture();

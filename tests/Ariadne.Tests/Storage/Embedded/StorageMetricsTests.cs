@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ariadne.Pipeline;
 using Ariadne.Storage;
 using Ariadne.Storage.Embedded;
 using Ariadne.Tests.Infrastructure;
@@ -8,13 +9,15 @@ namespace Ariadne.Tests.Storage.Embedded;
 public sealed class StorageMetricsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
-    public async Task Metrics_report_stored_spans_bytes_blocks_and_wal_size_of_the_embedded_engine()
+    public async Task Metrics_report_stored_spans_bytes_blocks_and_the_ingest_log_size_of_the_embedded_engine()
     {
         var store = Assert.IsType<EmbeddedSpanStore>(fixture.Server.App.Services.GetRequiredService<ISpanStore>());
         var trace = TestSpans.Trace(DateTimeOffset.UtcNow);
-        await store.AppendAsync("metrics", trace, default);
+        var batch = new SpanBatch();
+        batch.Spans.AddRange(trace);
+        await fixture.Server.App.Services.GetRequiredService<IngestPipeline>().IngestAsync("metrics", "test", batch, default);
         var inWal = await ReadAsync();
-        Assert.True(inWal["ariadne_storage_wal_bytes"] > 0);
+        Assert.True(inWal["ariadne_ingest_log_bytes"] > 0);
         Assert.True(inWal["ariadne_storage_spans"] >= trace.Count);
 
         await store.CutHeadAsync();
@@ -29,7 +32,7 @@ public sealed class StorageMetricsTests(ServerFixture fixture) : IClassFixture<S
     {
         var text = await fixture.Query.GetStringAsync("/metrics");
         return text.Split('\n')
-            .Where(line => line.StartsWith("ariadne_storage_", StringComparison.Ordinal))
+            .Where(line => line.StartsWith("ariadne_storage_", StringComparison.Ordinal) || line.StartsWith("ariadne_ingest_log_bytes ", StringComparison.Ordinal))
             .Select(line => line.Split(' '))
             .ToDictionary(parts => parts[0], parts => double.Parse(parts[1], CultureInfo.InvariantCulture));
     }

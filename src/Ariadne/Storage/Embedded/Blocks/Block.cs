@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Encoding;
+using Ariadne.Pipeline.Log;
 using Ariadne.Storage.Embedded.Retention;
 using ParquetSharp;
 

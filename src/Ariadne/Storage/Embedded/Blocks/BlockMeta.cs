@@ -41,6 +41,13 @@ public sealed class BlockMeta
     /// <summary>0 for a block cut from the head; one more than its highest source for a compacted block.</summary>
     public int CompactionLevel { get; set; }
 
+    /// <summary>
+    /// For a block cut from the head, the ingest-log position the cut covered (<c>segment:offset</c>). A block past
+    /// the engine's checkpoint is from a cut that did not finish: it is removed at start-up and its spans handed again
+    /// from the log. Null for compacted blocks and blocks written before the ingest log.
+    /// </summary>
+    public string? LogThrough { get; set; }
+
     /// <summary>Blocks this one replaces; any still on disk at start-up are leftovers of a finished compaction.</summary>
     public List<string> Sources { get; set; } = [];
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Hashing;
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Encoding;
+using Ariadne.Pipeline.Log;
 using Ariadne.Storage.Embedded.Retention;
 using ParquetSharp;
 
@@ -58,6 +58,13 @@ public sealed class BlockWriter : IDisposable
     }
 
     public string Directory => _finalDirectory;
+
+    /// <summary>For a block cut from the head: the ingest-log position the cut covers (<see cref="BlockMeta.LogThrough"/>).</summary>
+    public string? LogThrough
+    {
+        get => _meta.LogThrough;
+        set => _meta.LogThrough = value;
+    }
 
     public long SpanCount => _meta.SpanCount;
 

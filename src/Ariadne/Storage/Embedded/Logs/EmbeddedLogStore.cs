@@ -1,14 +1,14 @@
 using System.Buffers;
 using System.Globalization;
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Wal;
+using Ariadne.Pipeline.Log;
 
 namespace Ariadne.Storage.Embedded.Logs;
 
 /// <summary>
 /// The embedded engine's log records: append-only, CRC-framed segment files in one directory per UTC day of arrival
-/// (<c>logs/yyyy-MM-dd/NNNNNNNNNN.wal</c>), written by the engine's <see cref="WriteAheadLog"/> (group commit; an acked
-/// record is fsynced) and read back with <see cref="WalReader"/>. Each record holds one trace's log records from one
+/// (<c>logs/yyyy-MM-dd/NNNNNNNNNN.wal</c>), written by the engine's <see cref="SegmentLog"/> (group commit; an acked
+/// record is fsynced) and read back with <see cref="SegmentReader"/>. Each record holds one trace's log records from one
 /// request (<see cref="LogRecordCodec"/>). An in-memory index maps (tenant, trace id) to the segments holding its
 /// records; it is rebuilt from the segment headers on open. Retention drops whole days once the newest record a day
 /// can hold is older than <see cref="EmbeddedStorageOptions.DetailedRetention"/>, the spans' retention.
@@ -27,7 +27,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
     private readonly Dictionary<(string Tenant, TraceId TraceId), List<SegmentRef>> _index = [];
     private readonly List<Task> _retiring = [];
     private readonly ITimer _retentionTimer;
-    private WriteAheadLog? _wal;
+    private SegmentLog? _wal;
     private DateOnly _walDay;
     private long _walBytes;
     private bool _disposed;
@@ -70,7 +70,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
                 var payload = encoded[i].Payload;
                 durable[i] = wal.AppendAsync(payload);
                 AddToIndex(tenant, encoded[i].TraceId, segment);
-                _walBytes += WriteAheadLog.HeaderLength + payload.Length;
+                _walBytes += SegmentLog.HeaderLength + payload.Length;
             }
 
             // Records queued before Rotate are written into the segment they were indexed under.
@@ -105,7 +105,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
             var bytes = await ReadSegmentAsync(SegmentPath(segment), cancellationToken).ConfigureAwait(false);
             // The segment being written may end in a record that is still being written: it is not acked yet, and
             // the frame check stops before it, so problems found here are not damage.
-            WalReader.ReadSegment(segment.ToString(), bytes, payload =>
+            SegmentReader.ReadSegment(segment.ToString(), bytes, payload =>
             {
                 if (LogRecordCodec.Matches(payload, tenantUtf8, traceId))
                 {
@@ -162,7 +162,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
 
     public async ValueTask DisposeAsync()
     {
-        WriteAheadLog? wal;
+        SegmentLog? wal;
         lock (_lock)
         {
             if (_disposed)
@@ -185,7 +185,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
     }
 
     /// <summary>Caller holds <see cref="_lock"/>. The WAL of today's directory, moving on to a new day's if needed.</summary>
-    private WriteAheadLog CurrentWal()
+    private SegmentLog CurrentWal()
     {
         var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
         if (_wal is not null && _walDay == today)
@@ -199,7 +199,7 @@ public sealed partial class EmbeddedLogStore : ILogStore
             _retiring.Add(_wal.DisposeAsync().AsTask());
         }
 
-        _wal = WriteAheadLog.Open(DayPath(today), _options.GroupCommitInterval);
+        _wal = SegmentLog.Open(DayPath(today), _options.GroupCommitInterval);
         _walDay = today;
         _walBytes = 0;
         return _wal;
@@ -221,10 +221,10 @@ public sealed partial class EmbeddedLogStore : ILogStore
     {
         foreach (var (day, path) in ListDays())
         {
-            var problems = WalReader.Replay(path, (segment, payload) =>
+            var problems = SegmentReader.Replay(path, (position, payload) =>
             {
                 var (tenant, traceId) = LogRecordCodec.ReadKey(payload);
-                AddToIndex(tenant, traceId, new SegmentRef(day, segment));
+                AddToIndex(tenant, traceId, new SegmentRef(day, position.Segment));
             });
             foreach (var problem in problems)
             {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Encoding;
+using Ariadne.Pipeline.Log;
 
 namespace Ariadne.Storage.Embedded.Logs;
 

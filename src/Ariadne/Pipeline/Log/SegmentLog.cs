@@ -3,16 +3,21 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 
-namespace Ariadne.Storage.Embedded.Wal;
+namespace Ariadne.Pipeline.Log;
 
 /// <summary>
 /// Append-only segments of length- and CRC-framed records. Appends are group-committed: records queue in memory,
 /// one writer task writes whatever has queued and fsyncs once, then completes every waiter of that batch, so
 /// concurrent requests share one fsync. A failed write is cut back off the file so the log never holds a torn
 /// record that was acknowledged.
+/// <para>
+/// A record may carry an in-memory entry (the decoded batch it encodes). After the fsync, and before any waiter of
+/// the batch is completed, the writer hands each entry with its <see cref="LogPosition"/> to the dispatcher, one
+/// at a time and in log order: consumers see only durable records, in the order a replay would show them.
+/// </para>
 /// </summary>
 /// <remarks>Record frame: u32 little-endian payload length, u32 CRC-32 (IEEE) of the payload, payload.</remarks>
-public sealed class WriteAheadLog : IAsyncDisposable
+public sealed class SegmentLog : IAsyncDisposable
 {
     public const int HeaderLength = 8;
     private const string Extension = ".wal";
@@ -25,6 +30,8 @@ public sealed class WriteAheadLog : IAsyncDisposable
 
     private readonly string _directory;
     private readonly TimeSpan _groupCommitInterval;
+    private readonly long _maxSegmentBytes;
+    private readonly Action<object, LogPosition>? _dispatch;
     private readonly Lock _fileLock = new();
     private readonly Lock _pendingLock = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -34,14 +41,18 @@ public sealed class WriteAheadLog : IAsyncDisposable
     private ArrayBufferWriter<byte> _spare = new(64 * 1024);
     private List<TaskCompletionSource> _waiters = [];
     private List<TaskCompletionSource> _spareWaiters = [];
+    private List<(object Entry, int Offset)> _entries = [];
+    private List<(object Entry, int Offset)> _spareEntries = [];
     private FileStream _file;
     private bool _signalled;
     private long? _tornAt;
 
-    private WriteAheadLog(string directory, long segment, TimeSpan groupCommitInterval)
+    private SegmentLog(string directory, long segment, TimeSpan groupCommitInterval, long maxSegmentBytes, Action<object, LogPosition>? dispatch)
     {
         _directory = directory;
         _groupCommitInterval = groupCommitInterval;
+        _maxSegmentBytes = maxSegmentBytes;
+        _dispatch = dispatch;
         CurrentSegment = segment;
         _file = OpenSegment(segment);
         _writer = Task.Run(WriteLoopAsync);
@@ -50,13 +61,17 @@ public sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>Number of the segment new records go to.</summary>
     public long CurrentSegment { get; private set; }
 
-    /// <summary>Opens the log for appending in a new segment after every existing one.</summary>
-    public static WriteAheadLog Open(string directory, TimeSpan groupCommitInterval)
+    /// <summary>
+    /// Opens the log for appending in a new segment after every existing one. A segment that reaches
+    /// <paramref name="maxSegmentBytes"/> is closed and the next batch starts a new one, so consumed segments can be
+    /// deleted while appends go on. <paramref name="dispatch"/> receives each appended entry once it is durable.
+    /// </summary>
+    public static SegmentLog Open(string directory, TimeSpan groupCommitInterval, long maxSegmentBytes = long.MaxValue, Action<object, LogPosition>? dispatch = null)
     {
         Directory.CreateDirectory(directory);
         var segments = ListSegments(directory);
         var next = segments.Count == 0 ? 1 : segments[^1].Number + 1;
-        return new WriteAheadLog(directory, next, groupCommitInterval);
+        return new SegmentLog(directory, next, groupCommitInterval, maxSegmentBytes, dispatch);
     }
 
     /// <summary>Bytes of every segment in a log directory (0 when it does not exist).</summary>
@@ -90,9 +105,10 @@ public sealed class WriteAheadLog : IAsyncDisposable
 
     /// <summary>
     /// Queues one record whose payload is already encoded: only the copy into the queue happens under the lock.
-    /// The task completes when the record is on disk (fsynced).
+    /// The task completes when the record is on disk (fsynced) and, with an <paramref name="entry"/>, after the
+    /// dispatcher has taken it.
     /// </summary>
-    public Task AppendAsync(ReadOnlySpan<byte> payload)
+    public Task AppendAsync(ReadOnlySpan<byte> payload, object? entry = null)
     {
         var crc = Crc32.HashToUInt32(payload);
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -100,6 +116,11 @@ public sealed class WriteAheadLog : IAsyncDisposable
         lock (_pendingLock)
         {
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            if (entry is not null)
+            {
+                _entries.Add((entry, _pending.WrittenCount));
+            }
+
             var frame = _pending.GetSpan(HeaderLength + payload.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], crc);
@@ -222,6 +243,7 @@ public sealed class WriteAheadLog : IAsyncDisposable
     {
         ArrayBufferWriter<byte> batch;
         List<TaskCompletionSource> waiters;
+        List<(object Entry, int Offset)> entries;
         lock (_pendingLock)
         {
             _signalled = false;
@@ -232,15 +254,25 @@ public sealed class WriteAheadLog : IAsyncDisposable
 
             batch = _pending;
             waiters = _waiters;
+            entries = _entries;
             _pending = _spare;
             _waiters = _spareWaiters;
+            _entries = _spareEntries;
         }
 
         Exception? failure = null;
+        long start = 0;
         try
         {
             RepairAfterFailure();
-            var length = _file.Length;
+            if (_file.Length >= _maxSegmentBytes)
+            {
+                _file.Dispose();
+                CurrentSegment++;
+                _file = OpenSegment(CurrentSegment);
+            }
+
+            var length = start = _file.Length;
             try
             {
                 _file.Write(batch.WrittenSpan);
@@ -257,6 +289,14 @@ public sealed class WriteAheadLog : IAsyncDisposable
             failure = e;
         }
 
+        if (failure is null && _dispatch is not null)
+        {
+            foreach (var (entry, offset) in entries)
+            {
+                _dispatch(entry, new LogPosition(CurrentSegment, start + offset));
+            }
+        }
+
         foreach (var waiter in waiters)
         {
             if (failure is null)
@@ -265,17 +305,19 @@ public sealed class WriteAheadLog : IAsyncDisposable
             }
             else
             {
-                waiter.TrySetException(new StorageUnavailableException(
-                    $"The write-ahead log in '{_directory}' could not be written ({failure.Message}); free disk space and retry.", failure));
+                waiter.TrySetException(new LogUnavailableException(
+                    $"The log in '{_directory}' could not be written ({failure.Message}); free disk space or fix the disk, then retry.", failure));
             }
         }
 
         batch.Clear();
         waiters.Clear();
+        entries.Clear();
         lock (_pendingLock)
         {
             _spare = batch;
             _spareWaiters = waiters;
+            _spareEntries = entries;
         }
     }
 

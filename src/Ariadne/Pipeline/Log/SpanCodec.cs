@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Ariadne.Model;
 
-namespace Ariadne.Storage.Embedded.Encoding;
+namespace Ariadne.Pipeline.Log;
 
 /// <summary>
 /// Ariadne's compact binary form of spans and attributes: LEB128 varints, zigzag for signed numbers, UTF-8 strings
