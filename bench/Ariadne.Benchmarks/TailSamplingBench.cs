@@ -86,11 +86,11 @@ internal static class TailSamplingBench
         var registry = Metrics.NewCustomRegistry();
         var store = new MemorySpanStore(100_000);
         using var throughput = new ThroughputAggregator(options, TimeProvider.System);
-        await using var sampler = new TailSampler(options, store, new TailSamplingMetrics(registry), TimeProvider.System, NullLogger<TailSampler>.Instance);
-        await sampler.StartAsync(CancellationToken.None);
+        var sampler = new TailSampler(options, new TailSamplingMetrics(registry), TimeProvider.System);
         // No ingest rate limit (the default): the bench measures the pipeline, not the limiter.
         var rates = new Ariadne.Limits.TenantRateLimiter(new Ariadne.Tenancy.TenantResolver(new Ariadne.Tenancy.TenancyOptions()), new Ariadne.Limits.LimitsOptions(), TimeProvider.System);
-        var pipeline = new IngestPipeline(new IngestMetrics(registry), [new SpanMetricsAggregator(registry), throughput], sampler, rates);
+        await using var pipeline = new IngestPipeline(new IngestMetrics(registry), [new SpanMetricsAggregator(registry), throughput], sampler, rates, store,
+            logDirectory: null, new Ariadne.Configuration.IngestOptions(), NullLogger<IngestPipeline>.Instance);
 
         ulong nextId = (ulong)Environment.TickCount64 << 20;
         long spans = 0;
