@@ -31,7 +31,7 @@ public static class AnalysisApi
 
     private static async Task<IResult> CriticalPathAsync(string traceId, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return BadTenant(tenants);
         }
@@ -58,7 +58,7 @@ public static class AnalysisApi
 
     private static async Task<IResult> TypicalAsync(string traceId, string? lookback, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return BadTenant(tenants);
         }
@@ -90,7 +90,7 @@ public static class AnalysisApi
 
     private static async Task<IResult> CompareAsync(string? a, string? b, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return BadTenant(tenants);
         }
@@ -116,7 +116,7 @@ public static class AnalysisApi
 
     private static async Task<IResult> OperationsAsync(string service, string? lookback, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return BadTenant(tenants);
         }
@@ -154,7 +154,7 @@ public static class AnalysisApi
         string? service, string? operation, string? lookback, string? threshold, string? selection,
         HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return BadTenant(tenants);
         }
@@ -260,8 +260,6 @@ public static class AnalysisApi
     };
 
     internal static long Micros(long nanos) => nanos / 1000;
-
-    internal static string? Tenant(HttpRequest request, TenantResolver tenants) => tenants.Resolve(request);
 
     internal static bool TryLookback(string? text, TimeSpan fallback, out TimeSpan window)
     {

@@ -4,15 +4,15 @@ using Ariadne.Tenancy;
 namespace Ariadne.Query.Api;
 
 /// <summary><c>GET /api/ariadne/search?q=&amp;lookback=&amp;limit=</c> (or <c>start</c>/<c>end</c> in µs, as Jaeger's API).</summary>
-public static class SearchApi
+internal static class SearchApi
 {
     private static readonly TimeSpan s_defaultLookback = TimeSpan.FromHours(1);
 
     public static async Task<IResult> SearchAsync(
         string? q, string? lookback, int? limit, long? start, long? end,
-        HttpRequest request, TraceQueryService search, TenantResolver tenants, TimeProvider time, CancellationToken ct)
+        HttpRequest request, TraceQueryService reads, TenantResolver tenants, TimeProvider time, CancellationToken ct)
     {
-        if (AnalysisApi.Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return AnalysisApi.BadTenant(tenants);
         }
@@ -44,7 +44,7 @@ public static class SearchApi
 
         var to = end is { } e2 ? DateTimeOffset.UnixEpoch.AddTicks(e2 * 10) : time.GetUtcNow();
         var from = start is { } s ? DateTimeOffset.UnixEpoch.AddTicks(s * 10) : to - window;
-        var result = await search.SearchAsync(tenant, query, from, to, TraceQueryService.ResultLimit(limit), ct);
+        var result = await reads.SearchAsync(tenant, query, from, to, TraceQueryService.ResultLimit(limit), ct);
         var pushed = result.PushedDown;
         return Results.Json(new
         {

@@ -9,7 +9,7 @@ internal static class TraceLogsApi
 {
     public static async Task<IResult> GetAsync(string traceId, HttpRequest request, TraceQueryService query, TenantResolver tenants, CancellationToken ct)
     {
-        if (AnalysisApi.Tenant(request, tenants) is not { } tenant)
+        if (tenants.Resolve(request) is not { } tenant)
         {
             return AnalysisApi.BadTenant(tenants);
         }
