@@ -72,8 +72,9 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
     /// <summary>What the trace view shows: the tree, the trace's log records, and the sampler's word on a trace that is not stored.</summary>
     public async Task<TraceView> GetTraceViewAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
     {
-        // The outcome is read before storage: a trace the sampler keeps moves from "held" to "kept" to stored, and
-        // reading in that order never reports a stored trace as unknown.
+        // The outcome is read before storage, in the order a kept trace moves (held, kept, stored): a trace that is
+        // not stored yet is then reported held or kept, never unknown because it was stored and its decision
+        // forgotten between the two reads.
         var outcome = sampler.OutcomeOf(tenant, traceId);
         var tree = await GetTreeAsync(tenant, traceId, cancellationToken);
         var records = tree is null ? [] : await logs.GetTraceLogsAsync(tenant, traceId, cancellationToken);
