@@ -10,4 +10,6 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(LoadGenCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// SIGTERM and Ctrl+C cancel the command's token; each command then stops within its own timeout (serve: the
+// ShutdownTimeout setting). The library's default would kill the process 2 s later, mid-way through a clean stop.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(1) });

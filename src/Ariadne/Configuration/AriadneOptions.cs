@@ -16,6 +16,12 @@ public sealed class AriadneOptions
 
     public string DataDirectory { get; set; } = "./ariadne-data";
 
+    /// <summary>
+    /// On SIGTERM or SIGINT: how long requests in flight may take to finish before the server stops (then it writes
+    /// what is in memory and exits 0).
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public MemoryStorageOptions Memory { get; set; } = new();
 
     public Storage.Embedded.EmbeddedStorageOptions Embedded { get; set; } = new();

@@ -42,6 +42,21 @@ public static class OptionsValidator
             errors.Add($"Ingest:MaxRequestBytes: {options.Ingest.MaxRequestBytes} is too small; use at least 1024 (default 16777216).");
         }
 
+        if (options.Ingest.GroupCommitInterval < TimeSpan.Zero || options.Ingest.GroupCommitInterval > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Ingest:GroupCommitInterval: {options.Ingest.GroupCommitInterval} must be between 00:00:00 and 00:00:01 (default 00:00:00).");
+        }
+
+        if (options.Ingest.LogSegmentBytes < 1 << 20)
+        {
+            errors.Add($"Ingest:LogSegmentBytes: {options.Ingest.LogSegmentBytes} is too small; use at least 1048576 (default 67108864).");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.FromSeconds(1) || options.ShutdownTimeout > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"ShutdownTimeout: {options.ShutdownTimeout} must be between 00:00:01 and 00:05:00 (default 00:00:10).");
+        }
+
         errors.AddRange(options.Tenancy.Validate(options.Ingest.MaxRequestBytes));
         errors.AddRange(options.Limits.Validate());
         errors.AddRange(options.Auth.Validate(options.Tenancy));

@@ -58,6 +58,7 @@ public sealed class AriadneServer : IAsyncDisposable
         var registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(registry);
         builder.Services.AddSingleton(options);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddListenerRouting();
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<IngestMetrics>();

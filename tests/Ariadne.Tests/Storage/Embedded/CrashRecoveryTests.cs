@@ -61,22 +61,50 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Contains("held again for a tail-sampling decision", restarted.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>Four senders post traces until at least 600 are acknowledged and <paramref name="killWhen"/> (if given) holds, then SIGKILL.</summary>
-    private static async Task<ConcurrentBag<byte[]>> SendUntilKilledAsync(ServerProcess server, Func<Task<bool>>? killWhen)
+    /// <summary>
+    /// SIGTERM under load with tail policies on: the server stops taking requests, finishes those in flight, writes
+    /// what it holds and exits 0; the next start finds no unfinished block, and every acknowledged span is served.
+    /// </summary>
+    [Fact]
+    public async Task SIGTERM_under_load_exits_0_and_the_next_start_is_clean_and_serves_every_acknowledged_span()
+    {
+        const string KeepAll = "export ARIADNE__Sampling__Tail__Policies__0__Name=all ARIADNE__Sampling__Tail__Policies__0__Type=always_sample " +
+            "ARIADNE__Sampling__Tail__DecisionWait=00:00:01;";
+        ConcurrentBag<byte[]> acknowledged;
+        var exitCode = -1;
+        string output;
+        await using (var server = await ServerProcess.StartAsync(_data, KeepAll))
+        {
+            acknowledged = await SendUntilKilledAsync(server, killWhen: null, stop: async () => exitCode = await server.TerminateAsync());
+            output = server.Output;
+        }
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:{Environment.NewLine}{output}");
+        await using var restarted = await ServerProcess.StartAsync(_data, KeepAll);
+        await AssertServedAsync(restarted, acknowledged, TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain("unfinished", restarted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not finish", restarted.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Four senders post traces until at least 600 are acknowledged and <paramref name="killWhen"/> (if given) holds,
+    /// then the server is stopped: SIGKILL, or <paramref name="stop"/>.
+    /// </summary>
+    private static async Task<ConcurrentBag<byte[]>> SendUntilKilledAsync(ServerProcess server, Func<Task<bool>>? killWhen, Func<Task>? stop = null)
     {
         var acknowledged = new ConcurrentBag<byte[]>();
         using var http = new HttpClient { BaseAddress = server.OtlpHttp };
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stop = new CancellationTokenSource();
+        using var stopSending = new CancellationTokenSource();
         var senders = Enumerable.Range(0, 4).Select(sender => Task.Run(async () =>
         {
             var random = new Random(sender);
-            while (!stop.IsCancellationRequested)
+            while (!stopSending.IsCancellationRequested)
             {
                 var traces = new[] { RandomId(random, 16), RandomId(random, 16) };
                 try
                 {
-                    using var response = await PostAsync(http, Request(traces), stop.Token);
+                    using var response = await PostAsync(http, Request(traces), stopSending.Token);
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         foreach (var trace in traces)
@@ -105,8 +133,8 @@ public sealed class CrashRecoveryTests : IDisposable
             await Poll.UntilAsync(killWhen, "the server to report kept tail-sampling decisions");
         }
 
-        await server.KillAsync();
-        await stop.CancelAsync();
+        await (stop?.Invoke() ?? server.KillAsync());
+        await stopSending.CancelAsync();
         await Task.WhenAll(senders);
         return acknowledged;
     }
