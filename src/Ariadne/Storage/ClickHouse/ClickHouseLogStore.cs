@@ -1,5 +1,5 @@
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Logs;
+using Ariadne.Pipeline.Log;
 
 namespace Ariadne.Storage.ClickHouse;
 

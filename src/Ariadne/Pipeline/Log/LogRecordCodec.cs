@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.IO.Compression;
 using Ariadne.Model;
-using Ariadne.Pipeline.Log;
 
-namespace Ariadne.Storage.Embedded.Logs;
+namespace Ariadne.Pipeline.Log;
 
 /// <summary>
 /// One log segment record: the log records of one trace of one tenant from one request. The tenant and trace id
