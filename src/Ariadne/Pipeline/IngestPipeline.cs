@@ -24,6 +24,8 @@ namespace Ariadne.Pipeline;
 /// <para>
 /// The memory engine keeps nothing on disk, so it runs without a log: batches go to the sampler or the store directly.
 /// </para>
+/// Storage that cannot take the batch is an outcome (<see cref="IngestResult.Unavailable"/>), not an exception, so
+/// receivers need know nothing of storage.
 /// </summary>
 public sealed partial class IngestPipeline : IAsyncDisposable
 {
@@ -101,7 +103,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                 aggregator.Observe(tenant, spans);
             }
 
-            await WriteAsync(tenant, spans, cancellationToken);
+            try
+            {
+                await WriteAsync(tenant, spans, cancellationToken);
+            }
+            catch (StorageUnavailableException e)
+            {
+                return new IngestResult(0, batch.RejectedSpans, batch.RejectionMessage, IngestUnavailable.From(e));
+            }
         }
 
         _metrics.RecordIngest(protocol, tenant, spans.Count, batch.RejectedSpans);

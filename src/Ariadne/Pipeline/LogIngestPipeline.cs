@@ -16,7 +16,14 @@ public sealed class LogIngestPipeline(ILogStore store, IngestMetrics metrics)
         var uncorrelated = records.RemoveAll(record => record.TraceId.IsEmpty);
         if (records.Count > 0)
         {
-            await store.AppendAsync(tenant, records, cancellationToken);
+            try
+            {
+                await store.AppendAsync(tenant, records, cancellationToken);
+            }
+            catch (StorageUnavailableException e)
+            {
+                return new LogIngestResult(0, uncorrelated, batch.RejectedRecords, batch.RejectionMessage, IngestUnavailable.From(e));
+            }
         }
 
         metrics.RecordLogIngest(protocol, tenant, records.Count, batch.RejectedRecords, uncorrelated);
@@ -24,5 +31,8 @@ public sealed class LogIngestPipeline(ILogStore store, IngestMetrics metrics)
     }
 }
 
-/// <summary>The outcome of one logs request: stored, accepted without storing (no trace id), rejected and why.</summary>
-public readonly record struct LogIngestResult(int StoredRecords, int UncorrelatedRecords, int RejectedRecords, string? RejectionMessage);
+/// <summary>
+/// The outcome of one logs request: stored, accepted without storing (no trace id), rejected and why; or, with
+/// <see cref="Unavailable"/>, nothing acknowledged because storage could not take the records.
+/// </summary>
+public readonly record struct LogIngestResult(int StoredRecords, int UncorrelatedRecords, int RejectedRecords, string? RejectionMessage, IngestUnavailable? Unavailable = null);

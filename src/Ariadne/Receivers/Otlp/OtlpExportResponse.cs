@@ -1,3 +1,5 @@
+using Ariadne.Pipeline;
+
 namespace Ariadne.Receivers.Otlp;
 
 /// <summary>
@@ -7,6 +9,12 @@ namespace Ariadne.Receivers.Otlp;
 public sealed record OtlpExportResponse(long RejectedItems, string? ErrorMessage)
 {
     public static readonly OtlpExportResponse Success = new(0, null);
+
+    /// <summary>
+    /// Set when storage could not take the export: the receiver then answers with its protocol's retryable error
+    /// (503 with Retry-After, UNAVAILABLE with RetryInfo) instead of this response.
+    /// </summary>
+    public IngestUnavailable? Unavailable { get; init; }
 
     public bool IsPartialSuccess => RejectedItems != 0 || !string.IsNullOrEmpty(ErrorMessage);
 }

@@ -23,18 +23,19 @@ public sealed class OtlpTraceService(
     public async ValueTask<OtlpExportResponse> ExportAsync(string tenant, string protocol, SpanBatch batch, CancellationToken cancellationToken)
     {
         var result = await pipeline.IngestAsync(tenant, protocol, batch, cancellationToken);
-        return result.RejectedSpans == 0
-            ? OtlpExportResponse.Success
-            : new OtlpExportResponse(result.RejectedSpans, result.RejectionMessage);
+        return Respond(result.RejectedSpans, result.RejectionMessage, result.Unavailable);
     }
 
     public async ValueTask<OtlpExportResponse> ExportLogsAsync(string tenant, string protocol, LogBatch batch, CancellationToken cancellationToken)
     {
         var result = await logPipeline.IngestAsync(tenant, protocol, batch, cancellationToken);
-        return result.RejectedRecords == 0
-            ? OtlpExportResponse.Success
-            : new OtlpExportResponse(result.RejectedRecords, result.RejectionMessage);
+        return Respond(result.RejectedRecords, result.RejectionMessage, result.Unavailable);
     }
+
+    private static OtlpExportResponse Respond(int rejected, string? rejectionMessage, IngestUnavailable? unavailable) =>
+        unavailable is not null ? new OtlpExportResponse(0, null) { Unavailable = unavailable }
+        : rejected == 0 ? OtlpExportResponse.Success
+        : new OtlpExportResponse(rejected, rejectionMessage);
 
     /// <summary>Accepts the items of a signal that is not stored yet: they are only counted.</summary>
     public OtlpExportResponse Ignore(OtlpIgnoredSignal signal, long items)

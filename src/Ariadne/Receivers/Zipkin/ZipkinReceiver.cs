@@ -4,7 +4,6 @@ using Ariadne.Hosting;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp;
-using Ariadne.Storage;
 using Ariadne.Tenancy;
 using Microsoft.Net.Http.Headers;
 
@@ -93,17 +92,13 @@ public static class ZipkinReceiver
             }
         }
 
-        IngestResult result;
-        try
-        {
-            result = await pipeline.IngestAsync(tenant, Protocol, batch, context.RequestAborted);
-        }
-        catch (StorageUnavailableException e)
+        var result = await pipeline.IngestAsync(tenant, Protocol, batch, context.RequestAborted);
+        if (result.Unavailable is { } unavailable)
         {
             metrics.RecordFailedRequest(Protocol, "unavailable");
-            logger.LogWarning("Zipkin request of tenant {Tenant} refused, storage unavailable: {Message}", tenant, e.Message);
-            context.Response.Headers.RetryAfter = StorageUnavailableException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Text($"storage is unavailable, retry later: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            logger.LogWarning("Zipkin request of tenant {Tenant} refused, storage unavailable: {Message}", tenant, unavailable.Message);
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(unavailable.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Text($"storage is unavailable, retry later: {unavailable.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         if (result.RejectedSpans == 0)

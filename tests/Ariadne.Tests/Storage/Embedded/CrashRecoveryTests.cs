@@ -211,6 +211,8 @@ public sealed class CrashRecoveryTests : IDisposable
             var client = new TraceService.TraceServiceClient(channel);
             var error = await Assert.ThrowsAsync<RpcException>(async () => await client.ExportAsync(Request([RandomId(random, 16)])));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+            var details = Google.Rpc.Status.Parser.ParseFrom(error.Trailers.GetValueBytes("grpc-status-details-bin"));
+            Assert.Equal(5, Assert.Single(details.Details).Unpack<Google.Rpc.RetryInfo>().RetryDelay.Seconds);
         }
 
         using (var lift = System.Diagnostics.Process.Start("prlimit", ["--pid", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fsize=unlimited"]))

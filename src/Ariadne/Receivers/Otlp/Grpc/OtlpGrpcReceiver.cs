@@ -3,7 +3,6 @@ using Ariadne.Access;
 using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Receivers.Otlp.Protobuf;
-using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Grpc;
@@ -94,15 +93,11 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        OtlpExportResponse response;
-        try
+        var response = await export.ExportAsync(service, tenant, OtlpTraceService.GrpcProtocol, context.RequestAborted);
+        if (response.Unavailable is { } unavailable)
         {
-            response = await export.ExportAsync(service, tenant, OtlpTraceService.GrpcProtocol, context.RequestAborted);
-        }
-        catch (StorageUnavailableException e)
-        {
-            // Unavailable is the retryable status of OTLP/gRPC.
-            await RefuseAsync(context, StatusCode.Unavailable, "unavailable", e.Message, TimeSpan.FromSeconds(StorageUnavailableException.RetryAfterSeconds));
+            // Unavailable is the retryable status of OTLP/gRPC; RetryInfo says when.
+            await RefuseAsync(context, StatusCode.Unavailable, "unavailable", unavailable.Message, unavailable.RetryAfter);
             return;
         }
 

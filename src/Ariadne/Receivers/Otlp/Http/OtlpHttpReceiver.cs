@@ -1,9 +1,7 @@
+using System.Globalization;
 using Ariadne.Configuration;
-using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp.Json;
-using Ariadne.Receivers.Otlp.Logs;
 using Ariadne.Receivers.Otlp.Protobuf;
-using Ariadne.Storage;
 using Grpc.Core;
 
 namespace Ariadne.Receivers.Otlp.Http;
@@ -84,16 +82,11 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        OtlpExportResponse response;
-        try
+        var response = await export.ExportAsync(service, tenant, OtlpTraceService.HttpProtocol, context.RequestAborted);
+        if (response.Unavailable is { } unavailable)
         {
-            response = await export.ExportAsync(service, tenant, OtlpTraceService.HttpProtocol, context.RequestAborted);
-        }
-        catch (StorageUnavailableException e)
-        {
-            // OTLP/HTTP: 503 is retryable; Retry-After tells the exporter when.
-            context.Response.Headers.RetryAfter = StorageUnavailableException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await RefuseAsync(context, format, StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "unavailable", e.Message);
+            // OTLP/HTTP: 503 is retryable; Retry-After (and the Status's RetryInfo) tell the exporter when.
+            await RefuseAsync(context, format, StatusCodes.Status503ServiceUnavailable, StatusCode.Unavailable, "unavailable", unavailable.Message, unavailable.RetryAfter);
             return;
         }
 
@@ -117,19 +110,24 @@ internal sealed class OtlpHttpReceiver(OtlpTraceService service, AriadneOptions 
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
     }
 
-    private async Task RefuseAsync(HttpContext context, BodyFormat format, int httpStatus, StatusCode code, string reason, string message)
+    private async Task RefuseAsync(HttpContext context, BodyFormat format, int httpStatus, StatusCode code, string reason, string message, TimeSpan? retryAfter = null)
     {
         service.RecordFailure(OtlpTraceService.HttpProtocol, reason, context.Request, message);
         context.Response.StatusCode = httpStatus;
+        if (retryAfter is { } delay)
+        {
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
         if (format == BodyFormat.Json)
         {
             context.Response.ContentType = JsonContentType;
-            OtlpJsonResponses.WriteStatus(context.Response.BodyWriter, (int)code, message);
+            OtlpJsonResponses.WriteStatus(context.Response.BodyWriter, (int)code, message, retryAfter);
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
             return;
         }
 
-        var bytes = OtlpProtobufResponses.EncodeStatus((int)code, message);
+        var bytes = OtlpProtobufResponses.EncodeStatus((int)code, message, retryAfter);
         context.Response.ContentType = ProtobufContentType;
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
