@@ -28,6 +28,7 @@ internal static class Catalog
         var faults = app.Services.GetRequiredService<FaultSwitchboard>();
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(settings.DataDirectory, "catalog.db"), Pooling = true }.ToString();
         await SeedAsync(connectionString);
+        app.UseErrorBurst();
 
         app.MapGet("/products", async (string? q, string? category, CancellationToken ct) =>
         {
@@ -41,7 +42,7 @@ internal static class Catalog
                 command.CommandText = """
                     SELECT id, name, category, price_cents FROM products
                     WHERE (name LIKE $q OR category LIKE $q) AND (
-                      WITH RECURSIVE series(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM series WHERE x < 300000)
+                      WITH RECURSIVE series(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM series WHERE x < 600000)
                       SELECT count(*) FROM series) > 0
                     ORDER BY name
                     """;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace Ariadne.Demo.Shop;
@@ -11,7 +12,7 @@ internal sealed record Faults
     /// <summary>Payments decline every card of this type ("visa", "mastercard", "amex").</summary>
     public string? FailingCardType { get; init; }
 
-    /// <summary>Until this time (Unix ms) half of the orders fail with a 500.</summary>
+    /// <summary>Until this time (Unix ms) half of the catalog's and orders' requests fail with a 500 (<see cref="ErrorBurst"/>).</summary>
     public long ErrorBurstUntilUnixMs { get; init; }
 
     /// <summary>The catalog search runs a deliberately expensive query.</summary>
@@ -73,5 +74,38 @@ internal sealed class FaultSwitchboard(string path)
         {
             return _current;
         }
+    }
+}
+
+/// <summary>
+/// The error burst: half of a service's requests fail as if its database were locked. The catalog and orders both
+/// take it, so every route of the gateway (browse, search, cart, checkout) fails about half the time, well over the
+/// GatewayErrors rule's 20 %; failing checkouts alone (a quarter of the traffic) stayed under it.
+/// </summary>
+internal static class ErrorBurst
+{
+    public const string Message = "database is locked (injected error burst)";
+
+    public static void UseErrorBurst(this WebApplication app)
+    {
+        var faults = app.Services.GetRequiredService<FaultSwitchboard>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ariadne.Demo.Faults");
+        app.Use(async (context, next) =>
+        {
+            if (!faults.Current.InErrorBurst || Random.Shared.Next(2) == 0
+                || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/admin"))
+            {
+                await next();
+                return;
+            }
+
+            // Answered here rather than thrown: an exception would put a stack trace in the demo's log for every
+            // injected failure, and one line says all there is to say.
+            Activity.Current?.SetStatus(ActivityStatusCode.Error, Message);
+            Activity.Current?.SetTag("demo.fault", "error_burst");
+            logger.LogError("{Method} {Path}: {Error}", context.Request.Method, context.Request.Path, Message);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsJsonAsync(new { error = Message });
+        });
     }
 }

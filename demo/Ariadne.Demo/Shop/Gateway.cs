@@ -62,7 +62,13 @@ internal static class Gateway
                     return Results.BadRequest(new { error = $"unknown product {item.ProductId}" });
                 }
 
-                response.EnsureSuccessStatusCode();
+                if (!response.IsSuccessStatusCode)
+                {
+                    // The catalog's answer (an injected error burst, say) goes back as it came, without an exception
+                    // and its stack trace in the log.
+                    return Results.Content(await response.Content.ReadAsStringAsync(ct), "application/json", statusCode: (int)response.StatusCode);
+                }
+
                 var product = await response.Content.ReadFromJsonAsync<Product>(ct);
                 lines.Add(new OrderLine(item.ProductId, item.Quantity, product!.PriceCents));
             }
@@ -72,7 +78,6 @@ internal static class Gateway
                 ct);
         });
 
-        app.MapGet("/admin/faults", () => faults.Current);
         app.MapPost("/admin/faults", (FaultRequest request) =>
         {
             var applied = new Faults

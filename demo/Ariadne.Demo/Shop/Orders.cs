@@ -31,7 +31,6 @@ internal static class Orders
         builder.Services.AddSingleton<NotificationHandler>();
         var app = ShopHost.Build(builder);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ariadne.Demo.Orders");
-        var faults = app.Services.GetRequiredService<FaultSwitchboard>();
 
         var events = await OrderEventsFactory.ConnectAsync(settings, app.Lifetime.ApplicationStopping);
         if (events is null)
@@ -50,6 +49,7 @@ internal static class Orders
 
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(settings.DataDirectory, "orders.db"), Pooling = true }.ToString();
         await CreateSchemaAsync(connectionString);
+        app.UseErrorBurst();
 
         app.MapPost("/carts/{sessionId}/items", async (string sessionId, CartItem item, CancellationToken ct) =>
         {
@@ -75,11 +75,6 @@ internal static class Orders
             System.Diagnostics.Activity.Current?.SetTag("order.total_cents", total);
 
             await using var connection = await OpenAsync(connectionString, ct);
-            if (faults.Current.InErrorBurst && Random.Shared.Next(2) == 0)
-            {
-                throw new InvalidOperationException("database is locked (injected error burst)");
-            }
-
             await ExecuteAsync(connection, "INSERT INTO orders (id, user_id, session_id, status, total_cents, created_at) VALUES ($id, $user, $session, 'pending', $total, $now)", ct,
                 ("$id", orderId), ("$user", order.UserId), ("$session", order.SessionId), ("$total", total), ("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
 

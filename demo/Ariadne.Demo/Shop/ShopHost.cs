@@ -41,6 +41,10 @@ internal static class ShopHost
     {
         var app = builder.Build();
         app.MapGet("/health", () => "OK");
+
+        // Each process reads the faults file on its own: this shows what this one currently applies.
+        var faults = app.Services.GetRequiredService<FaultSwitchboard>();
+        app.MapGet("/admin/faults", () => faults.Current);
         ParentWatch.Start(app.Configuration["DEMO_PARENT_PID"], app.Lifetime.StopApplication);
         return app;
     }

@@ -17,7 +17,7 @@ internal static class DemoCommand
     {
         var rabbit = new Option<string?>("--rabbitmq") { Description = $"RabbitMQ URI for order events [env ARIADNE_DEMO_RABBITMQ; tried: {DefaultRabbitMq}]." };
         var nats = new Option<string?>("--nats") { Description = "NATS URL for order events instead of RabbitMQ [env ARIADNE_DEMO_NATS]." };
-        var rate = new Option<double>("--rate") { Description = "Shopper requests per second.", DefaultValueFactory = _ => 3 };
+        var rate = new Option<double>("--rate") { Description = "Shopper requests per second.", DefaultValueFactory = _ => DemoConfiguration.TrafficRate };
         var mix = new Option<string?>("--mix") { Description = "Scenario weights, e.g. browse=35,search=20,cart=20,checkout=15,declined=5,timeout=5." };
         var queryPort = new Option<int?>("--query-port") { Description = "UI and query API port [default: 16686]." };
         var otlpPort = new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port the shop exports to [default: 4317]." };
@@ -138,7 +138,7 @@ internal static class DemoCommand
                       alerts             GatewayErrors (errorBurstSeconds), InventorySlow (slowInventoryMs), CatalogSearchSlow (slowSql):
                                          http://localhost:{{server.GetPort(Listener.Query)}}/alerts
                       inject faults      curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' \
-                                           -d '{"slowInventoryMs":800,"failingCardType":"amex","errorBurstSeconds":30,"slowSql":true}'
+                                           -d '{"slowInventoryMs":{{DemoConfiguration.SlowInventoryMs}},"failingCardType":"amex","errorBurstSeconds":{{DemoConfiguration.ErrorBurstSeconds}},"slowSql":true}'
                       clear faults       curl -X POST {{gateway}}/admin/faults -H 'content-type: application/json' -d '{}'
 
                     """);

@@ -13,6 +13,19 @@ public static class DemoConfiguration
     /// <summary>The share of ordinary traces (no error, not slow, no payment) tail sampling keeps.</summary>
     public const int SampledPercent = 30;
 
+    /// <summary>Shopper requests per second unless --rate says otherwise.</summary>
+    public const double TrafficRate = 3;
+
+    /// <summary>
+    /// The error burst `ariadne demo` prints. Half of the gateway's requests fail during a burst; GatewayErrors looks at
+    /// two minutes (of which a minute to two have been counted at each evaluation), so a burst of a minute takes the
+    /// error rate well over 20 % at every clock phase, where a 30 s burst could stay under it.
+    /// </summary>
+    public const int ErrorBurstSeconds = 60;
+
+    /// <summary>The slow-inventory delay `ariadne demo` prints: over InventorySlow's 300 ms, under the orders service's 1 s deadline.</summary>
+    public const int SlowInventoryMs = 800;
+
     public static Dictionary<string, string?> Server(string dataDirectory) => new()
     {
         ["Storage"] = "embedded",
@@ -36,7 +49,7 @@ public static class DemoConfiguration
         ["Sampling:Tail:Policies:1:Probabilistic:Sampling_Percentage"] = SampledPercent.ToString(CultureInfo.InvariantCulture),
 
         // Alerts that the fault switches trigger and normal traffic does not: about 5 % of the gateway's requests fail
-        // (up to 10 % at start-up), inventory answers in a few ms at the median, a product search in a few ms at p90.
+        // (up to 10 % at start-up), inventory reserves in a few ms at the median, a product search in a few ms at p90.
         ["Alerts:EvaluationInterval"] = "00:00:15",
         ["Alerts:Rules:0:Name"] = "GatewayErrors",
         ["Alerts:Rules:0:Service"] = "gateway",
@@ -46,6 +59,10 @@ public static class DemoConfiguration
         ["Alerts:Rules:0:Severity"] = "critical",
         ["Alerts:Rules:1:Name"] = "InventorySlow",
         ["Alerts:Rules:1:Service"] = "inventory",
+
+        // Reservations only: the central-warehouse lookups (the timeout scenario) take a second each and are a third of
+        // inventory's spans, which left its p50 at the mercy of chance; they are a fifth of the reservations.
+        ["Alerts:Rules:1:Operation"] = "POST /shop.inventory.v1.Inventory/Reserve",
         ["Alerts:Rules:1:Signal"] = "Latency",
         ["Alerts:Rules:1:Percentile"] = "50",
         ["Alerts:Rules:1:Above"] = "300",
