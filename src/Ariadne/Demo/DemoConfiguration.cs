@@ -13,6 +13,9 @@ public static class DemoConfiguration
     /// <summary>The share of ordinary traces (no error, not slow, no payment) tail sampling keeps.</summary>
     public const int SampledPercent = 30;
 
+    /// <summary>The shop gateway's port unless --gateway-port says otherwise (the port a shop service started by hand takes too).</summary>
+    public const int GatewayPort = 8080;
+
     /// <summary>Shopper requests per second unless --rate says otherwise.</summary>
     public const double TrafficRate = 3;
 
@@ -67,6 +70,9 @@ public static class DemoConfiguration
         ["Alerts:Rules:1:Percentile"] = "50",
         ["Alerts:Rules:1:Above"] = "300",
         ["Alerts:Rules:1:Window"] = "00:02:00",
+
+        // During an error burst, when most checkouts fail before they reserve, a handful of reservations is no evidence.
+        ["Alerts:Rules:1:MinRequests"] = "30",
         ["Alerts:Rules:2:Name"] = "CatalogSearchSlow",
         ["Alerts:Rules:2:Service"] = "catalog",
         ["Alerts:Rules:2:Operation"] = "GET /products",
