@@ -261,7 +261,10 @@ public sealed class AlertEngine
         _ => "rate",
     };
 
-    /// <summary>"p99 of POST /checkout on orders is 2.4s, over 800ms (3× baseline 310ms)".</summary>
+    /// <summary>
+    /// "p99 of POST /checkout on orders is 2.4s, over 800ms (3× baseline 310ms)"; the comparison is the value's against
+    /// the limit whatever the state, so an inactive rule reads "is 438µs, under 300ms".
+    /// </summary>
     public static string Describe(AlertStatus status)
     {
         var rule = status.Rule;
@@ -272,10 +275,17 @@ public sealed class AlertEngine
             AlertSignal.Latency => $"p{rule.Percentile} of {subject}",
             _ => $"rate of {subject}",
         };
-        var text = $"{what} is {Format(rule, status.Value)}";
+        if (status.Value is not { } value)
+        {
+            return $"{what}: no data";
+        }
+
+        var text = $"{what} is {Format(rule, value)}";
         if (status.Limit is { } limit)
         {
-            text += $", {(rule.Signal == AlertSignal.Rate ? "under" : "over")} {Format(rule, limit)}";
+            // Compared as displayed, so a value that rounds to the limit reads "at", not "over".
+            var comparison = Format(rule, value) == Format(rule, limit) ? "at" : value > limit ? "over" : "under";
+            text += $", {comparison} {Format(rule, limit)}";
         }
 
         if (status.Baseline is { } baseline)

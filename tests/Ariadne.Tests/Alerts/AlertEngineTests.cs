@@ -46,6 +46,22 @@ public sealed class AlertEngineTests : IAsyncDisposable
         Above = 0.05, Window = TimeSpan.FromMinutes(1), For = forDuration,
     };
 
+    [Theory]
+    [InlineData(AlertSignal.ErrorRate, 0.2, null, 0.1141, "error rate of gateway is 11.41%, under 20%")]
+    [InlineData(AlertSignal.ErrorRate, 0.2, null, 0.25, "error rate of gateway is 25%, over 20%")]
+    [InlineData(AlertSignal.Latency, 300.0, null, 0.438, "p50 of gateway is 438µs, under 300ms")]
+    [InlineData(AlertSignal.Latency, 300.0, null, 300.0004, "p50 of gateway is 300ms, at 300ms")]
+    [InlineData(AlertSignal.Rate, null, 5.0, 8.0, "rate of gateway is 8/s, over 5/s")]
+    [InlineData(AlertSignal.Rate, null, 5.0, 2.0, "rate of gateway is 2/s, under 5/s")]
+    [InlineData(AlertSignal.ErrorRate, 0.2, null, null, "error rate of gateway: no data")]
+    public void Summary_compares_the_value_with_the_limit_whether_or_not_the_rule_breaches(AlertSignal signal, double? above, double? below, double? value, string summary)
+    {
+        var rule = new AlertRuleOptions { Name = "R", Service = "gateway", Signal = signal, Percentile = 50, Above = above, Below = below };
+        var (breach, limit) = AlertEngine.Judge(rule, value, baseline: null);
+        var state = breach ? AlertState.Firing : AlertState.Inactive;
+        Assert.Equal(summary, AlertEngine.Describe(new AlertStatus(rule, state, value, null, limit, null, null, null, DateTimeOffset.UnixEpoch, null)));
+    }
+
     [Fact]
     public async Task Breach_goes_pending_then_fires_after_for_then_resolves_once()
     {
