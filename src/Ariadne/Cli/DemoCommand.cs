@@ -21,10 +21,11 @@ internal static class DemoCommand
         var mix = new Option<string?>("--mix") { Description = "Scenario weights, e.g. browse=35,search=20,cart=20,checkout=15,declined=5,timeout=5." };
         var queryPort = new Option<int?>("--query-port") { Description = "UI and query API port [default: 16686]." };
         var otlpPort = new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port the shop exports to [default: 4317]." };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "The shop gateway's port, where the fault switches are (0: a free one).", DefaultValueFactory = _ => DemoConfiguration.GatewayPort };
         var data = new Option<string>("--data") { Description = "Where the demo's embedded storage keeps its data (kept across runs).", DefaultValueFactory = _ => "./ariadne-demo-data" };
 
         var command = new Command("demo", "Run Ariadne with a demo e-commerce shop (gateway, catalog, inventory, orders, payments, notifications) and live traffic.");
-        foreach (var option in new Option[] { rabbit, nats, rate, mix, queryPort, otlpPort, data })
+        foreach (var option in new Option[] { rabbit, nats, rate, mix, queryPort, otlpPort, gatewayPort, data })
         {
             command.Options.Add(option);
         }
@@ -103,6 +104,7 @@ internal static class DemoCommand
                         OtlpEndpoint = new Uri($"http://127.0.0.1:{server.GetPort(Listener.OtlpGrpc)}"),
                         RabbitMq = rabbitUri,
                         Nats = natsUrl,
+                        GatewayPort = parse.GetValue(gatewayPort),
                         TrafficRate = parse.GetValue(rate),
                         TrafficMix = parse.GetValue(mix),
 

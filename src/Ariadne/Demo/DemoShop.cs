@@ -18,6 +18,12 @@ public sealed record DemoShopOptions
 
     public string? Nats { get; init; }
 
+    /// <summary>
+    /// The gateway's port, fixed so that the fault commands a run prints keep working in the next; null or 0: a free
+    /// one. The other services always take free ports: nobody types their addresses.
+    /// </summary>
+    public int? GatewayPort { get; init; }
+
     /// <summary>Requests per second of the traffic generator; 0 runs no traffic.</summary>
     public double TrafficRate { get; init; }
 
@@ -66,6 +72,16 @@ public sealed class DemoShop : IAsyncDisposable
 
         var ports = FreePorts(Services.Count);
         var urls = Services.Select((s, i) => (s, new Uri($"http://127.0.0.1:{ports[i]}"))).ToDictionary(x => x.s, x => x.Item2);
+        if (options.GatewayPort is > 0 and var gatewayPort)
+        {
+            if (!IsFree(gatewayPort))
+            {
+                throw new InvalidOperationException($"port {gatewayPort} for the shop's gateway is in use: stop what holds it, or pass --gateway-port with another port (0 picks a free one).");
+            }
+
+            urls["gateway"] = new Uri($"http://127.0.0.1:{gatewayPort}");
+        }
+
         var data = Directory.CreateTempSubdirectory("ariadne-demo-").FullName;
         var shop = new DemoShop(urls, data);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -241,6 +257,24 @@ public sealed class DemoShop : IAsyncDisposable
         }
 
         return System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    }
+
+    private static bool IsFree(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 
     private static int[] FreePorts(int count)
