@@ -8,6 +8,7 @@ using Ariadne.Configuration;
 using Ariadne.Demo;
 using Ariadne.Hosting;
 using Ariadne.Model;
+using Ariadne.Query;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tests.Infrastructure;
@@ -152,7 +153,7 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
         /// <summary>A recorded trace, moved to start now under a fresh trace id.</summary>
         private void Start(IReadOnlyList<Span> recorded)
         {
-            var offset = TraceAnalysisService.ToNanos(_time.GetUtcNow()) - recorded.Min(s => s.StartTimeUnixNano);
+            var offset = TraceQueryService.ToNanos(_time.GetUtcNow()) - recorded.Min(s => s.StartTimeUnixNano);
             var traceId = new TraceId(7, _nextTrace++);
             var spans = recorded.Select(s => new Span
             {
@@ -166,7 +167,7 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
 
         private void Deliver()
         {
-            var now = TraceAnalysisService.ToNanos(_time.GetUtcNow());
+            var now = TraceQueryService.ToNanos(_time.GetUtcNow());
             while (_inFlight.TryPeek(out var spans, out var arrival) && arrival <= now)
             {
                 _inFlight.Dequeue();
@@ -258,7 +259,7 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
             foreach (var (fault, from, to) in periods)
             {
                 // Only requests that began and ended while the switch was in this position.
-                Traces[fault] = [.. (await RootsAsync(store, from, to)).Where(t => t.Single(s => s.IsRoot).EndTimeUnixNano <= TraceAnalysisService.ToNanos(to))];
+                Traces[fault] = [.. (await RootsAsync(store, from, to)).Where(t => t.Single(s => s.IsRoot).EndTimeUnixNano <= TraceQueryService.ToNanos(to))];
             }
 
             var all = await store.FindTracesAsync("default", new TraceQuery { Limit = 100_000 }, CancellationToken.None);
@@ -295,7 +296,7 @@ public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording)
         private static async Task<IReadOnlyList<IReadOnlyList<Span>>> RootsAsync(ISpanStore store, DateTimeOffset from, DateTimeOffset to)
         {
             var traces = await store.FindTracesAsync("default", new TraceQuery { ServiceName = "gateway", StartTimeMin = from, StartTimeMax = to, Limit = 10_000 }, CancellationToken.None);
-            var fromNanos = TraceAnalysisService.ToNanos(from);
+            var fromNanos = TraceQueryService.ToNanos(from);
             return [.. traces.Where(t => t.Count(s => s.IsRoot) == 1 && t.Single(s => s.IsRoot) is { ServiceName: "gateway" } root && root.StartTimeUnixNano >= fromNanos)];
         }
 
