@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ariadne.Instrumentation;
+using Grpc.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ariadne.Demo.Shop;
@@ -40,6 +41,17 @@ internal static class ShopHost
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next();
+            }
+            catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            {
+                // The caller went away (the traffic stopped, or gave up): nobody to answer, and no stack trace for the log.
+            }
+        });
         app.MapGet("/health", () => "OK");
 
         // Each process reads the faults file on its own: this shows what this one currently applies.
