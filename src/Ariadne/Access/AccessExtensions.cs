@@ -14,6 +14,7 @@ public static class AccessExtensions
         services.AddSingleton(new BearerTokens(options.Auth));
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<IngestMemoryLimiter>();
+        services.AddSingleton<IngestConcurrency>();
         return services;
     }
 

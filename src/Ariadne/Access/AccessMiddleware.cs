@@ -15,7 +15,8 @@ namespace Ariadne.Access;
 /// <summary>
 /// Who may do what, and whether the server can take more, checked once for every request by the listener it
 /// arrived on, before any endpoint reads the body. Ingest listeners (OTLP gRPC, OTLP HTTP, Zipkin): bearer token
-/// with the ingest scope, known tenant, the tenant's request size and rate, then the server's memory bounds.
+/// with the ingest scope, known tenant, the tenant's request size and rate, then the server's memory bounds, then a
+/// turn among the ingest requests handled at once (<see cref="IngestConcurrency"/>).
 /// Query listener: bearer token with the query scope and known tenant; health probes (and /metrics with
 /// Auth:AllowAnonymousMetrics) answer without. The sampling listener is open.
 /// </summary>
@@ -25,6 +26,7 @@ internal sealed class AccessMiddleware(
     TenantResolver tenants,
     TenantRateLimiter rates,
     IngestMemoryLimiter memory,
+    IngestConcurrency concurrency,
     AriadneOptions options,
     IngestMetrics metrics,
     ILogger<AccessMiddleware> logger)
@@ -85,10 +87,22 @@ internal sealed class AccessMiddleware(
 
         try
         {
+            await concurrency.EnterAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away while waiting for its turn: nothing was read, nothing to answer.
+            memory.Release(bytes);
+            return;
+        }
+
+        try
+        {
             await next(context);
         }
         finally
         {
+            concurrency.Exit();
             memory.Release(bytes);
         }
     }

@@ -21,6 +21,15 @@ public sealed class LimitsOptions
     /// <summary>...as a percentage of the memory the GC may use (the container limit, else physical memory); 0 with MaxHeapBytes 0 turns the bound off.</summary>
     public int MaxHeapPercent { get; set; } = 80;
 
+    /// <summary>
+    /// Ingest requests read, decoded and stored at once (the rest wait their turn), so that ingest at full load
+    /// leaves the queries room; 0 means four per core.
+    /// </summary>
+    public int MaxConcurrentIngestRequests { get; set; }
+
+    /// <summary><see cref="MaxConcurrentIngestRequests"/> with its default applied.</summary>
+    internal int ConcurrentIngestRequests => MaxConcurrentIngestRequests > 0 ? MaxConcurrentIngestRequests : 4 * Environment.ProcessorCount;
+
     /// <summary>The retry delay sent when the memory bounds refuse a request.</summary>
     public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -40,6 +49,11 @@ public sealed class LimitsOptions
         if (MaxInFlightBytes < 1)
         {
             errors.Add($"Limits:MaxInFlightBytes: {MaxInFlightBytes} must be positive (default 268435456).");
+        }
+
+        if (MaxConcurrentIngestRequests < 0)
+        {
+            errors.Add($"Limits:MaxConcurrentIngestRequests: {MaxConcurrentIngestRequests} must be 0 (four per core) or more.");
         }
 
         if (MaxHeapBytes < 0)

@@ -25,6 +25,50 @@ public sealed class TinyHeapServerFixture : ServerFixture
     protected override void Configure(AriadneOptions options) => options.Limits.MaxHeapBytes = 1;
 }
 
+/// <summary>One ingest request handled at a time.</summary>
+public sealed class OneIngestAtATimeServerFixture : ServerFixture
+{
+    protected override void Configure(AriadneOptions options) => options.Limits.MaxConcurrentIngestRequests = 1;
+}
+
+/// <summary>Bounded ingest concurrency: requests past the bound wait their turn, and queries never wait behind them.</summary>
+public sealed class IngestConcurrencyTests(OneIngestAtATimeServerFixture fixture) : IClassFixture<OneIngestAtATimeServerFixture>
+{
+    [Fact]
+    public async Task Past_the_bound_an_ingest_request_waits_for_its_turn_while_queries_answer_and_then_both_are_stored()
+    {
+        using var http = fixture.CreateClient(Listener.OtlpHttp);
+        using var query = fixture.CreateClient(Listener.Query);
+        var release = new TaskCompletionSource();
+        var held = Spans(3, out var heldTrace).ToByteArray();
+        using var heldRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/traces") { Content = new OverloadTests.HeldContent(held, release.Task) };
+        heldRequest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        var completions = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        // The held request has its turn (its body is being read); the next one must wait for it.
+        var limiter = fixture.Server.Services.GetRequiredService<IngestMemoryLimiter>();
+        var heldResponse = http.SendAsync(heldRequest).ContinueWith(t => { completions.Enqueue("held"); return t.Result; }, TaskScheduler.Default);
+        await Poll.UntilAsync(() => limiter.InFlightBytes == held.Length);
+        var waiting = PostAsync(http, Spans(2, out var waitingTrace)).ContinueWith(t => { completions.Enqueue("waiting"); return t.Result; }, TaskScheduler.Default);
+        await Poll.UntilAsync(() => limiter.InFlightBytes > held.Length);
+        using var services = await query.GetAsync("/api/services");
+        Assert.Equal(HttpStatusCode.OK, services.StatusCode);
+        Assert.Empty(completions);
+
+        release.SetResult();
+        using var first = await heldResponse;
+        using var second = await waiting;
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(["held", "waiting"], completions.ToArray());
+        foreach (var trace in new[] { heldTrace, waitingTrace })
+        {
+            using var stored = await query.GetAsync($"/api/traces/{trace}");
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        }
+    }
+}
+
 /// <summary>The memory limiter on the real server: requests over the in-flight or heap bound are refused, retryable.</summary>
 public sealed class OverloadTests(TinyInFlightServerFixture fixture) : IClassFixture<TinyInFlightServerFixture>
 {
@@ -76,7 +120,7 @@ public sealed class OverloadTests(TinyInFlightServerFixture fixture) : IClassFix
     }
 
     /// <summary>A body with a known length whose first byte is sent at once and the rest when released.</summary>
-    private sealed class HeldContent(byte[] bytes, Task release) : HttpContent
+    internal sealed class HeldContent(byte[] bytes, Task release) : HttpContent
     {
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {

@@ -190,19 +190,13 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     {
         var plan = new SearchPlan(query);
         var results = new SearchResults(Math.Max(1, query.Limit));
-        foreach (var head in HeadsOf(tenant))
+        foreach (var (traceId, trace) in HeadTraces(tenant))
         {
-            lock (_ingestLock)
+            foreach (var span in trace)
             {
-                foreach (var (traceId, trace) in head.Traces)
+                if (SpanMatcher.Matches(span, query))
                 {
-                    foreach (var span in trace)
-                    {
-                        if (SpanMatcher.Matches(span, query))
-                        {
-                            results.Add(traceId, span.StartTimeUnixNano);
-                        }
-                    }
+                    results.Add(traceId, span.StartTimeUnixNano);
                 }
             }
         }
@@ -252,15 +246,9 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         }
 
         var calculator = DependencyCalculator.ForWindow(endTime, lookback);
-        foreach (var head in HeadsOf(tenant))
+        foreach (var (_, trace) in HeadTraces(tenant))
         {
-            lock (_ingestLock)
-            {
-                foreach (var trace in head.Traces.Values)
-                {
-                    calculator.AddTrace(trace);
-                }
-            }
+            calculator.AddTrace(trace);
         }
 
         foreach (var link in calculator.ToLinks())
@@ -603,6 +591,28 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The tenant's traces in memory, copied under the ingest lock and read after it: matching a search against a
+    /// full head under the lock would hold every ingest batch for as long as the scan takes.
+    /// </summary>
+    private List<(TraceId TraceId, Span[] Spans)> HeadTraces(string tenant)
+    {
+        var traces = new List<(TraceId, Span[])>();
+        foreach (var head in HeadsOf(tenant))
+        {
+            lock (_ingestLock)
+            {
+                traces.EnsureCapacity(traces.Count + head.Traces.Count);
+                foreach (var (traceId, trace) in head.Traces)
+                {
+                    traces.Add((traceId, trace.ToArray()));
+                }
+            }
+        }
+
+        return traces;
     }
 
     private List<Block> BlocksOf(string tenant)
