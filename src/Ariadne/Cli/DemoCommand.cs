@@ -89,10 +89,30 @@ internal static class DemoCommand
                 return 1;
             }
 
-            var (rabbitUri, natsUrl, transport) = await ChooseBrokerAsync(
-                parse.GetValue(rabbit) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_RABBITMQ"),
-                parse.GetValue(nats) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_NATS"),
-                cancellationToken);
+            var rabbitGiven = parse.GetValue(rabbit) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_RABBITMQ");
+            var natsGiven = parse.GetValue(nats) ?? Environment.GetEnvironmentVariable("ARIADNE_DEMO_NATS");
+            DemoBroker? broker = null;
+            if (rabbitGiven is null && natsGiven is null && DemoBroker.IsInstalled)
+            {
+                // As scripts/demo.sh does, so that `ariadne demo` alone shows the messaging hop too.
+                Console.WriteLine("Starting a private RabbitMQ (about 10 s)…");
+                try
+                {
+                    broker = await DemoBroker.StartAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                    rabbitGiven = broker.Uri;
+                }
+                catch (InvalidOperationException e)
+                {
+                    await Console.Error.WriteLineAsync($"ariadne demo: {e.Message} The shop falls back to an in-process channel.");
+                }
+            }
+
+            await using var brokerLifetime = broker;
+            var (rabbitUri, natsUrl, transport) = await ChooseBrokerAsync(rabbitGiven, natsGiven, cancellationToken);
+            if (broker is not null)
+            {
+                transport += " (private broker started by ariadne demo)";
+            }
 
             Console.WriteLine("Starting the demo shop: catalog, inventory, payments, orders, notifications, gateway…");
             DemoShop shop;
@@ -179,7 +199,7 @@ internal static class DemoCommand
 
         return await IsReachableAsync(DefaultRabbitMq, 5672, cancellationToken)
             ? (DefaultRabbitMq, null, "RabbitMQ amqp://127.0.0.1:5672")
-            : (null, null, "FALLBACK: in-process channel inside orders (no RabbitMQ on :5672; scripts/demo.sh starts one, or pass --rabbitmq)");
+            : (null, null, "FALLBACK: in-process channel inside orders (no RabbitMQ on :5672 and rabbitmq-server is not installed: apt-get install rabbitmq-server, or pass --rabbitmq)");
     }
 
     private static async Task<bool> IsReachableAsync(string uri, int defaultPort, CancellationToken cancellationToken)

@@ -42,7 +42,8 @@ public static class DemoConfiguration
         ["Sampling:Adaptive:InitialSamplingProbability"] = "1",
         ["Sampling:BusinessCritical:0:Service"] = "payments",
 
-        // Tail sampling: errors are always kept; so are slow traces and (business-critical) payments; 30 % of the rest.
+        // Tail sampling: errors are always kept; so are slow traces, (business-critical) payments and traces of services
+        // outside the shop; 30 % of the rest.
         ["Sampling:Tail:DecisionWait"] = "00:00:05",
         ["Sampling:Tail:Policies:0:Name"] = "slow",
         ["Sampling:Tail:Policies:0:Type"] = "latency",
@@ -50,6 +51,14 @@ public static class DemoConfiguration
         ["Sampling:Tail:Policies:1:Name"] = "sample",
         ["Sampling:Tail:Policies:1:Type"] = "probabilistic",
         ["Sampling:Tail:Policies:1:Probabilistic:Sampling_Percentage"] = SampledPercent.ToString(CultureInfo.InvariantCulture),
+
+        // A service of your own, pointed at the demo's server, keeps every trace: sampling is for the shop's traffic,
+        // and a first trace of one's own that the sampler drops looks like a broken setup.
+        ["Sampling:Tail:Policies:2:Name"] = "outside-the-shop",
+        ["Sampling:Tail:Policies:2:Type"] = "string_attribute",
+        ["Sampling:Tail:Policies:2:String_Attribute:Key"] = "service.name",
+        ["Sampling:Tail:Policies:2:String_Attribute:Values:0"] = $"^(?!({string.Join('|', DemoShop.Services)})$)",
+        ["Sampling:Tail:Policies:2:String_Attribute:Enabled_Regex_Matching"] = "true",
 
         // Alerts that the fault switches trigger and normal traffic does not: about 5 % of the gateway's requests fail
         // (up to 10 % at start-up), inventory reserves in a few ms at the median, a product search in a few ms at p90.

@@ -155,18 +155,7 @@ public sealed class DemoShop : IAsyncDisposable
 
         foreach (var (_, process) in stopping)
         {
-            using var grace = new CancellationTokenSource(s_stopGrace);
-            try
-            {
-                await process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-            }
-
-            process.Dispose();
+            await StopAsync(process, signalled: true);
         }
 
         _processes.Clear();
@@ -178,6 +167,28 @@ public sealed class DemoShop : IAsyncDisposable
         {
             // SQLite's WAL file can outlive its process by a moment; the OS temp cleaner takes it later.
         }
+    }
+
+    /// <summary>SIGTERM (unless already sent), a grace period, then a kill; disposes the process.</summary>
+    internal static async Task StopAsync(Process process, bool signalled = false)
+    {
+        if (!signalled)
+        {
+            Terminate(process);
+        }
+
+        using var grace = new CancellationTokenSource(s_stopGrace);
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        process.Dispose();
     }
 
     private void Launch(string demoDll, string service, Dictionary<string, string> environment, Action<string, string>? output)
