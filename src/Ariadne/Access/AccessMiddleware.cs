@@ -8,6 +8,7 @@ using Ariadne.Receivers.Otlp;
 using Ariadne.Receivers.Otlp.Grpc;
 using Ariadne.Tenancy;
 using Grpc.Core;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Ariadne.Access;
@@ -61,7 +62,7 @@ internal sealed class AccessMiddleware(
             bodySize.MaxRequestBodySize = null;
         }
 
-        if ((Authenticate(context, scope) ?? (operations ? null : CheckTenant(context))) is { } refusal)
+        if ((Authenticate(context, scope) ?? (operations ? OperationsOnly(context) : CheckTenant(context) ?? CheckUiTenant(context))) is { } refusal)
         {
             await RefuseAsync(context, listener!.Value, refusal);
             return;
@@ -155,6 +156,31 @@ internal sealed class AccessMiddleware(
 
         var message = $"tenant '{tenant}' is not known: name a known tenant in the {tenants.HeaderName} header, or add it to the server's Tenancy:Tenants (Tenancy:Tenants:N:Id={tenant}).";
         return new Refusal(StatusCodes.Status401Unauthorized, StatusCode.Unauthenticated, "unknown_tenant", message, Challenge: tokens.Enabled ? "Bearer" : null);
+    }
+
+    /// <summary>
+    /// /metrics spans every tenant (span metrics, service-graph edges, exemplars with trace ids), so a token
+    /// bound to one tenant may not read it; an unbound query token (an operator's) may.
+    /// </summary>
+    private static Refusal? OperationsOnly(HttpContext context) =>
+        context.Features.Get<TenantBinding>() is { } binding
+            ? new Refusal(StatusCodes.Status403Forbidden, StatusCode.PermissionDenied, "forbidden",
+                $"/metrics holds every tenant's data and the bearer token belongs to tenant '{binding.Tenant}': scrape it with a query token that has no Auth:Tokens:N:Tenant.")
+            : null;
+
+    /// <summary>
+    /// API endpoints answer a malformed tenant header themselves (400, in their own format); UI pages would render
+    /// the default tenant instead, so they are refused here the same way.
+    /// </summary>
+    private Refusal? CheckUiTenant(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null || tenants.Resolve(context.Request) is not null)
+        {
+            return null;
+        }
+
+        return new Refusal(StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "bad_tenant",
+            $"the {tenants.HeaderName} (or {TenantResolver.TempoHeader}) header must be 1 to 64 letters, digits, '-', '_' or '.'; fix the header your proxy sends.");
     }
 
     private Refusal? Admit(string tenant, long bytes)

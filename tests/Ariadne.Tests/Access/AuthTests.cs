@@ -241,4 +241,55 @@ public sealed class AuthTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.Contains("ariadne_ingest_requests_failed_total{protocol=\"otlp_http\",reason=\"unauthenticated\"}", metrics, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-never-logged", metrics, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/search", "x-tenant", "../A")]
+    [InlineData("/trace/0123456789abcdef", "X-Scope-OrgID", "A|B")]
+    [InlineData("/alerts", "x-tenant", "A B")]
+    public async Task A_ui_page_answers_a_malformed_tenant_header_with_400_as_the_api_does(string page, string header, string value)
+    {
+        using var query = fixture.CreateClient(Listener.Query);
+
+        async Task<HttpResponseMessage> GetAsync(string path, string? tenant)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            Authorize(request, AuthServerFixture.QueryToken, tenant: null);
+            if (tenant is not null)
+            {
+                request.Headers.TryAddWithoutValidation(header, tenant);
+            }
+
+            return await query.SendAsync(request);
+        }
+
+        using var ui = await GetAsync(page, value);
+        using var api = await GetAsync("/api/services", value);
+        using var wellFormed = await GetAsync(page, "acme");
+
+        Assert.Equal(HttpStatusCode.BadRequest, api.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, ui.StatusCode);
+        Assert.Contains("header must be 1 to 64 letters", await ui.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, wellFormed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_spans_every_tenant_so_a_tenant_bound_token_is_refused_and_an_unbound_one_reads_it()
+    {
+        using var query = fixture.CreateClient(Listener.Query);
+
+        async Task<HttpResponseMessage> GetMetricsAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            Authorize(request, token, tenant: null);
+            return await query.SendAsync(request);
+        }
+
+        using var bound = await GetMetricsAsync(AuthServerFixture.AcmeToken);
+        using var unbound = await GetMetricsAsync(AuthServerFixture.QueryToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, bound.StatusCode);
+        Assert.Contains("Auth:Tokens:N:Tenant", await bound.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, unbound.StatusCode);
+        Assert.Contains("ariadne_", await unbound.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
