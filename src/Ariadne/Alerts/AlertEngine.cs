@@ -76,6 +76,13 @@ public sealed class AlertEngine
 
     public IReadOnlyList<AlertStatus> States => Volatile.Read(ref _states);
 
+    /// <summary>The tenant whose spans a rule reads and who may see it.</summary>
+    public string TenantOf(AlertRuleOptions rule) => rule.Tenant ?? _options.Tenant;
+
+    /// <summary>The rules one tenant may see, or every rule for null (an operator: no tenant named or bound).</summary>
+    public IReadOnlyList<AlertStatus> StatesOf(string? tenant) =>
+        tenant is null ? States : States.Where(s => TenantOf(s.Rule) == tenant).ToList();
+
     /// <summary>Evaluates every rule at the provider's current time and sends what changed.</summary>
     public async Task EvaluateAsync(CancellationToken cancellationToken)
     {
@@ -125,7 +132,7 @@ public sealed class AlertEngine
         string? error = null;
         try
         {
-            var current = await _source.GetAsync(_options.Tenant, rule.Service, rule.Operation, now - rule.Window, now, cancellationToken);
+            var current = await _source.GetAsync(TenantOf(rule), rule.Service, rule.Operation, now - rule.Window, now, cancellationToken);
             if (current.Requests >= rule.MinRequests || rule.Signal == AlertSignal.Rate)
             {
                 value = Measure(rule, current);
@@ -133,7 +140,7 @@ public sealed class AlertEngine
 
             if (rule.BaselineWindows > 0)
             {
-                var past = await _source.GetAsync(_options.Tenant, rule.Service, rule.Operation, now - rule.Window * (rule.BaselineWindows + 1), now - rule.Window, cancellationToken);
+                var past = await _source.GetAsync(TenantOf(rule), rule.Service, rule.Operation, now - rule.Window * (rule.BaselineWindows + 1), now - rule.Window, cancellationToken);
                 if (past.Requests >= rule.MinRequests)
                 {
                     // Over the N windows together: the mean rate and error rate, and for latency the percentile of
@@ -232,7 +239,7 @@ public sealed class AlertEngine
             ["service"] = rule.Service,
             ["severity"] = rule.Severity,
             ["signal"] = SignalName(rule),
-            ["tenant"] = _options.Tenant,
+            ["tenant"] = TenantOf(rule),
         };
         if (rule.Operation is { } operation)
         {

@@ -17,7 +17,7 @@ public sealed class AlertOptions
     /// <summary>The UI's address as people reach it, for alert links; by default http://localhost:&lt;query port&gt;.</summary>
     public string? ExternalUrl { get; set; }
 
-    /// <summary>The tenant whose spans the rules read.</summary>
+    /// <summary>The tenant whose spans a rule reads when it names none (<see cref="AlertRuleOptions.Tenant"/>).</summary>
     public string Tenant { get; set; } = "default";
 
     public List<AlertRuleOptions> Rules { get; set; } = [];
@@ -41,6 +41,12 @@ public sealed class AlertRuleOptions
     public string Name { get; set; } = string.Empty;
 
     public string Service { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The tenant whose spans the rule reads, and who may see it: a tenant-bound token sees only its tenant's
+    /// rules. None for <see cref="AlertOptions.Tenant"/>.
+    /// </summary>
+    public string? Tenant { get; set; }
 
     /// <summary>Span name; none for all spans of the service.</summary>
     public string? Operation { get; set; }

@@ -82,6 +82,11 @@ public static class AlertServiceCollectionExtensions
                 yield return $"{key}:Name: every rule needs a name of its own (it becomes the alertname label).";
             }
 
+            if (rule.Tenant is { } tenant && !Tenancy.TenantResolver.IsValidTenant(tenant))
+            {
+                yield return $"{key}:Tenant: '{tenant}' is not a valid tenant id (1-64 letters, digits, '-', '_' or '.').";
+            }
+
             if (string.IsNullOrWhiteSpace(rule.Service))
             {
                 yield return $"{key}:Service: name the service the rule watches.";

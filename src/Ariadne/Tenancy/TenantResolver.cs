@@ -36,6 +36,23 @@ public sealed class TenantResolver(TenancyOptions options)
     public string? ResolveFromHeaders(HttpRequest request) =>
         Resolve(request.Headers[options.Header], request.Headers[TempoHeader]);
 
+    /// <summary>
+    /// For views that span tenants (alerts): the tenant the request is limited to, by its token's binding or a
+    /// tenant header; null when it names none (an operator's unbound token sees every tenant there).
+    /// False when the header is malformed.
+    /// </summary>
+    public bool TryGetScope(HttpRequest request, out string? tenant)
+    {
+        tenant = request.HttpContext.Features.Get<TenantBinding>()?.Tenant;
+        if (tenant is not null || !NamesTenant(request))
+        {
+            return true;
+        }
+
+        tenant = ResolveFromHeaders(request);
+        return tenant is not null;
+    }
+
     /// <summary>Whether the request names a tenant in a header at all.</summary>
     public bool NamesTenant(HttpRequest request) =>
         !StringValues.IsNullOrEmpty(request.Headers[options.Header]) || !StringValues.IsNullOrEmpty(request.Headers[TempoHeader]);
