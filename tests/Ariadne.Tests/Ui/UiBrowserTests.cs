@@ -270,6 +270,11 @@ public sealed class UiBrowserTests(UiFixture fixture, ITestOutputHelper output) 
         var page = await fixture.OpenAsync("services?service=payments&lookback=1h");
         var charge = page.Locator("#operations-table tr[data-operation='charge']");
         await Expect(charge.Locator("td").Nth(2)).ToHaveTextAsync("3");
+
+        // The rate divides by the time the data covers (the charges are recent), not by the whole hour.
+        var covered = long.Parse(await charge.Locator("td.rate").GetAttributeAsync("data-covered-seconds") ?? "-1", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(covered, 1, 3599);
+        await Expect(charge.Locator("td.rate")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^3 requests over the last "));
         await Expect(page.Locator("#operations-table tr[data-operation='fraud-check'] td").Nth(4)).ToHaveTextAsync("100%");
         await fixture.ScreenshotAsync(page, "services");
         await page.CloseAsync();
