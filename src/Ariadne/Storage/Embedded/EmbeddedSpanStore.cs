@@ -1,7 +1,7 @@
 using Ariadne.Model;
 using Ariadne.Pipeline.Log;
+using Ariadne.Storage.Embedded.Aggregation;
 using Ariadne.Storage.Embedded.Blocks;
-using Ariadne.Storage.Embedded.Retention;
 
 namespace Ariadne.Storage.Embedded;
 

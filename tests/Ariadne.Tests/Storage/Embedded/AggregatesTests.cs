@@ -1,4 +1,4 @@
-using Ariadne.Storage.Embedded.Retention;
+using Ariadne.Storage.Embedded.Aggregation;
 
 namespace Ariadne.Tests.Storage.Embedded;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Hashing;
 using Ariadne.Model;
 using Ariadne.Pipeline.Log;
-using Ariadne.Storage.Embedded.Retention;
+using Ariadne.Storage.Embedded.Aggregation;
 using ParquetSharp;
 
 namespace Ariadne.Storage.Embedded.Blocks;
@@ -33,7 +33,7 @@ public sealed class Block
         _tags = tags;
         _rowGroupMin = meta.RowGroups.Select(r => Parse(r.MinTraceId)).ToArray();
         _rowGroupMax = meta.RowGroups.Select(r => Parse(r.MaxTraceId)).ToArray();
-        Aggregates = Retention.Aggregates.FromDocument(meta.Aggregates);
+        Aggregates = Aggregation.Aggregates.FromDocument(meta.Aggregates);
         meta.Aggregates = null;
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ariadne.Model;
-using Ariadne.Storage.Embedded.Retention;
+using Ariadne.Storage.Embedded.Aggregation;
 
 namespace Ariadne.Storage.Embedded.Blocks;
 

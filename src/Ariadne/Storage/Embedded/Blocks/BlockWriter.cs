@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using Ariadne.Model;
 using Ariadne.Pipeline.Log;
-using Ariadne.Storage.Embedded.Retention;
+using Ariadne.Storage.Embedded.Aggregation;
 using ParquetSharp;
 
 namespace Ariadne.Storage.Embedded.Blocks;

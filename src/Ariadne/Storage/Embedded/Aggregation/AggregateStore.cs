@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Ariadne.Storage.Embedded.Retention;
+namespace Ariadne.Storage.Embedded.Aggregation;
 
 /// <summary>
 /// Aggregates of blocks that retention has deleted: one JSON file per tenant and UTC day

@@ -1,7 +1,7 @@
 using System.Numerics;
 using Ariadne.Model;
 
-namespace Ariadne.Storage.Embedded.Retention;
+namespace Ariadne.Storage.Embedded.Aggregation;
 
 /// <summary>
 /// What outlives detailed spans: per time bucket (a minute, or an hour after roll-up) and service/operation/kind/
