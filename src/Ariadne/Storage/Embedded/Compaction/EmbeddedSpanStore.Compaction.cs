@@ -3,7 +3,7 @@ using Ariadne.Storage.Embedded.Blocks;
 
 namespace Ariadne.Storage.Embedded;
 
-/// <summary>Background work: cutting the head by age, compaction and retention, on the injected clock.</summary>
+/// <summary>Compaction: small blocks of one tenant and time window merged into bigger ones.</summary>
 public sealed partial class EmbeddedSpanStore
 {
     /// <summary>
@@ -28,43 +28,6 @@ public sealed partial class EmbeddedSpanStore
 
             progress?.Report(1);
             return done;
-        }
-        finally
-        {
-            _maintenanceLock.Release();
-        }
-    }
-
-    /// <summary>
-    /// Deletes blocks whose newest span is older than the detailed retention of their tenant (their aggregates
-    /// move to the day files first), rolls per-minute aggregates up to hourly and deletes aggregates past their retention.
-    /// </summary>
-    public async Task<RetentionResult> ApplyRetentionAsync(CancellationToken cancellationToken = default)
-    {
-        await _maintenanceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var now = _time.GetUtcNow();
-            var expired = new List<Block>();
-            lock (_blocksLock)
-            {
-                foreach (var (tenant, blocks) in _blocks)
-                {
-                    var cutoff = ToNanos(now - _options.DetailedRetentionOf(tenant));
-                    expired.AddRange(blocks.Where(b => b.Meta.MaxStartUnixNano < cutoff));
-                    blocks.RemoveAll(b => b.Meta.MaxStartUnixNano < cutoff);
-                }
-            }
-
-            foreach (var block in expired)
-            {
-                _aggregates.Absorb(block.Meta.Tenant, block.Id, block.Aggregates, now, _options.MinuteAggregatesFor);
-                block.RetireAndDelete();
-                LogBlockExpired(_logger, block.Id, block.Meta.Tenant, block.Meta.SpanCount);
-            }
-
-            var (rolledUp, deleted) = _aggregates.Maintain(now, _options.MinuteAggregatesFor, _options.AggregateRetention);
-            return new RetentionResult(expired.Count, expired.Sum(b => b.Meta.SpanCount), rolledUp, deleted);
         }
         finally
         {
@@ -192,55 +155,6 @@ public sealed partial class EmbeddedSpanStore
         }
     }
 
-    private async Task RunMaintenanceAsync(CancellationToken cancellationToken)
-    {
-        var lastCompaction = _time.GetTimestamp();
-        var lastRetention = long.MinValue;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                int headSpans;
-                long openedAt;
-                lock (_ingestLock)
-                {
-                    headSpans = _head.SpanCount;
-                    openedAt = _head.OpenedAtTimestamp;
-                }
-
-                if (headSpans > 0 && _time.GetElapsedTime(openedAt) >= _options.HeadMaxAge)
-                {
-                    await StartCut().ConfigureAwait(false);
-                }
-
-                if (_time.GetElapsedTime(lastCompaction) >= _options.CompactionInterval)
-                {
-                    await CompactAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                    lastCompaction = _time.GetTimestamp();
-                }
-
-                if (lastRetention == long.MinValue || _time.GetElapsedTime(lastRetention) >= _options.RetentionInterval)
-                {
-                    await ApplyRetentionAsync(cancellationToken).ConfigureAwait(false);
-                    lastRetention = _time.GetTimestamp();
-                }
-            }
-            catch (IOException e)
-            {
-                LogMaintenanceFailed(_logger, e.Message, e);
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Count} blocks of tenant {Tenant} into {BlockId}: {Spans} spans, {Duplicates} duplicates dropped.")]
     private static partial void LogCompacted(ILogger logger, int count, string tenant, string blockId, long spans, long duplicates);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted block {BlockId} of tenant {Tenant} ({Spans} spans); its aggregates are kept.")]
-    private static partial void LogBlockExpired(ILogger logger, string blockId, string tenant, long spans);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Storage maintenance failed ({Reason}); it is retried on the next round.")]
-    private static partial void LogMaintenanceFailed(ILogger logger, string reason, Exception exception);
 }
-
-public readonly record struct RetentionResult(int BlocksDeleted, long SpansDeleted, int AggregateDaysRolledUp, int AggregateDaysDeleted);
