@@ -60,6 +60,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             _fed = fed;
             Directory.CreateDirectory(logDirectory);
+            LegacyLogs.Import(Path.GetDirectoryName(Path.GetFullPath(logDirectory))!, logDirectory, logger);
             var recovered = LogRecovery.Run(logDirectory, fed, sampler, logger);
             _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch);
             LogDirectory = logDirectory;

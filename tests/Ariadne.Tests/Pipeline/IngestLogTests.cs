@@ -1,5 +1,6 @@
 using Ariadne.Configuration;
 using Ariadne.Model;
+using Ariadne.Pipeline.Log;
 using Ariadne.Sampling;
 using Ariadne.Tests.Infrastructure;
 using Ariadne.Tests.Sampling;
@@ -167,6 +168,43 @@ public sealed class IngestLogTests : IDisposable
         await live.Pipeline.RunOnceAsync(default);
         Assert.Equal(0, live.Sampler.BufferedTraces);
         Assert.Single(live.Segments());
+    }
+
+    [Fact]
+    public async Task A_data_directory_from_before_the_ingest_log_has_its_old_wal_and_journal_taken_into_the_log()
+    {
+        var directory = Directory.CreateTempSubdirectory("ariadne-legacy-").FullName;
+        _directories.Add(directory);
+        Ariadne.Storage.Embedded.DataDirectoryFormat.EnsureCompatible(directory);
+        var stored = Trace("GET /stored");
+        var held = _data.Root("web", "GET /held", status: StatusCode.Error);
+        await WriteLegacyAsync(Path.Combine(directory, "wal"), w =>
+        {
+            SpanCodec.WriteString(w, Tenant);
+            SpanCodec.WriteSpans(w, stored);
+        });
+        await WriteLegacyAsync(Path.Combine(directory, "tail-sampling"), w =>
+        {
+            SpanCodec.WriteVarint(w, 1);
+            SpanCodec.WriteString(w, Tenant);
+            SpanCodec.WriteSpans(w, [held]);
+        });
+
+        await using var upgraded = Start(directory, TailPolicies());
+        Assert.Equal(2, (await upgraded.Store.GetTraceAsync(Tenant, stored[0].TraceId, default)).Count);
+        Assert.Equal(1, upgraded.Sampler.BufferedTraces);
+        Assert.False(Directory.Exists(Path.Combine(directory, "wal")));
+        Assert.False(Directory.Exists(Path.Combine(directory, "tail-sampling")));
+        _time.Advance(TimeSpan.FromSeconds(11));
+        await upgraded.Pipeline.RunOnceAsync(default);
+        await Poll.UntilAsync(async () => (await upgraded.Store.GetTraceAsync(Tenant, held.TraceId, default)).Count == 1);
+    }
+
+    private static async Task WriteLegacyAsync(string directory, Action<System.Buffers.IBufferWriter<byte>> record)
+    {
+        var log = SegmentLog.Open(directory, TimeSpan.Zero);
+        await log.AppendAsync(record);
+        await log.DisposeAsync();
     }
 
     public void Dispose()
