@@ -1,7 +1,6 @@
 using System.Buffers;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Otlp.Json;
-using Ariadne.Receivers.Otlp.Logs;
 using Ariadne.Receivers.Otlp.Protobuf;
 
 namespace Ariadne.Receivers.Otlp;

@@ -1,10 +1,9 @@
 using System.Text.Json;
 using Ariadne.Model;
 using Ariadne.Pipeline;
-using Ariadne.Receivers.Otlp.Json;
 using static Ariadne.Receivers.Otlp.Json.OtlpJsonCommonDecoder;
 
-namespace Ariadne.Receivers.Otlp.Logs;
+namespace Ariadne.Receivers.Otlp.Json;
 
 /// <summary>
 /// Decodes an OTLP/JSON ExportLogsServiceRequest into a <see cref="LogBatch"/>: the records, read into

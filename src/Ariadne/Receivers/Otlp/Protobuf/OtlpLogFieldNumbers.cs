@@ -1,4 +1,4 @@
-namespace Ariadne.Receivers.Otlp.Logs;
+namespace Ariadne.Receivers.Otlp.Protobuf;
 
 /// <summary>
 /// opentelemetry/proto/logs/v1/logs.proto and collector/logs/v1/logs_service.proto (field 4 of LogRecord is

@@ -1,6 +1,6 @@
 using Ariadne.Model;
 
-namespace Ariadne.Receivers.Otlp.Logs;
+namespace Ariadne.Receivers.Otlp;
 
 /// <summary>What the protobuf and JSON logs decoders share once a record's fields are read.</summary>
 internal static class OtlpLogDecoding

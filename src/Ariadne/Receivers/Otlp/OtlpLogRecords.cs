@@ -1,7 +1,7 @@
 using Ariadne.Model;
 using Ariadne.Pipeline;
 
-namespace Ariadne.Receivers.Otlp.Logs;
+namespace Ariadne.Receivers.Otlp;
 
 /// <summary>
 /// Where the log records of an export request go, whichever the format: into the batch when their ids are empty or

@@ -1,9 +1,8 @@
 using Ariadne.Pipeline;
-using Ariadne.Receivers.Otlp.Protobuf;
-using static Ariadne.Receivers.Otlp.Logs.OtlpLogFieldNumbers;
+using static Ariadne.Receivers.Otlp.Protobuf.OtlpLogFieldNumbers;
 using static Ariadne.Receivers.Otlp.Protobuf.WireType;
 
-namespace Ariadne.Receivers.Otlp.Logs;
+namespace Ariadne.Receivers.Otlp.Protobuf;
 
 /// <summary>
 /// Decodes an OTLP ExportLogsServiceRequest (or LogsData: same fields) from protobuf bytes into a
