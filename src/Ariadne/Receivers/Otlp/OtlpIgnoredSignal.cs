@@ -57,7 +57,7 @@ public sealed class OtlpIgnoredSignal
             }
 
             var count = CountJson(ref reader, level: 0);
-            OtlpJsonCommonDecoder.ExpectEnd(ref reader);
+            OtlpJsonPrimitives.ExpectEnd(ref reader);
             return count;
         }
         catch (JsonException e)

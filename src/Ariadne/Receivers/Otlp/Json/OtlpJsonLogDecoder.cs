@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Ariadne.Model;
 using Ariadne.Pipeline;
-using static Ariadne.Receivers.Otlp.Json.OtlpJsonCommonDecoder;
+using static Ariadne.Receivers.Otlp.Json.OtlpJsonPrimitives;
 
 namespace Ariadne.Receivers.Otlp.Json;
 
