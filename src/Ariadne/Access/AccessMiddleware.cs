@@ -80,7 +80,7 @@ internal sealed class AccessMiddleware(
             return;
         }
 
-        if (Admit(tenant, bytes) is { } overLimit)
+        if (Admit(tenant, bytes, listener == Listener.OtlpGrpc) is { } overLimit)
         {
             await RefuseAsync(context, listener.Value, overLimit);
             return;
@@ -183,11 +183,13 @@ internal sealed class AccessMiddleware(
             $"the {tenants.HeaderName} (or {TenantResolver.TempoHeader}) header must be 1 to 64 letters, digits, '-', '_' or '.'; fix the header your proxy sends.");
     }
 
-    private Refusal? Admit(string tenant, long bytes)
+    private Refusal? Admit(string tenant, long bytes, bool grpc)
     {
-        // Over the server's limit by what the request declares: refused before anything is reserved or read (a
-        // frame header may declare 4 GiB, and reserving that would turn every other request away meanwhile).
-        if (bytes > options.Ingest.MaxRequestBytes)
+        // A gRPC message over the server's limit by its frame header: refused before anything is reserved or read
+        // (a header may declare 4 GiB, and reserving that would turn every other request away meanwhile). An HTTP
+        // Content-Length over it is Kestrel's to refuse (MaxRequestBodySize) when the receiver starts reading: an
+        // answer sent here, before the endpoint runs, races an HTTP/1.1 client still sending its body into a reset.
+        if (grpc && bytes > options.Ingest.MaxRequestBytes)
         {
             return new Refusal(StatusCodes.Status413PayloadTooLarge, StatusCode.ResourceExhausted, "too_large",
                 $"the request is {bytes} bytes, over the server's limit of {options.Ingest.MaxRequestBytes} (Ingest:MaxRequestBytes); send smaller batches.");
