@@ -46,12 +46,12 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public IngestPipeline Pipeline { get; }
 
-    /// <summary>Sends one batch as a receiver would; returns once the pipeline acknowledged it.</summary>
-    public async Task IngestAsync(string tenant, IEnumerable<Span> spans)
+    /// <summary>Sends one batch as a receiver would; returns the pipeline's answer (acknowledged unless Unavailable is set).</summary>
+    public async Task<IngestResult> IngestAsync(string tenant, IEnumerable<Span> spans)
     {
         var batch = new SpanBatch();
         batch.Spans.AddRange(spans);
-        await Pipeline.IngestAsync(tenant, "test", batch, CancellationToken.None);
+        return await Pipeline.IngestAsync(tenant, "test", batch, CancellationToken.None);
     }
 
     public List<string> Segments() => System.IO.Directory.GetFiles(LogDirectory, "*.wal").Order(StringComparer.Ordinal).ToList();

@@ -33,8 +33,10 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
             for (var i = 0; !done.IsCancellationRequested; i++)
             {
                 var trace = TraceData.Checkout(writer * 100_000 + i, start.AddMilliseconds(i));
-                await pipeline.IngestAsync("acme", trace);
-                acknowledged.Enqueue(trace[0].TraceId);
+                if ((await pipeline.IngestAsync("acme", trace)).Unavailable is null)
+                {
+                    acknowledged.Enqueue(trace[0].TraceId);
+                }
             }
         })).ToArray();
 
@@ -67,18 +69,14 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         await fixture.Server.StopAsync();
 
         var accepted = new List<TraceId>();
-        StorageUnavailableException? refused = null;
+        Ariadne.Pipeline.IngestUnavailable? refused = null;
         for (var i = 0; refused is null && i < 100_000; i++)
         {
             var batch = Enumerable.Range(0, 50).SelectMany(j => TraceData.Checkout(i * 50 + j, start.AddMilliseconds(i))).ToList();
-            try
+            refused = (await pipeline.IngestAsync("acme", batch)).Unavailable;
+            if (refused is null)
             {
-                await pipeline.IngestAsync("acme", batch);
                 accepted.AddRange(batch.Where(s => s.ParentSpanId.IsEmpty).Select(s => s.TraceId));
-            }
-            catch (StorageUnavailableException e)
-            {
-                refused = e;
             }
         }
 
@@ -89,7 +87,7 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         Assert.Contains("ClickHouse:MaxBacklogSpans", refused.Message, StringComparison.Ordinal);
         var stored = await store.QueryRowsAsync($"SELECT uniqExact(trace_id) FROM {options.Database}.spans", default);
         Assert.Equal(accepted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), stored[0][0]);
-        await pipeline.IngestAsync("acme", TraceData.Checkout(999_999, start));
+        Assert.Null((await pipeline.IngestAsync("acme", TraceData.Checkout(999_999, start))).Unavailable);
     }
 
     private static async Task AcknowledgedAsync(System.Collections.Concurrent.ConcurrentQueue<TraceId> acknowledged, int count)
