@@ -121,7 +121,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// <summary>Decides and stores what is due now, and deletes the log segments no consumer needs (tests drive the clock).</summary>
     internal async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        while (_uncommitted.TryDequeue(out var pending))
+        // Only the rounds waiting when the tick began: one the log refuses again goes back in the queue for the next tick.
+        for (var waiting = _uncommitted.Count; waiting > 0 && _uncommitted.TryDequeue(out var pending); waiting--)
         {
             await CommitAsync(pending, cancellationToken);
         }
@@ -249,9 +250,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
     }
 
-    private Task CommitAsync(DecidedTraces decided) => CommitAsync(new PendingDecisions(decided, Hold(decided)), CancellationToken.None);
-
-    private Task CommitAsync(DecidedTraces decided, CancellationToken cancellationToken) =>
+    private Task CommitAsync(DecidedTraces decided, CancellationToken cancellationToken = default) =>
         decided.Count == 0 ? Task.CompletedTask : CommitAsync(new PendingDecisions(decided, Hold(decided)), cancellationToken);
 
     /// <summary>
