@@ -74,4 +74,10 @@ public sealed class IngestOptions
 
     /// <summary>A log segment is closed at this size, so that segments every consumer has passed can be deleted.</summary>
     public long LogSegmentBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// How long a request waits for storage to catch up (block writing, ClickHouse inserts) before it is refused with
+    /// 503 / UNAVAILABLE. A short wait turns a brief backlog into latency, which exporters handle better than a retry.
+    /// </summary>
+    public TimeSpan BacklogWait { get; set; } = TimeSpan.FromSeconds(2);
 }

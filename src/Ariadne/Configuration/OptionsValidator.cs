@@ -52,6 +52,11 @@ public static class OptionsValidator
             errors.Add($"Ingest:LogSegmentBytes: {options.Ingest.LogSegmentBytes} is too small; use at least 1048576 (default 67108864).");
         }
 
+        if (options.Ingest.BacklogWait < TimeSpan.Zero || options.Ingest.BacklogWait > TimeSpan.FromSeconds(30))
+        {
+            errors.Add($"Ingest:BacklogWait: {options.Ingest.BacklogWait} must be between 00:00:00 and 00:00:30 (default 00:00:02); exporters time out after 10 s.");
+        }
+
         if (options.ShutdownTimeout < TimeSpan.FromSeconds(1) || options.ShutdownTimeout > TimeSpan.FromMinutes(5))
         {
             errors.Add($"ShutdownTimeout: {options.ShutdownTimeout} must be between 00:00:01 and 00:05:00 (default 00:00:10).");

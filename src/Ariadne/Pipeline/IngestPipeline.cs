@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Ariadne.Limits;
 using Ariadne.Model;
 using Ariadne.Operations;
@@ -44,6 +45,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly ConcurrentQueue<PendingDecisions> _uncommitted = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly TimeSpan _backlogWait;
+    private static readonly TimeSpan BacklogPoll = TimeSpan.FromMilliseconds(10);
 
     /// <param name="logDirectory">Where the ingest log lives; null to run without one (only for an engine that is not <see cref="ILogFedStore"/>).</param>
     public IngestPipeline(
@@ -56,6 +59,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _rates = rates;
         _store = store;
         _logger = logger;
+        _backlogWait = options.BacklogWait;
         if (logDirectory is not null && store is ILogFedStore fed)
         {
             _fed = fed;
@@ -169,10 +173,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             return;
         }
 
-        if (_fed!.Backlog is { } backlog)
-        {
-            throw new StorageUnavailableException(backlog);
-        }
+        await WaitForStorageAsync(cancellationToken);
 
         // Encoded on this thread, outside every lock; only the copy into the log's queue is serialised.
         var record = LogRecords.EncodeSpans(tenant, route, spans);
@@ -183,6 +184,29 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         catch (LogUnavailableException e)
         {
             throw new StorageUnavailableException(e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// Holds the request while storage is behind, up to <see cref="Configuration.IngestOptions.BacklogWait"/>, then
+    /// refuses it. The waiting requests are few (ingest concurrency bounds them), so a poll costs little.
+    /// </summary>
+    private async ValueTask WaitForStorageAsync(CancellationToken cancellationToken)
+    {
+        if (_fed!.Backlog is null)
+        {
+            return;
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (_fed.Backlog is { } backlog)
+        {
+            if (waited.Elapsed >= _backlogWait)
+            {
+                throw new StorageUnavailableException(backlog);
+            }
+
+            await Task.Delay(BacklogPoll, cancellationToken);
         }
     }
 

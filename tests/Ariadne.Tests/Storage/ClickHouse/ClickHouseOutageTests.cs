@@ -90,6 +90,28 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         Assert.Null((await pipeline.IngestAsync("acme", TraceData.Checkout(999_999, start))).Unavailable);
     }
 
+    [Fact]
+    public async Task A_request_held_by_the_backlog_is_accepted_when_clickhouse_catches_up_within_the_wait()
+    {
+        var options = new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), MaxBacklogSpans = 2000, RequestTimeout = TimeSpan.FromSeconds(5) };
+        var store = new ClickHouseSpanStore(options);
+        await store.InitializeAsync();
+        await using var pipeline = new PipelineHarness(_data, _time, store: store, ingest: new Ariadne.Configuration.IngestOptions { BacklogWait = TimeSpan.FromSeconds(30) });
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await fixture.Server.StopAsync();
+        for (var i = 0; store.Backlog is null; i++)
+        {
+            Assert.Null((await pipeline.IngestAsync("acme", Enumerable.Range(0, 50).SelectMany(j => TraceData.Checkout(i * 50 + j, start)))).Unavailable);
+        }
+
+        var held = pipeline.IngestAsync("acme", TraceData.Checkout(999_999, start));
+        await Task.Delay(200);
+        Assert.False(held.IsCompleted, "the request was answered while ClickHouse was down and the backlog full");
+        await fixture.Server.StartAsync();
+
+        Assert.Null((await held).Unavailable);
+    }
+
     private static async Task AcknowledgedAsync(System.Collections.Concurrent.ConcurrentQueue<TraceId> acknowledged, int count)
     {
         while (acknowledged.Count < count)
