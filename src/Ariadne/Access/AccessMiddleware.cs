@@ -4,6 +4,7 @@ using Ariadne.Configuration;
 using Ariadne.Hosting;
 using Ariadne.Limits;
 using Ariadne.Operations;
+using Ariadne.Receivers.Jaeger;
 using Ariadne.Receivers.Otlp;
 using Ariadne.Receivers.Otlp.Grpc;
 using Ariadne.Tenancy;
@@ -15,9 +16,9 @@ namespace Ariadne.Access;
 
 /// <summary>
 /// Who may do what, and whether the server can take more, checked once for every request by the listener it
-/// arrived on, before any endpoint reads the body. Ingest listeners (OTLP gRPC, OTLP HTTP, Zipkin): bearer token
-/// with the ingest scope, known tenant, the tenant's request size and rate, then the server's memory bounds, then a
-/// turn among the ingest requests handled at once (<see cref="IngestConcurrency"/>).
+/// arrived on, before any endpoint reads the body. Ingest listeners (OTLP gRPC, OTLP HTTP, Zipkin, Jaeger HTTP and
+/// gRPC): bearer token with the ingest scope, known tenant, the tenant's request size and rate, then the server's
+/// memory bounds, then a turn among the ingest requests handled at once (<see cref="IngestConcurrency"/>).
 /// Query listener: bearer token with the query scope and known tenant; health probes (and /metrics with
 /// Auth:AllowAnonymousMetrics) answer without. The sampling listener is open.
 /// </summary>
@@ -42,7 +43,7 @@ internal sealed class AccessMiddleware(
         var listener = context.GetListener();
         var scope = listener switch
         {
-            Listener.OtlpGrpc or Listener.OtlpHttp or Listener.Zipkin => AuthScopes.Ingest,
+            Listener.OtlpGrpc or Listener.OtlpHttp or Listener.Zipkin or Listener.JaegerThriftHttp or Listener.JaegerGrpc => AuthScopes.Ingest,
             Listener.Query => AuthScopes.Query,
             _ => AuthScopes.None,
         };
@@ -57,7 +58,7 @@ internal sealed class AccessMiddleware(
         // Kestrel's whole-body limit would cut a gRPC call a few framing bytes before the receiver's per-message
         // limit (the same number), and the client would get a reset stream instead of ResourceExhausted; it can
         // only be lifted before the body is first read, and this middleware may read the frame header.
-        if (listener == Listener.OtlpGrpc && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        if (listener!.Value.IsGrpc() && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;
         }
@@ -80,7 +81,7 @@ internal sealed class AccessMiddleware(
             return;
         }
 
-        if (Admit(tenant, bytes, listener == Listener.OtlpGrpc) is { } overLimit)
+        if (Admit(tenant, bytes, listener.Value.IsGrpc()) is { } overLimit)
         {
             await RefuseAsync(context, listener.Value, overLimit);
             return;
@@ -231,6 +232,8 @@ internal sealed class AccessMiddleware(
             Listener.OtlpGrpc => OtlpTraceService.GrpcProtocol,
             Listener.OtlpHttp => OtlpTraceService.HttpProtocol,
             Listener.Zipkin => ZipkinProtocol,
+            Listener.JaegerThriftHttp => JaegerIngest.ThriftHttpProtocol,
+            Listener.JaegerGrpc => JaegerIngest.GrpcProtocol,
             _ => null,
         };
         if (protocol is not null)
@@ -249,7 +252,7 @@ internal sealed class AccessMiddleware(
     private static async ValueTask<long?> GetRequestBytesAsync(HttpContext context, Listener listener)
     {
         var request = context.Request;
-        if (listener != Listener.OtlpGrpc || !OtlpGrpcReceiver.IsGrpc(request.ContentType))
+        if (!listener.IsGrpc() || !OtlpGrpcReceiver.IsGrpc(request.ContentType))
         {
             return request.ContentLength ?? 0;
         }

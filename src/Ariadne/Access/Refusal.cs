@@ -10,7 +10,7 @@ namespace Ariadne.Access;
 /// <summary>
 /// A request refused before its endpoint runs, and how each listener says so: OTLP gRPC as a trailers-only
 /// response (grpc-status, grpc-message, and a google.rpc.Status with RetryInfo in grpc-status-details-bin when it
-/// may be retried), OTLP/HTTP as a google.rpc.Status body in the request's encoding, Zipkin as text, the query
+/// may be retried; Jaeger gRPC alike), OTLP/HTTP as a google.rpc.Status body in the request's encoding, Zipkin and Jaeger's Thrift over HTTP as text, the query
 /// listener as a Jaeger API error. HTTP answers carry Retry-After with a retry delay and WWW-Authenticate with a
 /// challenge.
 /// </summary>
@@ -19,7 +19,7 @@ internal sealed record Refusal(int HttpStatus, StatusCode GrpcCode, string Reaso
     public Task WriteAsync(HttpContext context, Listener listener)
     {
         var response = context.Response;
-        if (listener == Listener.OtlpGrpc)
+        if (listener.IsGrpc())
         {
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/grpc";

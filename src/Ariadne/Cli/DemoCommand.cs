@@ -63,7 +63,8 @@ internal static class DemoCommand
                     return 1;
                 }
 
-                await Console.Error.WriteLineAsync($"ariadne demo: port {port} ({listener}) is in use; that listener takes a free port instead.");
+                var instead = listener is Listener.JaegerThriftHttp or Listener.JaegerGrpc ? "is turned off" : "takes a free port instead";
+                await Console.Error.WriteLineAsync($"ariadne demo: port {port} ({listener}) is in use; that listener {instead}.");
                 switch (listener)
                 {
                     case Listener.OtlpHttp:
@@ -72,11 +73,21 @@ internal static class DemoCommand
                     case Listener.Zipkin:
                         options.Ports.Zipkin = 0;
                         break;
+                    case Listener.JaegerThriftHttp:
+                        options.Ports.JaegerThriftHttp = 0; // 0 turns a Jaeger listener off; the demo does not use it
+                        break;
+                    case Listener.JaegerGrpc:
+                        options.Ports.JaegerGrpc = 0;
+                        break;
                     default:
                         options.Ports.Sampling = 0;
                         break;
                 }
             }
+
+            // Jaeger's agent ports are UDP, which FindPortInUse does not probe; the demo does not need them.
+            options.Ports.JaegerCompact = UdpPortFree(options.ListenAddress, options.Ports.JaegerCompact) ? options.Ports.JaegerCompact : 0;
+            options.Ports.JaegerBinary = UdpPortFree(options.ListenAddress, options.Ports.JaegerBinary) ? options.Ports.JaegerBinary : 0;
 
             await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(c => c.SingleLine = true));
             try
@@ -225,4 +236,22 @@ internal static class DemoCommand
 
     private static string Redacted(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.UserInfo.Length > 0 ? uri.Replace(parsed.UserInfo + "@", string.Empty, StringComparison.Ordinal) : uri;
+
+    private static bool UdpPortFree(string address, int port)
+    {
+        if (port == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), port));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
 }

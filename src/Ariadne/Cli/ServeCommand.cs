@@ -24,9 +24,13 @@ internal static class ServeCommand
             (new Option<int?>("--zipkin-port") { Description = "Zipkin v2 port [default: 9411]." }, "Ports:Zipkin"),
             (new Option<int?>("--query-port") { Description = "UI, Jaeger query API and /metrics port [default: 16686]." }, "Ports:Query"),
             (new Option<int?>("--sampling-port") { Description = "Jaeger remote sampling port [default: 5778]." }, "Ports:Sampling"),
+            (new Option<int?>("--jaeger-thrift-http-port") { Description = "Jaeger Thrift over HTTP (POST /api/traces) port [default: 14268]; 0 disables it." }, "Ports:JaegerThriftHttp"),
+            (new Option<int?>("--jaeger-grpc-port") { Description = "Jaeger gRPC (PostSpans) port [default: 14250]; 0 disables it." }, "Ports:JaegerGrpc"),
+            (new Option<int?>("--jaeger-compact-port") { Description = "Jaeger agent UDP port, Thrift compact [default: 6831]; 0 disables it." }, "Ports:JaegerCompact"),
+            (new Option<int?>("--jaeger-binary-port") { Description = "Jaeger agent UDP port, Thrift binary [default: 6832]; 0 disables it." }, "Ports:JaegerBinary"),
         };
 
-        var command = new Command("serve", "Run the Ariadne server: ingest (OTLP, Zipkin), storage, query API and UI.");
+        var command = new Command("serve", "Run the Ariadne server: ingest (OTLP, Zipkin, Jaeger), storage, query API and UI.");
         command.Options.Add(config);
         command.Options.Add(storage);
         command.Options.Add(data);

@@ -54,6 +54,20 @@ public sealed class PortOptions
     public int Query { get; set; } = 16686;
 
     public int Sampling { get; set; } = 5778;
+
+    // Jaeger-native ingest. Unlike the ports above, where 0 picks a free port, 0 turns these listeners off.
+
+    /// <summary>Jaeger collector's Thrift over HTTP (<c>POST /api/traces</c>); 0 disables it.</summary>
+    public int JaegerThriftHttp { get; set; } = 14268;
+
+    /// <summary>Jaeger collector's gRPC (<c>jaeger.api_v2.CollectorService/PostSpans</c>); 0 disables it.</summary>
+    public int JaegerGrpc { get; set; } = 14250;
+
+    /// <summary>Jaeger agent's UDP port for Thrift compact (<c>emitBatch</c>); 0 disables it.</summary>
+    public int JaegerCompact { get; set; } = 6831;
+
+    /// <summary>Jaeger agent's UDP port for Thrift binary (<c>emitBatch</c>); 0 disables it.</summary>
+    public int JaegerBinary { get; set; } = 6832;
 }
 
 public sealed class MemoryStorageOptions

@@ -13,6 +13,10 @@ public static class OptionsValidator
         CheckPort(errors, "Ports:Zipkin", options.Ports.Zipkin);
         CheckPort(errors, "Ports:Query", options.Ports.Query);
         CheckPort(errors, "Ports:Sampling", options.Ports.Sampling);
+        CheckPort(errors, "Ports:JaegerThriftHttp", options.Ports.JaegerThriftHttp);
+        CheckPort(errors, "Ports:JaegerGrpc", options.Ports.JaegerGrpc);
+        CheckPort(errors, "Ports:JaegerCompact", options.Ports.JaegerCompact);
+        CheckPort(errors, "Ports:JaegerBinary", options.Ports.JaegerBinary);
 
         if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
         {

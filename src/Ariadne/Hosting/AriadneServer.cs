@@ -7,6 +7,7 @@ using Ariadne.Logs;
 using Ariadne.Operations;
 using Ariadne.Pipeline;
 using Ariadne.Query;
+using Ariadne.Receivers.Jaeger;
 using Ariadne.Receivers.Otlp;
 using Ariadne.Receivers.Zipkin;
 using Ariadne.Sampling;
@@ -51,7 +52,7 @@ public sealed class AriadneServer : IAsyncDisposable
             var address = IPAddress.Parse(options.ListenAddress);
             foreach (var (listener, port) in ConfiguredPorts(options))
             {
-                Listen(kestrel, address, listener, port, listener == Listener.OtlpGrpc ? HttpProtocols.Http2 : HttpProtocols.Http1);
+                Listen(kestrel, address, listener, port, listener.IsGrpc() ? HttpProtocols.Http2 : HttpProtocols.Http1);
             }
         });
 
@@ -76,6 +77,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneAlerts(options);
         builder.AddAriadneUi();
         builder.Services.AddOtlpReceivers();
+        builder.Services.AddJaegerReceivers(options);
         builder.Services.AddAriadneLogs(options);
         builder.Services.AddAccessControl(options);
         configureServices?.Invoke(builder.Services);
@@ -91,6 +93,7 @@ public sealed class AriadneServer : IAsyncDisposable
         App.MapAriadneQuery();
         App.MapAriadneUi();
         App.MapOtlpReceivers();
+        App.MapJaegerReceivers();
         App.MapSampling();
     }
 
@@ -140,6 +143,7 @@ public sealed class AriadneServer : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The TCP listeners; the Jaeger ones only when enabled (their 0 means off, not a free port).</summary>
     private static (Listener Listener, int Port)[] ConfiguredPorts(AriadneOptions options) =>
     [
         (Listener.OtlpGrpc, options.Ports.OtlpGrpc),
@@ -147,10 +151,14 @@ public sealed class AriadneServer : IAsyncDisposable
         (Listener.Zipkin, options.Ports.Zipkin),
         (Listener.Query, options.Ports.Query),
         (Listener.Sampling, options.Ports.Sampling),
+        .. options.Ports.JaegerThriftHttp == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerThriftHttp, options.Ports.JaegerThriftHttp)],
+        .. options.Ports.JaegerGrpc == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerGrpc, options.Ports.JaegerGrpc)],
     ];
 
     /// <summary>The port a listener is bound to; after start, the real one even when configured as 0.</summary>
-    public int GetPort(Listener listener) => ((IPEndPoint)_listeners[listener].EndPoint).Port;
+    public int GetPort(Listener listener) => _listeners.TryGetValue(listener, out var listen)
+        ? ((IPEndPoint)listen.EndPoint).Port
+        : throw new InvalidOperationException($"The {listener} listener is turned off (its port is 0); configure a port for it.");
 
     /// <summary>A loopback base address of a listener, for clients on this machine.</summary>
     public Uri GetUri(Listener listener) => new($"http://127.0.0.1:{GetPort(listener)}");

@@ -8,4 +8,16 @@ public enum Listener
     Zipkin,
     Query,
     Sampling,
+
+    /// <summary>Jaeger's collector: Thrift over HTTP, <c>POST /api/traces</c>.</summary>
+    JaegerThriftHttp,
+
+    /// <summary>Jaeger's collector gRPC service (<c>PostSpans</c>), HTTP/2.</summary>
+    JaegerGrpc,
+}
+
+public static class ListenerExtensions
+{
+    /// <summary>Listeners that serve gRPC (HTTP/2, gRPC framing, refusals as grpc-status).</summary>
+    public static bool IsGrpc(this Listener listener) => listener is Listener.OtlpGrpc or Listener.JaegerGrpc;
 }

@@ -104,7 +104,8 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
         await WriteResponseAsync(context, OtlpProtobufResponses.EncodeExportResponse(response));
     }
 
-    private static async Task WriteResponseAsync(HttpContext context, byte[] message)
+    /// <summary>A unary call's answer: the length-prefixed message, then grpc-status 0 in the trailers (Jaeger's gRPC receiver answers the same way).</summary>
+    internal static async Task WriteResponseAsync(HttpContext context, byte[] message)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
