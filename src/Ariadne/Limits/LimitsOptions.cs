@@ -15,11 +15,20 @@ public sealed class LimitsOptions
     /// <summary>Request bytes (as sent, before decompression) being received and decoded at once, all tenants together.</summary>
     public long MaxInFlightBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>GC heap size above which ingest is refused; 0 uses <see cref="MaxHeapPercent"/>.</summary>
+    /// <summary>
+    /// The heap's hard limit: over it a full GC is forced every second; ingest is already refused over the soft limit
+    /// (<see cref="HeapSpikePercent"/> below it). 0 uses <see cref="MaxHeapPercent"/>.
+    /// </summary>
     public long MaxHeapBytes { get; set; }
 
     /// <summary>...as a percentage of the memory the GC may use (the container limit, else physical memory); 0 with MaxHeapBytes 0 turns the bound off.</summary>
     public int MaxHeapPercent { get; set; } = 80;
+
+    /// <summary>
+    /// How far below the hard limit the soft one is, in percent of it (the memory_limiter's spike_limit_percentage):
+    /// room for what the requests already admitted allocate. Ingest resumes once the heap is back under it.
+    /// </summary>
+    public int HeapSpikePercent { get; set; } = 20;
 
     /// <summary>
     /// Ingest requests read, decoded and stored at once (the rest wait their turn), so that ingest at full load
@@ -64,6 +73,11 @@ public sealed class LimitsOptions
         if (MaxHeapPercent is < 0 or > 100)
         {
             errors.Add($"Limits:MaxHeapPercent: {MaxHeapPercent} must be between 0 (off) and 100 (default 80).");
+        }
+
+        if (HeapSpikePercent is < 0 or > 90)
+        {
+            errors.Add($"Limits:HeapSpikePercent: {HeapSpikePercent} must be between 0 (refuse only over MaxHeapBytes) and 90 (default 20).");
         }
 
         if (OverloadRetryAfter < TimeSpan.FromSeconds(1) || OverloadRetryAfter > TimeSpan.FromHours(1))
