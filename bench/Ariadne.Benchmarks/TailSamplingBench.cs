@@ -89,7 +89,9 @@ internal static class TailSamplingBench
         var sampler = new TailSampler(options, new TailSamplingMetrics(registry), TimeProvider.System);
         // No ingest rate limit (the default): the bench measures the pipeline, not the limiter.
         var rates = new Ariadne.Limits.TenantRateLimiter(new Ariadne.Tenancy.TenantResolver(new Ariadne.Tenancy.TenancyOptions()), new Ariadne.Limits.LimitsOptions(), TimeProvider.System);
-        await using var pipeline = new IngestPipeline(new IngestMetrics(registry), [new SpanMetricsAggregator(registry), throughput], sampler, rates, store,
+        // The span limits at their defaults, as the server runs them.
+        var limits = new Ariadne.Limits.SpanLimiter(new Ariadne.Tenancy.TenantResolver(new Ariadne.Tenancy.TenancyOptions()), new Ariadne.Limits.LimitsOptions(), TimeProvider.System);
+        await using var pipeline = new IngestPipeline(new IngestMetrics(registry), [new SpanMetricsAggregator(registry), throughput], sampler, rates, limits, store,
             logDirectory: null, new Ariadne.Configuration.IngestOptions(), NullLogger<IngestPipeline>.Instance);
 
         ulong nextId = (ulong)Environment.TickCount64 << 20;

@@ -13,6 +13,7 @@ public static class AccessExtensions
         services.AddSingleton(options.Limits);
         services.AddSingleton(new BearerTokens(options.Auth));
         services.AddSingleton<TenantRateLimiter>();
+        services.AddSingleton<SpanLimiter>();
         services.AddSingleton<IngestMemoryLimiter>();
         services.AddSingleton<IngestConcurrency>();
         return services;

@@ -70,7 +70,7 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddAriadneSampling(options);
         builder.Services.AddSingleton(services => new IngestPipeline(
             services.GetRequiredService<IngestMetrics>(), services.GetServices<IIngestAggregator>(), services.GetRequiredService<Sampling.Tail.TailSampler>(),
-            services.GetRequiredService<Limits.TenantRateLimiter>(), services.GetRequiredService<ISpanStore>(), IngestLogDirectory(options), options.Ingest,
+            services.GetRequiredService<Limits.TenantRateLimiter>(), services.GetRequiredService<Limits.SpanLimiter>(), services.GetRequiredService<ISpanStore>(), IngestLogDirectory(options), options.Ingest,
             services.GetRequiredService<ILogger<IngestPipeline>>()));
         builder.Services.AddHealthChecks();
         builder.Services.AddAriadneQuery();

@@ -39,6 +39,30 @@ public sealed class LimitsOptions
     /// <summary><see cref="MaxConcurrentIngestRequests"/> with its default applied.</summary>
     internal int ConcurrentIngestRequests => MaxConcurrentIngestRequests > 0 ? MaxConcurrentIngestRequests : 4 * Environment.ProcessorCount;
 
+    /// <summary>
+    /// Longest attribute key or value in UTF-8 bytes (strings and byte arrays, also inside arrays and maps); longer
+    /// ones are truncated, as Tempo's max_attribute_bytes does. 0 is unlimited.
+    /// </summary>
+    public int MaxAttributeBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Attributes kept per span, event and link (the first ones; the OTel SDK's default 128). 0 is unlimited.</summary>
+    public int MaxAttributesPerSpan { get; set; } = 128;
+
+    /// <summary>Events kept per span (the first ones; the OTel SDK's default 128). 0 is unlimited.</summary>
+    public int MaxEventsPerSpan { get; set; } = 128;
+
+    /// <summary>Links kept per span (the first ones; the OTel SDK's default 128). 0 is unlimited.</summary>
+    public int MaxLinksPerSpan { get; set; } = 128;
+
+    /// <summary>Arrays and maps an attribute value may nest; deeper ones are kept as their JSON text. 0 is unlimited.</summary>
+    public int MaxAttributeDepth { get; set; } = 8;
+
+    /// <summary>Bytes a trace may send (about its OTLP size) while it is live; spans past it are refused (Tempo's max_bytes_per_trace). 0 is unlimited.</summary>
+    public long MaxBytesPerTrace { get; set; } = 5_000_000;
+
+    /// <summary>A trace that sent nothing for this long (up to twice it) starts its byte count again.</summary>
+    public TimeSpan TraceIdlePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The retry delay sent when the memory bounds refuse a request.</summary>
     public TimeSpan OverloadRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -80,11 +104,37 @@ public sealed class LimitsOptions
             errors.Add($"Limits:HeapSpikePercent: {HeapSpikePercent} must be between 0 (refuse only over MaxHeapBytes) and 90 (default 20).");
         }
 
+        SpanLimitErrors("Limits", MaxAttributeBytes, MaxAttributesPerSpan, MaxEventsPerSpan, MaxLinksPerSpan, MaxAttributeDepth, MaxBytesPerTrace, errors);
+        if (TraceIdlePeriod < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Limits:TraceIdlePeriod: {TraceIdlePeriod} must be at least 00:00:01 (default 00:00:30).");
+        }
+
         if (OverloadRetryAfter < TimeSpan.FromSeconds(1) || OverloadRetryAfter > TimeSpan.FromHours(1))
         {
             errors.Add($"Limits:OverloadRetryAfter: {OverloadRetryAfter} must be between 00:00:01 and 01:00:00 (Retry-After counts whole seconds).");
         }
 
         return errors;
+    }
+
+    /// <summary>The span limits' checks, for the server-wide keys and each tenant's (null: not set).</summary>
+    internal static void SpanLimitErrors(
+        string prefix, long? attributeBytes, long? attributes, long? events, long? links, long? depth, long? traceBytes, List<string> errors)
+    {
+        Check("MaxAttributeBytes", attributeBytes, 16, "16384");
+        Check("MaxAttributesPerSpan", attributes, 1, "128");
+        Check("MaxEventsPerSpan", events, 1, "128");
+        Check("MaxLinksPerSpan", links, 1, "128");
+        Check("MaxAttributeDepth", depth, 1, "8");
+        Check("MaxBytesPerTrace", traceBytes, 1024, "5000000");
+
+        void Check(string key, long? value, long least, string fallback)
+        {
+            if (value is { } v && v != 0 && v < least)
+            {
+                errors.Add($"{prefix}:{key}: {v} must be 0 (unlimited) or at least {least} (default {fallback}).");
+            }
+        }
     }
 }

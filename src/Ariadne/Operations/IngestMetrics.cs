@@ -1,3 +1,4 @@
+using Ariadne.Limits;
 using Prometheus;
 
 namespace Ariadne.Operations;
@@ -12,6 +13,8 @@ public sealed class IngestMetrics
     private readonly Counter _logsAccepted;
     private readonly Counter _logsRejected;
     private readonly Counter _logsUncorrelated;
+    private readonly Counter _discarded;
+    private readonly Counter _limited;
 
     public IngestMetrics(CollectorRegistry registry)
     {
@@ -23,6 +26,8 @@ public sealed class IngestMetrics
         _logsAccepted = factory.CreateCounter("ariadne_log_records_accepted_total", "OTLP log records with a trace id, handed to storage.", ["protocol", "tenant"]);
         _logsRejected = factory.CreateCounter("ariadne_log_records_rejected_total", "Log records rejected individually (ids of the wrong length), reported as OTLP partial success.", ["protocol", "tenant"]);
         _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", ["protocol", "tenant"]);
+        _discarded = factory.CreateCounter("ariadne_discarded_spans_total", "Spans refused by a per-tenant limit (as Tempo's tempo_discarded_spans_total): reason trace_too_large (Limits:MaxBytesPerTrace).", ["reason", "tenant"]);
+        _limited = factory.CreateCounter("ariadne_span_limited_items_total", "Parts of spans changed by a per-tenant span limit: reason attribute_truncated (keys and values over Limits:MaxAttributeBytes), attribute_dropped, event_dropped, link_dropped (over Limits:MaxAttributesPerSpan / MaxEventsPerSpan / MaxLinksPerSpan), attribute_flattened (nested deeper than Limits:MaxAttributeDepth).", ["reason", "tenant"]);
     }
 
     public void RecordIngest(string protocol, string tenant, int accepted, int rejected)
@@ -31,6 +36,25 @@ public sealed class IngestMetrics
         if (rejected > 0)
         {
             _rejected.WithLabels(protocol, tenant).Inc(rejected);
+        }
+    }
+
+    /// <summary>What the span limits did to one batch.</summary>
+    public void RecordSpanLimits(string tenant, in SpanLimitHits hits)
+    {
+        Add(_discarded, "trace_too_large", tenant, hits.TraceTooLarge);
+        Add(_limited, "attribute_truncated", tenant, hits.AttributesTruncated);
+        Add(_limited, "attribute_dropped", tenant, hits.AttributesDropped);
+        Add(_limited, "event_dropped", tenant, hits.EventsDropped);
+        Add(_limited, "link_dropped", tenant, hits.LinksDropped);
+        Add(_limited, "attribute_flattened", tenant, hits.AttributesFlattened);
+
+        static void Add(Counter counter, string reason, string tenant, int count)
+        {
+            if (count > 0)
+            {
+                counter.WithLabels(reason, tenant).Inc(count);
+            }
         }
     }
 

@@ -36,6 +36,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly IIngestAggregator[] _aggregators;
     private readonly TailSampler _sampler;
     private readonly TenantRateLimiter _rates;
+    private readonly SpanLimiter _limits;
     private readonly ISpanStore _store;
     private readonly ILogFedStore? _fed;
     private readonly SegmentLog? _log;
@@ -50,13 +51,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     /// <param name="logDirectory">Where the ingest log lives; null to run without one (only for an engine that is not <see cref="ILogFedStore"/>).</param>
     public IngestPipeline(
-        IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler sampler, TenantRateLimiter rates, ISpanStore store,
+        IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler sampler, TenantRateLimiter rates, SpanLimiter limits, ISpanStore store,
         string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger)
     {
         _metrics = metrics;
         _aggregators = aggregators.ToArray();
         _sampler = sampler;
         _rates = rates;
+        _limits = limits;
         _store = store;
         _logger = logger;
         _backlogWait = options.BacklogWait;
@@ -101,6 +103,13 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
 
         spans.RemoveRange(write, spans.Count - write);
+        var hits = _limits.Apply(tenant, spans, out var refusal);
+        if (refusal is not null)
+        {
+            batch.Reject(refusal, hits.TraceTooLarge);
+        }
+
+        _metrics.RecordSpanLimits(tenant, hits);
         if (spans.Count > 0)
         {
             foreach (var aggregator in _aggregators)

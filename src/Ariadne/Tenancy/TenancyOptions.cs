@@ -68,6 +68,8 @@ public sealed class TenancyOptions
                 errors.Add($"{key}:MaxRequestBytes: {bytes} must be between 1024 and Ingest:MaxRequestBytes ({maxRequestBytes}).");
             }
 
+            Limits.LimitsOptions.SpanLimitErrors(key, tenant.MaxAttributeBytes, tenant.MaxAttributesPerSpan, tenant.MaxEventsPerSpan,
+                tenant.MaxLinksPerSpan, tenant.MaxAttributeDepth, tenant.MaxBytesPerTrace, errors);
             if (tenant.DetailedRetention is { } retention && retention <= TimeSpan.Zero)
             {
                 errors.Add($"{key}:DetailedRetention: {retention} must be positive, such as 3.00:00:00 for three days.");
@@ -91,6 +93,24 @@ public sealed class TenantOptions
 
     /// <summary>Largest request on the wire (before decompression); at most Ingest:MaxRequestBytes, which is the default.</summary>
     public long? MaxRequestBytes { get; set; }
+
+    /// <summary>Default Limits:MaxAttributeBytes.</summary>
+    public int? MaxAttributeBytes { get; set; }
+
+    /// <summary>Default Limits:MaxAttributesPerSpan.</summary>
+    public int? MaxAttributesPerSpan { get; set; }
+
+    /// <summary>Default Limits:MaxEventsPerSpan.</summary>
+    public int? MaxEventsPerSpan { get; set; }
+
+    /// <summary>Default Limits:MaxLinksPerSpan.</summary>
+    public int? MaxLinksPerSpan { get; set; }
+
+    /// <summary>Default Limits:MaxAttributeDepth.</summary>
+    public int? MaxAttributeDepth { get; set; }
+
+    /// <summary>Default Limits:MaxBytesPerTrace.</summary>
+    public long? MaxBytesPerTrace { get; set; }
 
     /// <summary>How long the embedded engine keeps this tenant's spans. Default Embedded:DetailedRetention.</summary>
     public TimeSpan? DetailedRetention { get; set; }

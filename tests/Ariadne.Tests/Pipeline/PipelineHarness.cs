@@ -29,6 +29,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
         var registry = Metrics.NewCustomRegistry();
         Sampler = new TailSampler(sampling ?? new SamplingOptions(), new TailSamplingMetrics(registry), time);
         Pipeline = new IngestPipeline(new IngestMetrics(registry), [], Sampler, new TenantRateLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
+            new SpanLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
             Store, LogDirectory, ingest ?? new IngestOptions(), new CapturingLoggerOf<IngestPipeline>(Log));
     }
 

@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using Ariadne.Model;
+
+namespace Ariadne.Limits;
+
+/// <summary>
+/// One tenant's limits on the shape of a span, applied in place. 0 turns a limit off. Event and link attributes
+/// get the same count limit as the span's, as the OTel SDK's defaults do.
+/// </summary>
+internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, int maxEvents, int maxLinks, int maxDepth)
+{
+    public bool Active => maxAttributeBytes > 0 || maxAttributes > 0 || maxEvents > 0 || maxLinks > 0 || maxDepth > 0;
+
+    public void Apply(Span span, ref SpanLimitHits hits)
+    {
+        var dropped = Keep(span.Attributes, maxAttributes, out var attributes);
+        if (dropped > 0)
+        {
+            span.Attributes = attributes;
+            span.DroppedAttributesCount += (uint)dropped;
+            hits.AttributesDropped += dropped;
+        }
+
+        LimitValues(span.Attributes, ref hits);
+        dropped = Keep(span.Events, maxEvents, out var events);
+        if (dropped > 0)
+        {
+            span.Events = events;
+            span.DroppedEventsCount += (uint)dropped;
+            hits.EventsDropped += dropped;
+        }
+
+        for (var i = 0; i < span.Events.Length; i++)
+        {
+            var e = span.Events[i];
+            dropped = Keep(e.Attributes, maxAttributes, out attributes);
+            if (dropped > 0)
+            {
+                span.Events[i] = e with { Attributes = attributes, DroppedAttributesCount = e.DroppedAttributesCount + (uint)dropped };
+                hits.AttributesDropped += dropped;
+            }
+
+            LimitValues(span.Events[i].Attributes, ref hits);
+        }
+
+        dropped = Keep(span.Links, maxLinks, out var links);
+        if (dropped > 0)
+        {
+            span.Links = links;
+            span.DroppedLinksCount += (uint)dropped;
+            hits.LinksDropped += dropped;
+        }
+
+        for (var i = 0; i < span.Links.Length; i++)
+        {
+            var link = span.Links[i];
+            dropped = Keep(link.Attributes, maxAttributes, out attributes);
+            if (dropped > 0)
+            {
+                // Ariadne's link keeps no dropped-attributes count; the metric still counts them.
+                span.Links[i] = link with { Attributes = attributes };
+                hits.AttributesDropped += dropped;
+            }
+
+            LimitValues(span.Links[i].Attributes, ref hits);
+        }
+    }
+
+    /// <summary>The first <paramref name="max"/> items (the SDK keeps the first ones too); returns how many were dropped.</summary>
+    private static int Keep<T>(T[] items, int max, out T[] kept)
+    {
+        kept = items;
+        if (max <= 0 || items.Length <= max)
+        {
+            return 0;
+        }
+
+        kept = items[..max];
+        return items.Length - max;
+    }
+
+    private void LimitValues(KeyValue[] attributes, ref SpanLimitHits hits)
+    {
+        for (var i = 0; i < attributes.Length; i++)
+        {
+            var (key, value) = attributes[i];
+            var before = hits.AttributesTruncated + hits.AttributesFlattened;
+            var limitedKey = Truncate(key, ref hits);
+            var limited = Limit(value, 0, ref hits);
+            if (hits.AttributesTruncated + hits.AttributesFlattened != before)
+            {
+                attributes[i] = new KeyValue(limitedKey, limited);
+            }
+        }
+    }
+
+    /// <param name="depth">How many arrays and maps enclose the value.</param>
+    private AnyValue Limit(AnyValue value, int depth, ref SpanLimitHits hits)
+    {
+        switch (value.Type)
+        {
+            case AnyValueType.String:
+                var text = value.AsString;
+                var truncated = Truncate(text, ref hits);
+                return ReferenceEquals(truncated, text) ? value : AnyValue.FromString(truncated);
+            case AnyValueType.Bytes when maxAttributeBytes > 0 && value.AsBytes.Length > maxAttributeBytes:
+                hits.AttributesTruncated++;
+                return AnyValue.FromBytes(value.AsBytes[..maxAttributeBytes]);
+            case AnyValueType.Array or AnyValueType.KeyValueList when maxDepth > 0 && depth >= maxDepth:
+                // Too deep to keep as a structure: its JSON text keeps what it said, searchable as a string.
+                hits.AttributesFlattened++;
+                return Limit(AnyValue.FromString(AnyValueJson.Serialize(value)), depth, ref hits);
+            case AnyValueType.Array:
+                var items = value.AsArray;
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = Limit(items[i], depth + 1, ref hits);
+                }
+
+                return value;
+            case AnyValueType.KeyValueList:
+                var entries = value.AsKeyValueList;
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = entries[i] with { Value = Limit(entries[i].Value, depth + 1, ref hits) };
+                }
+
+                return value;
+            default:
+                return value;
+        }
+    }
+
+    /// <summary>The longest prefix of <paramref name="text"/> that is at most the byte limit in UTF-8, never splitting a character.</summary>
+    private string Truncate(string text, ref SpanLimitHits hits)
+    {
+        // A UTF-16 character is at most three UTF-8 bytes: most values need no counting at all.
+        if (maxAttributeBytes <= 0 || text.Length <= maxAttributeBytes / 3 || Encoding.UTF8.GetByteCount(text) <= maxAttributeBytes)
+        {
+            return text;
+        }
+
+        hits.AttributesTruncated++;
+        var buffer = ArrayPool<byte>.Shared.Rent(maxAttributeBytes);
+        try
+        {
+            // Stops before the first character that does not fit whole; a surrogate pair is one character here.
+            Utf8.FromUtf16(text, buffer.AsSpan(0, maxAttributeBytes), out var charsRead, out _, replaceInvalidSequences: true, isFinalBlock: false);
+            return text[..charsRead];
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
