@@ -20,7 +20,8 @@ public static class JaegerReceiverExtensions
         {
             if (port != 0)
             {
-                services.AddHostedService(provider => ActivatorUtilities.CreateInstance<JaegerUdpReceiver>(provider, port, compact, options.ListenAddress));
+                // Not AddHostedService: it adds one service per implementation type, and both ports share one type.
+                services.AddSingleton<IHostedService>(provider => ActivatorUtilities.CreateInstance<JaegerUdpReceiver>(provider, port, compact, options.ListenAddress));
             }
         }
 
