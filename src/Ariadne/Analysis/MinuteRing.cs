@@ -67,6 +67,40 @@ internal sealed class MinuteRing(int width)
         }
     }
 
+    /// <summary>Writes the minutes held (checkpoints).</summary>
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(_slots.Count(s => s is not null));
+        foreach (var slot in _slots)
+        {
+            if (slot is not null)
+            {
+                writer.Write(slot.Minute);
+                foreach (var value in slot.Values)
+                {
+                    writer.Write(value);
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds the minutes <see cref="Write"/> wrote (a ring that has counted nothing yet takes them as they were).</summary>
+    public void Read(BinaryReader reader)
+    {
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            var counters = For(reader.ReadInt64());
+            for (var i = 0; i < width; i++)
+            {
+                var value = reader.ReadInt64();
+                if (!counters.IsEmpty)
+                {
+                    counters[i] += value;
+                }
+            }
+        }
+    }
+
     private sealed class Slot(long minute, long[] values)
     {
         public long Minute { get; set; } = minute;

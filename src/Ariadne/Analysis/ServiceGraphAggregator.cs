@@ -14,8 +14,10 @@ namespace Ariadne.Analysis;
 /// then counts as unpaired. Exposed with Tempo's metric names (<c>traces_service_graph_*</c>), so Grafana's
 /// service graph reads them from Prometheus unchanged.
 /// </summary>
-public sealed class ServiceGraphAggregator : IIngestAggregator
+public sealed class ServiceGraphAggregator : ICheckpointedAggregator
 {
+    private const byte CheckpointVersion = 1;
+
     /// <summary>How long a half waits for the other one.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
@@ -59,8 +61,10 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         _dropped = factory.CreateCounter("traces_service_graph_dropped_spans_total", "Halves dropped because too many were waiting.", ["tenant", "client", "server"]);
     }
 
-    /// <summary>When counting began: windows reaching further back were not (all) seen.</summary>
-    public DateTimeOffset CountingSince { get; }
+    /// <summary>When counting began (restored from a checkpoint, before this process started): windows reaching further back were not (all) seen.</summary>
+    public DateTimeOffset CountingSince { get; private set; }
+
+    public string CheckpointName => "service-graph";
 
     /// <summary>Halves waiting for their partner.</summary>
     public int Pending => _shards.Sum(s => s.Count);
@@ -90,17 +94,17 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
                 case SpanKind.Server or SpanKind.Consumer when !span.ParentSpanId.IsEmpty:
                     if (batch.Clients.Remove((span.TraceId, span.ParentSpanId), out var client) && DatabaseOf(spans[client]) is null)
                     {
-                        Record(batch, spans[client], span);
+                        Record(batch, Side.Of(spans[client]), Side.Of(span));
                     }
                     else
                     {
-                        Pair(new HalfKey(tenant, span.TraceId, span.ParentSpanId), span, isClient: false, now, batch);
+                        Pair(new HalfKey(tenant, span.TraceId, span.ParentSpanId), Side.Of(span), isClient: false, now, batch);
                     }
 
                     break;
                 case SpanKind.Client when DatabaseOf(span) is { } database:
                     batch.Clients.Remove((span.TraceId, span.SpanId));
-                    Record(batch, span.ServiceName, database, Database, span, server: null);
+                    Record(batch, span.ServiceName, database, Database, Side.Of(span), server: null);
                     break;
             }
         }
@@ -108,12 +112,132 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         foreach (var index in batch.Clients.Values)
         {
             var span = spans[index];
-            Pair(new HalfKey(tenant, span.TraceId, span.SpanId), span, isClient: true, now, batch);
+            Pair(new HalfKey(tenant, span.TraceId, span.SpanId), Side.Of(span), isClient: true, now, batch);
         }
 
         foreach (var shard in _shards)
         {
             Expire(shard, now);
+        }
+    }
+
+    public void WriteCheckpoint(BinaryWriter writer)
+    {
+        writer.Write(CheckpointVersion);
+        writer.Write(CountingSince.ToUnixTimeMilliseconds());
+        var edges = _edges.ToArray();
+        writer.Write(edges.Length);
+        foreach (var (key, series) in edges)
+        {
+            writer.Write(key.Tenant);
+            writer.Write(key.Client);
+            writer.Write(key.Server);
+            writer.Write(key.ConnectionType);
+            lock (series.Minutes)
+            {
+                writer.Write((long)series.Requests.Value);
+                writer.Write((long)series.Failed.Value);
+                series.Client.Write(writer);
+                series.Server.Write(writer);
+                series.Minutes.Write(writer);
+            }
+        }
+
+        WriteCounter(writer, _unpaired);
+        WriteCounter(writer, _dropped);
+        var halves = new List<(HalfKey Key, Half Half)>();
+        foreach (var shard in _shards)
+        {
+            lock (shard)
+            {
+                halves.AddRange(shard.Halves.Select(h => (h.Key, h.Value)));
+            }
+        }
+
+        writer.Write(halves.Count);
+        foreach (var (key, half) in halves)
+        {
+            writer.Write(key.Tenant);
+            writer.Write(key.TraceId.High);
+            writer.Write(key.TraceId.Low);
+            writer.Write(key.SpanId.Value);
+            writer.Write(half.IsClient);
+            writer.Write(half.Span.Service);
+            writer.Write((int)half.Span.Kind);
+            writer.Write(half.Span.IsError);
+            writer.Write(half.Span.DurationNanos);
+            writer.Write(half.Span.StartNanos);
+        }
+    }
+
+    public void ReadCheckpoint(BinaryReader reader)
+    {
+        if (reader.ReadByte() != CheckpointVersion)
+        {
+            throw new InvalidDataException($"the service graph's part is not version {CheckpointVersion}");
+        }
+
+        CountingSince = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            var key = new EdgeKey(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadString());
+            var series = _edges.GetOrAdd(key, NewEdgeSeries);
+            series.Requests.Inc(reader.ReadInt64());
+            series.Failed.Inc(reader.ReadInt64());
+            lock (series.Minutes)
+            {
+                series.Client.Read(reader, series.ClientSeconds);
+                series.Server.Read(reader, series.ServerSeconds);
+                series.Minutes.Read(reader);
+            }
+        }
+
+        ReadCounter(reader, _unpaired);
+        ReadCounter(reader, _dropped);
+
+        // A restored half waits its whole wait again: its partner may be in the records replayed after the checkpoint.
+        var now = _time.GetTimestamp();
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            var key = new HalfKey(reader.ReadString(), new TraceId(reader.ReadUInt64(), reader.ReadUInt64()), new SpanId(reader.ReadUInt64()));
+            var isClient = reader.ReadBoolean();
+            var side = new Side(reader.ReadString(), (SpanKind)reader.ReadInt32(), reader.ReadBoolean(), reader.ReadInt64(), reader.ReadInt64());
+            var shard = ShardOf(key);
+            lock (shard)
+            {
+                shard.Halves[key] = new Half(side, isClient, now);
+                shard.Order.Enqueue((key, now));
+            }
+        }
+    }
+
+    private static void WriteCounter(BinaryWriter writer, Counter counter)
+    {
+        var series = counter.GetAllLabelValues().ToArray();
+        writer.Write(series.Length);
+        foreach (var labels in series)
+        {
+            writer.Write(labels.Length);
+            foreach (var label in labels)
+            {
+                writer.Write(label);
+            }
+
+            writer.Write((long)counter.WithLabels(labels).Value);
+        }
+    }
+
+    private static void ReadCounter(BinaryReader reader, Counter counter)
+    {
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            var labels = new string[reader.ReadInt32()];
+            for (var i = 0; i < labels.Length; i++)
+            {
+                labels[i] = reader.ReadString();
+            }
+
+            counter.WithLabels(labels).Inc(reader.ReadInt64());
         }
     }
 
@@ -150,10 +274,10 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         return DependencyLink.Sorted(links);
     }
 
-    private void Pair(HalfKey key, Span span, bool isClient, long now, BatchScratch batch)
+    private void Pair(HalfKey key, Side span, bool isClient, long now, BatchScratch batch)
     {
-        var shard = _shards[(int)((key.TraceId.Low ^ key.SpanId.Value) & (ulong)(_shards.Length - 1))];
-        Span? partner = null;
+        var shard = ShardOf(key);
+        Side? partner = null;
         lock (shard)
         {
             if (shard.Halves.Remove(key, out var waiting) && waiting.IsClient != isClient)
@@ -175,17 +299,19 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
             }
         }
 
-        if (partner is not null)
+        if (partner is { } other)
         {
-            var (client, server) = isClient ? (span, partner) : (partner, span);
+            var (client, server) = isClient ? (span, other) : (other, span);
             Record(batch, client, server);
         }
     }
 
-    private void Record(BatchScratch batch, Span client, Span server) =>
-        Record(batch, client.ServiceName, server.ServiceName, client.Kind == SpanKind.Producer || server.Kind == SpanKind.Consumer ? Messaging : string.Empty, client, server);
+    private Shard ShardOf(HalfKey key) => _shards[(int)((key.TraceId.Low ^ key.SpanId.Value) & (ulong)(_shards.Length - 1))];
 
-    private void Record(BatchScratch batch, string clientService, string serverService, string connectionType, Span client, Span? server)
+    private void Record(BatchScratch batch, Side client, Side server) =>
+        Record(batch, client.Service, server.Service, client.Kind == SpanKind.Producer || server.Kind == SpanKind.Consumer ? Messaging : string.Empty, client, server);
+
+    private void Record(BatchScratch batch, string clientService, string serverService, string connectionType, Side client, Side? server)
     {
         var series = batch.Find(clientService, serverService, connectionType);
         if (series is null)
@@ -208,7 +334,9 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
         }
 
         // In the minute the called side starts in, as a dependency link belongs to its child span's start.
-        var minute = MinuteRing.MinuteOf((server ?? client).StartTimeUnixNano);
+        var minute = MinuteRing.MinuteOf((server ?? client).StartNanos);
+        var clientNanos = Math.Max(0, client.DurationNanos);
+        var serverNanos = Math.Max(0, server?.DurationNanos ?? 0);
         lock (series.Minutes)
         {
             var counts = series.Minutes.For(minute);
@@ -217,12 +345,18 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
                 counts[0]++;
                 counts[1] += failed ? 1 : 0;
             }
+
+            series.Client.Add(clientNanos);
+            if (server is not null)
+            {
+                series.Server.Add(serverNanos);
+            }
         }
 
-        series.ClientSeconds.Observe(Math.Max(0, client.DurationNanos) / 1e9);
+        series.ClientSeconds.Observe(clientNanos / 1e9);
         if (server is not null)
         {
-            series.ServerSeconds.Observe(Math.Max(0, server.DurationNanos) / 1e9);
+            series.ServerSeconds.Observe(serverNanos / 1e9);
         }
     }
 
@@ -252,7 +386,7 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
 
     /// <summary>Counts a half that never met its partner, under its own side's service.</summary>
     private static void Count(Counter counter, HalfKey key, Half half) =>
-        counter.WithLabels(key.Tenant, half.IsClient ? half.Span.ServiceName : string.Empty, half.IsClient ? string.Empty : half.Span.ServiceName).Inc();
+        counter.WithLabels(key.Tenant, half.IsClient ? half.Span.Service : string.Empty, half.IsClient ? string.Empty : half.Span.Service).Inc();
 
     /// <summary>
     /// The database a client span calls, by the semantic conventions, current names first: <c>db.namespace</c>,
@@ -295,9 +429,20 @@ public sealed class ServiceGraphAggregator : IIngestAggregator
     {
         /// <summary>Per minute: requests, failed requests.</summary>
         public MinuteRing Minutes { get; } = new(2);
+
+        /// <summary>The two histograms' figures since start, for checkpoints (guarded by <see cref="Minutes"/>).</summary>
+        public DurationTotals Client { get; } = new();
+
+        public DurationTotals Server { get; } = new();
     }
 
-    private readonly record struct Half(Span Span, bool IsClient, long Since);
+    /// <summary>What an edge needs of one side of a request: a waiting half keeps this, not the whole span.</summary>
+    private readonly record struct Side(string Service, SpanKind Kind, bool IsError, long DurationNanos, long StartNanos)
+    {
+        public static Side Of(Span span) => new(span.ServiceName, span.Kind, span.IsError, span.DurationNanos, span.StartTimeUnixNano);
+    }
+
+    private readonly record struct Half(Side Span, bool IsClient, long Since);
 
     /// <summary>Per-thread scratch of one Observe call: the batch's client halves, and the edges it used last.</summary>
     private sealed class BatchScratch

@@ -94,4 +94,10 @@ public sealed class IngestOptions
     /// 503 / UNAVAILABLE. A short wait turns a brief backlog into latency, which exporters handle better than a retry.
     /// </summary>
     public TimeSpan BacklogWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the span metrics' and service graph's state is saved with the log position it covers, so a restart
+    /// neither loses nor double-counts; the log keeps the segments since the last save.
+    /// </summary>
+    public TimeSpan AggregatesCheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

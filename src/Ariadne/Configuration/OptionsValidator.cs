@@ -61,6 +61,11 @@ public static class OptionsValidator
             errors.Add($"Ingest:BacklogWait: {options.Ingest.BacklogWait} must be between 00:00:00 and 00:00:30 (default 00:00:02); exporters time out after 10 s.");
         }
 
+        if (options.Ingest.AggregatesCheckpointInterval < TimeSpan.FromSeconds(1) || options.Ingest.AggregatesCheckpointInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Ingest:AggregatesCheckpointInterval: {options.Ingest.AggregatesCheckpointInterval} must be between 00:00:01 and 00:10:00 (default 00:00:10).");
+        }
+
         if (options.ShutdownTimeout < TimeSpan.FromSeconds(1) || options.ShutdownTimeout > TimeSpan.FromMinutes(5))
         {
             errors.Add($"ShutdownTimeout: {options.ShutdownTimeout} must be between 00:00:01 and 00:05:00 (default 00:00:10).");

@@ -40,6 +40,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly ISpanStore _store;
     private readonly ILogFedStore? _fed;
     private readonly SegmentLog? _log;
+    private readonly AggregatorCheckpoints? _checkpoints;
+    private LogPosition _lastDispatched;
     private readonly ILogger _logger;
     private readonly Lock _holdsLock = new();
     private readonly List<DecisionHold> _holds = [];
@@ -67,7 +69,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             _fed = fed;
             Directory.CreateDirectory(logDirectory);
             LegacyLogs.Import(Path.GetDirectoryName(Path.GetFullPath(logDirectory))!, logDirectory, logger);
-            var recovered = LogRecovery.Run(logDirectory, fed, sampler, logger);
+            _checkpoints = new AggregatorCheckpoints(logDirectory, _aggregators, options.AggregatesCheckpointInterval, logger);
+            var aggregatedThrough = _checkpoints.Restore();
+            var recovered = LogRecovery.Run(logDirectory, fed, sampler, new LogRecovery.Aggregation(_aggregators, aggregatedThrough), logger);
             _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch);
             LogDirectory = logDirectory;
             foreach (var early in recovered)
@@ -112,9 +116,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _metrics.RecordSpanLimits(tenant, hits);
         if (spans.Count > 0)
         {
-            foreach (var aggregator in _aggregators)
+            if (_log is null)
             {
-                aggregator.Observe(tenant, spans);
+                Observe(tenant, spans);
             }
 
             try
@@ -145,6 +149,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             await CommitAsync(_sampler.DecideDue(), cancellationToken);
         }
 
+        WriteAggregatesCheckpoint();
         Truncate();
     }
 
@@ -164,6 +169,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         if (_log is not null)
         {
             await _log.DisposeAsync();
+
+            // Everything durable has been dispatched: the aggregators' state covers the whole log.
+            _checkpoints!.Capture(_lastDispatched);
+            WriteAggregatesCheckpoint();
         }
         else if (_sampler.Buffering)
         {
@@ -247,6 +256,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     {
         try
         {
+            if (entry is SpansEntry observed)
+            {
+                Observe(observed.Tenant, observed.Spans);
+            }
+
             switch (entry)
             {
                 case SpansEntry { Route: SpanRoute.Storage } direct:
@@ -280,6 +294,30 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         catch (Exception e)
         {
             LogDispatchFailed(_logger, position.ToString(), e.Message, e);
+        }
+
+        _lastDispatched = position;
+        _checkpoints!.Observed(position);
+    }
+
+    private void Observe(string tenant, IReadOnlyList<Span> spans)
+    {
+        foreach (var aggregator in _aggregators)
+        {
+            aggregator.Observe(tenant, spans);
+        }
+    }
+
+    private void WriteAggregatesCheckpoint()
+    {
+        try
+        {
+            _checkpoints?.WritePending();
+        }
+        catch (IOException e)
+        {
+            // The log keeps the segments past the last written checkpoint, so a later write loses nothing.
+            LogAggregatesCheckpointFailed(_logger, e.Message, e);
         }
     }
 
@@ -342,6 +380,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         var durable = _fed!.DurableThrough;
         var keep = Math.Min(durable.Segment, _sampler.OldestHeldSegment);
+        if (_checkpoints!.Enabled)
+        {
+            keep = Math.Min(keep, _checkpoints.Written.Segment);
+        }
+
         lock (_holdsLock)
         {
             _holds.RemoveAll(h => h.Position is { } at && at <= durable);
@@ -401,6 +444,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: handing the record at {Position} to its consumers failed ({Reason}); it is durable, and the next start hands it again.")]
     private static partial void LogDispatchFailed(ILogger logger, string position, string reason, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Saving the aggregators' checkpoint failed ({Reason}); the ingest log keeps what it covers, and the save is retried on the next tick. Check the data directory's disk.")]
+    private static partial void LogAggregatesCheckpointFailed(ILogger logger, string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest log: {Count} tail decisions could not be logged ({Reason}); retried on the next tick.")]
     private static partial void LogDecisionsDeferred(ILogger logger, int count, string reason);

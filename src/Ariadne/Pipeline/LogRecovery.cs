@@ -16,13 +16,15 @@ namespace Ariadne.Pipeline;
 /// <item>Decisions: remembered by the sampler (late spans follow them), and the kept traces' spans go to storage at the
 /// decisions' position, when past the checkpoint.</item>
 /// </list>
+/// The aggregators see every span record past their own checkpoint (<see cref="AggregatorCheckpoints"/>), both
+/// routes, as live dispatch shows them every batch before sampling.
 /// Positions past the checkpoint are exactly what the engine had not made durable, so nothing is lost and nothing is
 /// stored twice. A torn record at the end of a segment (a crash mid-write: never acknowledged) ends that segment.
 /// </summary>
 public static partial class LogRecovery
 {
     /// <summary>Replays <paramref name="directory"/>; returns the early decisions the sampler made while taking the replay (to commit once the log is open).</summary>
-    public static List<DecidedTraces> Run(string directory, ILogFedStore store, TailSampler sampler, ILogger logger)
+    public static List<DecidedTraces> Run(string directory, ILogFedStore store, TailSampler sampler, Aggregation aggregation, ILogger logger)
     {
         var checkpoint = store.DurableThrough;
         var decidedAt = new Dictionary<(string Tenant, TraceId TraceId), (LogPosition At, bool Kept)>();
@@ -50,7 +52,16 @@ public static partial class LogRecovery
             SegmentReader.ReplaySegment(number, path, (position, payload) =>
             {
                 records++;
-                switch (LogRecords.Decode(payload))
+                var entry = LogRecords.Decode(payload);
+                if (entry is SpansEntry observed && position > aggregation.Through)
+                {
+                    foreach (var aggregator in aggregation.Aggregators)
+                    {
+                        aggregator.Observe(observed.Tenant, observed.Spans);
+                    }
+                }
+
+                switch (entry)
                 {
                     case SpansEntry { Route: SpanRoute.Storage } direct when position > checkpoint:
                         store.Take(direct.Tenant, direct.Spans, position);
@@ -136,6 +147,9 @@ public static partial class LogRecovery
 
         return early;
     }
+
+    /// <summary>The aggregators and the position their restored state covers.</summary>
+    public sealed record Aggregation(IReadOnlyList<IIngestAggregator> Aggregators, LogPosition Through);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest log replay: {Problem}. Such a record was never acknowledged to a client.")]
     private static partial void LogTornRecord(ILogger logger, string problem);

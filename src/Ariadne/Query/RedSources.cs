@@ -53,7 +53,9 @@ public sealed class SpanMetricsRedSource(SpanMetricsAggregator metrics, IRedSour
 
     public ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        if (MinuteRing.MinuteBeginningAtOrAfter(start) < MinuteRing.FirstCountedMinute(_countingSince, time.GetUtcNow()))
+        // Figures restored from a checkpoint were counted since before this process started.
+        var countingSince = metrics.RestoredCountingSince is { } restored && restored < _countingSince ? restored : _countingSince;
+        if (MinuteRing.MinuteBeginningAtOrAfter(start) < MinuteRing.FirstCountedMinute(countingSince, time.GetUtcNow()))
         {
             return stored.GetAsync(tenant, service, operation, start, end, cancellationToken);
         }

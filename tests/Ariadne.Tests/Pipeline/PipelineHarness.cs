@@ -22,13 +22,15 @@ namespace Ariadne.Tests.Pipeline;
 /// </summary>
 internal sealed class PipelineHarness : IAsyncDisposable
 {
-    public PipelineHarness(string directory, FakeTimeProvider time, SamplingOptions? sampling = null, IngestOptions? ingest = null, ISpanStore? store = null)
+    public PipelineHarness(
+        string directory, FakeTimeProvider time, SamplingOptions? sampling = null, IngestOptions? ingest = null, ISpanStore? store = null,
+        IReadOnlyList<IIngestAggregator>? aggregators = null)
     {
         Directory = directory;
         Store = store ?? EmbeddedSpanStore.Open(directory, new EmbeddedStorageOptions { RowGroupSpans = 64 }, time, Log);
         var registry = Metrics.NewCustomRegistry();
         Sampler = new TailSampler(sampling ?? new SamplingOptions(), new TailSamplingMetrics(registry), time);
-        Pipeline = new IngestPipeline(new IngestMetrics(registry), [], Sampler, new TenantRateLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
+        Pipeline = new IngestPipeline(new IngestMetrics(registry), aggregators ?? [], Sampler, new TenantRateLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
             new SpanLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
             Store, LogDirectory, ingest ?? new IngestOptions(), new CapturingLoggerOf<IngestPipeline>(Log));
     }
