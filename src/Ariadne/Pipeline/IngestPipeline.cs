@@ -52,9 +52,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private static readonly TimeSpan BacklogPoll = TimeSpan.FromMilliseconds(10);
 
     /// <param name="logDirectory">Where the ingest log lives; null to run without one (only for an engine that is not <see cref="ILogFedStore"/>).</param>
+    /// <param name="files">The log's durable write steps; the real file system unless a fault-injection test passes its own.</param>
     public IngestPipeline(
         IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler sampler, TenantRateLimiter rates, SpanLimiter limits, ISpanStore store,
-        string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger)
+        string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger, IDurableFiles? files = null)
     {
         _metrics = metrics;
         _aggregators = aggregators.ToArray();
@@ -72,7 +73,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             _checkpoints = new AggregatorCheckpoints(logDirectory, _aggregators, options.AggregatesCheckpointInterval, logger);
             var aggregatedThrough = _checkpoints.Restore();
             var recovered = LogRecovery.Run(logDirectory, fed, sampler, new LogRecovery.Aggregation(_aggregators, aggregatedThrough), logger);
-            _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch);
+            _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch, files);
             LogDirectory = logDirectory;
             foreach (var early in recovered)
             {
@@ -394,7 +395,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             }
         }
 
-        _log.DeleteThrough(keep - 1);
+        try
+        {
+            _log.DeleteThrough(keep - 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogTruncateFailed(_logger, e.Message);
+        }
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -450,6 +458,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest log: {Count} tail decisions could not be logged ({Reason}); retried on the next tick.")]
     private static partial void LogDecisionsDeferred(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest log: a segment no consumer needs could not be deleted ({Reason}); retried on the next tick. If this repeats, check the log directory's permissions and disk.")]
+    private static partial void LogTruncateFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tail sampling: a round of decisions could not be stored ({Reason}); retried on the next tick.")]
     private static partial void LogTickFailed(ILogger logger, string reason, Exception exception);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using Ariadne.Storage;
 
 namespace Ariadne.Pipeline.Log;
 
@@ -32,6 +33,7 @@ public sealed class SegmentLog : IAsyncDisposable
     private readonly TimeSpan _groupCommitInterval;
     private readonly long _maxSegmentBytes;
     private readonly Action<object, LogPosition>? _dispatch;
+    private readonly IDurableFiles _files;
     private readonly Lock _fileLock = new();
     private readonly Lock _pendingLock = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -47,12 +49,13 @@ public sealed class SegmentLog : IAsyncDisposable
     private bool _signalled;
     private long? _tornAt;
 
-    private SegmentLog(string directory, long segment, TimeSpan groupCommitInterval, long maxSegmentBytes, Action<object, LogPosition>? dispatch)
+    private SegmentLog(string directory, long segment, TimeSpan groupCommitInterval, long maxSegmentBytes, Action<object, LogPosition>? dispatch, IDurableFiles files)
     {
         _directory = directory;
         _groupCommitInterval = groupCommitInterval;
         _maxSegmentBytes = maxSegmentBytes;
         _dispatch = dispatch;
+        _files = files;
         CurrentSegment = segment;
         _file = OpenSegment(segment);
         _writer = Task.Run(WriteLoopAsync);
@@ -66,12 +69,13 @@ public sealed class SegmentLog : IAsyncDisposable
     /// <paramref name="maxSegmentBytes"/> is closed and the next batch starts a new one, so consumed segments can be
     /// deleted while appends go on. <paramref name="dispatch"/> receives each appended entry once it is durable.
     /// </summary>
-    public static SegmentLog Open(string directory, TimeSpan groupCommitInterval, long maxSegmentBytes = long.MaxValue, Action<object, LogPosition>? dispatch = null)
+    public static SegmentLog Open(string directory, TimeSpan groupCommitInterval, long maxSegmentBytes = long.MaxValue,
+        Action<object, LogPosition>? dispatch = null, IDurableFiles? files = null)
     {
         Directory.CreateDirectory(directory);
         var segments = ListSegments(directory);
         var next = segments.Count == 0 ? 1 : segments[^1].Number + 1;
-        return new SegmentLog(directory, next, groupCommitInterval, maxSegmentBytes, dispatch);
+        return new SegmentLog(directory, next, groupCommitInterval, maxSegmentBytes, dispatch, files ?? DurableFiles.System);
     }
 
     /// <summary>Bytes of every segment in a log directory (0 when it does not exist).</summary>
@@ -167,22 +171,27 @@ public sealed class SegmentLog : IAsyncDisposable
         {
             WriteQueuedLocked();
             var sealedSegment = CurrentSegment;
-            _file.Dispose();
-            CurrentSegment++;
-            _file = OpenSegment(CurrentSegment);
+            StartNextSegment();
             return sealedSegment;
         }
     }
 
-    /// <summary>Deletes segments up to and including <paramref name="segment"/>: their records are in blocks now.</summary>
+    /// <summary>
+    /// Deletes segments up to and including <paramref name="segment"/>: no consumer needs their records. Oldest first,
+    /// stopping at the first that cannot be deleted (the exception says why; the caller retries later): the log on
+    /// disk stays one run of segments. A hole would hide a tail decision from replay while the spans it decided are
+    /// still there, and they would be decided, and stored, again.
+    /// </summary>
     public void DeleteThrough(long segment)
     {
         foreach (var (number, path) in ListSegments(_directory))
         {
-            if (number <= segment && number != CurrentSegment)
+            if (number > segment || number == CurrentSegment)
             {
-                File.Delete(path);
+                break;
             }
+
+            _files.DeleteFile(path);
         }
     }
 
@@ -211,8 +220,19 @@ public sealed class SegmentLog : IAsyncDisposable
     }
 
     private FileStream OpenSegment(long segment) =>
-        new(Path.Combine(_directory, segment.ToString("D10", CultureInfo.InvariantCulture) + Extension),
-            FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        _files.OpenAppend(Path.Combine(_directory, segment.ToString("D10", CultureInfo.InvariantCulture) + Extension));
+
+    /// <summary>
+    /// Continues in the next segment. The new file is opened before the current one is closed: when it cannot be
+    /// created (a full disk) this throws and the log keeps appending where it was, so the writer never holds a closed file.
+    /// </summary>
+    private void StartNextSegment()
+    {
+        var next = OpenSegment(CurrentSegment + 1);
+        _file.Dispose();
+        _file = next;
+        CurrentSegment++;
+    }
 
     private async Task WriteLoopAsync()
     {
@@ -267,16 +287,14 @@ public sealed class SegmentLog : IAsyncDisposable
             RepairAfterFailure();
             if (_file.Length >= _maxSegmentBytes)
             {
-                _file.Dispose();
-                CurrentSegment++;
-                _file = OpenSegment(CurrentSegment);
+                StartNextSegment();
             }
 
             var length = start = _file.Length;
             try
             {
-                _file.Write(batch.WrittenSpan);
-                _file.Flush(flushToDisk: true);
+                _files.Write(_file, batch.WrittenSpan);
+                _files.Sync(_file);
             }
             catch (Exception e) when (IsWriteFailure(e))
             {
@@ -331,6 +349,8 @@ public sealed class SegmentLog : IAsyncDisposable
     /// <summary>
     /// After a failed write the file may end in a partial record. Cut it off; if even that fails, continue in a
     /// new segment (replay drops a torn tail and moves on to the next segment), so no later record sits behind garbage.
+    /// When no new segment can be created either, this throws: the batch fails and the repair is tried again with
+    /// the next one.
     /// </summary>
     private void RepairAfterFailure()
     {
@@ -341,14 +361,12 @@ public sealed class SegmentLog : IAsyncDisposable
 
         try
         {
-            _file.SetLength(length);
-            _file.Flush(flushToDisk: true);
+            _files.Truncate(_file, length);
+            _files.Sync(_file);
         }
         catch (Exception e) when (IsWriteFailure(e))
         {
-            _file.Dispose();
-            CurrentSegment++;
-            _file = OpenSegment(CurrentSegment);
+            StartNextSegment();
         }
 
         _tornAt = null;

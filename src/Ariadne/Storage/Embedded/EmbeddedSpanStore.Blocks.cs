@@ -102,9 +102,17 @@ public sealed partial class EmbeddedSpanStore
             }
         }
 
-        var target = MoveToQuarantine(block.Directory);
-        LogQuarantined(_logger, block.Id, block.Meta.Tenant, reason, target);
         block.Release();
+        try
+        {
+            var target = MoveToQuarantine(block.Directory);
+            LogQuarantined(_logger, block.Id, block.Meta.Tenant, reason, target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Out of the list, so no longer served; the next start checks it again and quarantines it then.
+            LogQuarantineFailed(_logger, block.Id, block.Meta.Tenant, reason, e.Message);
+        }
     }
 
     private string MoveToQuarantine(string blockDirectory)
@@ -112,7 +120,7 @@ public sealed partial class EmbeddedSpanStore
         var target = Path.Combine(_directory, "quarantine", Path.GetFileName(Path.GetDirectoryName(blockDirectory))!,
             Path.GetFileName(blockDirectory) + "-" + _time.GetUtcNow().ToUnixTimeSeconds());
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        Directory.Move(blockDirectory, target);
+        _files.MoveDirectory(blockDirectory, target);
         return target;
     }
 
@@ -133,33 +141,41 @@ public sealed partial class EmbeddedSpanStore
                 if (name.EndsWith(".tmp", StringComparison.Ordinal) || !File.Exists(Path.Combine(blockDirectory, BlockMeta.FileName)))
                 {
                     LogUnfinishedBlock(_logger, blockDirectory);
-                    Directory.Delete(blockDirectory, recursive: true);
+                    _files.DeleteDirectory(blockDirectory);
                     continue;
                 }
 
-                if (absorbed.Contains(name))
-                {
-                    Directory.Delete(blockDirectory, recursive: true);
-                    continue;
-                }
-
+                Block block;
                 try
                 {
-                    var block = Block.Open(blockDirectory, verifyData: true);
-                    if (block.Meta.LogThrough is { } through && LogPosition.Parse(through) > _durableThrough)
-                    {
-                        LogUnfinishedCut(_logger, blockDirectory, through, _durableThrough.ToString());
-                        block.RetireAndDelete();
-                        continue;
-                    }
-
-                    loaded.Add(block);
+                    block = Block.Open(blockDirectory, verifyData: true);
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {
                     var target = MoveToQuarantine(blockDirectory);
                     LogQuarantined(_logger, name, Path.GetFileName(tenantDirectory), e.Message, target);
+                    continue;
                 }
+
+                if (absorbed.Contains(name))
+                {
+                    // Retention stopped between the day files and the delete, maybe between two day files: absorbing
+                    // again completes the days that lack it (a day that has it is skipped), then the block goes.
+                    _aggregates.Absorb(block.Meta.Tenant, block.Id, block.Aggregates, _time.GetUtcNow(), _options.MinuteAggregatesFor);
+                    block.Release();
+                    _files.DeleteDirectory(blockDirectory);
+                    continue;
+                }
+
+                if (block.Meta.LogThrough is { } through && LogPosition.Parse(through) > _durableThrough)
+                {
+                    LogUnfinishedCut(_logger, blockDirectory, through, _durableThrough.ToString());
+                    block.Release();
+                    RemoveUnfinishedCut(blockDirectory);
+                    continue;
+                }
+
+                loaded.Add(block);
             }
         }
 
@@ -169,7 +185,7 @@ public sealed partial class EmbeddedSpanStore
         {
             if (replaced.Contains(block.Id))
             {
-                block.RetireAndDelete();
+                block.RetireAndDelete(_files);
             }
             else
             {
@@ -177,6 +193,26 @@ public sealed partial class EmbeddedSpanStore
             }
         }
     }
+
+    /// <summary>
+    /// Its spans are about to be taken again from the log: if it stayed, a later checkpoint would pass its
+    /// <c>logThrough</c> and it would be served next to the new block holding the same spans. Better not to start.
+    /// </summary>
+    private void RemoveUnfinishedCut(string blockDirectory)
+    {
+        try
+        {
+            _files.DeleteDirectory(blockDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageFormatException(
+                $"Block {blockDirectory} is from a head cut that did not finish and could not be removed ({e.Message}); delete that directory (its spans are still in the ingest log), then start again.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Block {BlockId} of tenant {Tenant} is damaged ({Reason}) and could not be moved to quarantine ({Error}); it is no longer served, and the next start tries again. Check the data directory's permissions and disk.")]
+    private static partial void LogQuarantineFailed(ILogger logger, string blockId, string tenant, string reason, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Block {BlockId} of tenant {Tenant} is damaged ({Reason}); moved to {Target}. The other blocks keep serving; inspect or delete the quarantined copy.")]
     private static partial void LogQuarantined(ILogger logger, string blockId, string tenant, string reason, string target);

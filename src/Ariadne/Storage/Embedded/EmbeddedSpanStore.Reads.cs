@@ -132,25 +132,25 @@ public sealed partial class EmbeddedSpanStore
     public StorageStats GetStats()
     {
         long spans = 0, traces = 0, bytes = 0;
+        // Both locks at once (in the cut's order): a tenant of a cut moves from the head to a block in one step
+        // (WriteHead), so a count never sees it in both or in neither.
         lock (_ingestLock)
         {
-            foreach (var head in new[] { _head, _flushing })
+            var heads = _head.Tenants.Values.Concat(_flushing?.Tenants.Where(t => !_flushedTenants.Contains(t.Key)).Select(t => t.Value) ?? []);
+            foreach (var tenant in heads)
             {
-                foreach (var tenant in head?.Tenants.Values ?? Enumerable.Empty<TenantHead>())
-                {
-                    traces += tenant.Traces.Count;
-                    spans += tenant.SpanCount;
-                }
+                traces += tenant.Traces.Count;
+                spans += tenant.SpanCount;
             }
-        }
 
-        lock (_blocksLock)
-        {
-            foreach (var block in _blocks.Values.SelectMany(b => b))
+            lock (_blocksLock)
             {
-                spans += block.Meta.SpanCount;
-                traces += block.Meta.TraceCount;
-                bytes += block.DiskBytes;
+                foreach (var block in _blocks.Values.SelectMany(b => b))
+                {
+                    spans += block.Meta.SpanCount;
+                    traces += block.Meta.TraceCount;
+                    bytes += block.DiskBytes;
+                }
             }
         }
 

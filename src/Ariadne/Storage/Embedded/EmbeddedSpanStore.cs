@@ -19,6 +19,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     private readonly EmbeddedStorageOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IDurableFiles _files;
     private readonly AggregateStore _aggregates;
     private readonly Lock _ingestLock = new();
     private readonly Lock _blocksLock = new();
@@ -39,17 +40,18 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     private readonly FileStream _directoryLock;
     private bool _disposed;
 
-    private EmbeddedSpanStore(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger)
+    private EmbeddedSpanStore(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger, IDurableFiles files)
     {
         _directory = directory;
         _options = options;
         _time = time;
         _logger = logger;
+        _files = files;
         _head = new Head(time.GetTimestamp());
 
         DataDirectoryFormat.EnsureCompatible(directory);
         _directoryLock = LockDirectory(directory);
-        _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"));
+        _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"), files);
         _durableThrough = _lastTaken = ReadCheckpoint();
         LoadBlocks();
         _background = Task.Run(() => RunMaintenanceAsync(_stop.Token));
@@ -65,10 +67,11 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     /// Opens (or creates) a data directory: checks its format version, reads the checkpoint and loads blocks
     /// (quarantining damaged ones, removing those of an unfinished cut). The head starts empty: the pipeline hands it
     /// what the ingest log holds past <see cref="DurableThrough"/>. Throws <see cref="StorageFormatException"/> for an
-    /// incompatible directory.
+    /// incompatible directory. <paramref name="files"/> performs every durable write step (the real file system
+    /// unless a fault-injection test passes its own).
     /// </summary>
-    public static EmbeddedSpanStore Open(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger) =>
-        new(directory, options, time, logger);
+    public static EmbeddedSpanStore Open(string directory, EmbeddedStorageOptions options, TimeProvider time, ILogger logger, IDurableFiles? files = null) =>
+        new(directory, options, time, logger, files ?? DurableFiles.System);
 
     /// <summary>Directory name of a tenant: prefixed so that no tenant id ('.', '..') can name a special path.</summary>
     public static string TenantDirectoryName(string tenant) => "t-" + tenant;
@@ -285,6 +288,11 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         }
     }
 
+    /// <summary>
+    /// Writes a block per tenant not yet written by an earlier try of this cut, then makes every tenant directory's
+    /// new names durable. A failure leaves the tenants written so far in the block list (served from there), and the
+    /// retry writes only the rest: a tenant's spans are never in two blocks.
+    /// </summary>
     private void WriteHead(Head head, LogPosition through)
     {
         foreach (var (tenant, tenantHead) in head.Tenants)
@@ -296,7 +304,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 
             var tenantDirectory = Path.Combine(BlocksDirectory, TenantDirectoryName(tenant));
             Directory.CreateDirectory(tenantDirectory);
-            using var writer = new BlockWriter(tenantDirectory, tenant, tenantHead.Traces.Count, _options, _time);
+            using var writer = new BlockWriter(tenantDirectory, tenant, tenantHead.Traces.Count, _options, _time, _files);
             writer.LogThrough = through == LogPosition.Start ? null : through.ToString();
             var ids = tenantHead.Traces.Keys.ToArray();
             Array.Sort(ids);
@@ -306,8 +314,18 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
             }
 
             writer.Complete();
-            AddBlock(Block.Open(writer.Directory, verifyData: false));
-            _flushedTenants.Add(tenant);
+            var block = Block.Open(writer.Directory, verifyData: false);
+            lock (_ingestLock)
+            {
+                // One step for readers: the tenant's spans leave the head being cut as they enter the block list.
+                AddBlock(block);
+                _flushedTenants.Add(tenant);
+            }
+        }
+
+        foreach (var tenant in _flushedTenants)
+        {
+            _files.SyncDirectory(Path.Combine(BlocksDirectory, TenantDirectoryName(tenant)));
         }
     }
 
@@ -378,18 +396,9 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         }
     }
 
-    /// <summary>Written after the cut's blocks are complete: write a temp file, fsync, rename over the old one.</summary>
-    private void WriteCheckpoint(LogPosition through)
-    {
-        var temp = CheckpointPath + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(System.Text.Encoding.ASCII.GetBytes(through + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, CheckpointPath, overwrite: true);
-    }
+    /// <summary>Written after the cut's blocks are complete: write a temp file, fsync, rename over the old one, fsync the directory.</summary>
+    private void WriteCheckpoint(LogPosition through) =>
+        DurableFiles.Replace(_files, CheckpointPath, System.Text.Encoding.ASCII.GetBytes(through + "\n"));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cutting the head into blocks failed ({Reason}); the spans stay in the ingest log and the cut is retried.")]
     private static partial void LogCutFailed(ILogger logger, string reason, Exception exception);

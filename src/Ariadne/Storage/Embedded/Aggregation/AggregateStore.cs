@@ -13,14 +13,19 @@ namespace Ariadne.Storage.Embedded.Aggregation;
 public sealed class AggregateStore
 {
     private readonly string _directory;
+    private readonly IDurableFiles _files;
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Tenant, DateOnly Day), DayFile> _days = [];
 
-    private AggregateStore(string directory) => _directory = directory;
-
-    public static AggregateStore Load(string directory)
+    private AggregateStore(string directory, IDurableFiles files)
     {
-        var store = new AggregateStore(directory);
+        _directory = directory;
+        _files = files;
+    }
+
+    public static AggregateStore Load(string directory, IDurableFiles files)
+    {
+        var store = new AggregateStore(directory, files);
         if (!Directory.Exists(directory))
         {
             return store;
@@ -91,22 +96,24 @@ public sealed class AggregateStore
         {
             foreach (var (day, part) in byDay)
             {
-                if (!_days.TryGetValue((tenant, day), out var file))
-                {
-                    file = new DayFile { Tenant = tenant, BucketSeconds = 60 };
-                    _days[(tenant, day)] = file;
-                }
-
+                var file = _days.GetValueOrDefault((tenant, day)) ?? new DayFile { Tenant = tenant, BucketSeconds = 60 };
                 if (file.AbsorbedBlocks.Contains(blockId))
                 {
                     continue;
                 }
 
+                // A new version, in memory only once it is on disk: a failed save must leave the day as the file has it.
                 var merged = Aggregates.FromDocument(file.Aggregates);
                 merged.Merge(part, IsRolledUp(day, now, minuteAggregatesFor) ? 3600 : file.BucketSeconds);
-                file.Aggregates = merged.ToDocument();
-                file.AbsorbedBlocks.Add(blockId);
-                Save(tenant, day, file);
+                var updated = new DayFile
+                {
+                    Tenant = tenant,
+                    BucketSeconds = file.BucketSeconds,
+                    AbsorbedBlocks = [.. file.AbsorbedBlocks, blockId],
+                    Aggregates = merged.ToDocument(),
+                };
+                Save(tenant, day, updated);
+                _days[(tenant, day)] = updated;
             }
         }
     }
@@ -122,7 +129,7 @@ public sealed class AggregateStore
                 var dayEnd = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(1);
                 if (dayEnd < now - aggregateRetention)
                 {
-                    File.Delete(PathOf(tenant, day));
+                    _files.DeleteFile(PathOf(tenant, day));
                     _days.Remove((tenant, day));
                     deleted++;
                     continue;
@@ -132,10 +139,10 @@ public sealed class AggregateStore
                 {
                     var hourly = new Aggregates();
                     hourly.Merge(Aggregates.FromDocument(file.Aggregates), 3600);
-                    file.Aggregates = hourly.ToDocument();
-                    file.BucketSeconds = 3600;
+                    var updated = new DayFile { Tenant = tenant, BucketSeconds = 3600, AbsorbedBlocks = file.AbsorbedBlocks, Aggregates = hourly.ToDocument() };
+                    Save(tenant, day, updated);
+                    _days[(tenant, day)] = updated;
                     rolledUp++;
-                    Save(tenant, day, file);
                 }
             }
         }
@@ -168,9 +175,7 @@ public sealed class AggregateStore
     {
         var path = PathOf(tenant, day);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        Blocks.BlockWriter.WriteDurably(temp, JsonSerializer.SerializeToUtf8Bytes(file, Blocks.BlockMeta.s_json));
-        File.Move(temp, path, overwrite: true);
+        DurableFiles.Replace(_files, path, JsonSerializer.SerializeToUtf8Bytes(file, Blocks.BlockMeta.s_json));
     }
 
     private sealed class DayFile

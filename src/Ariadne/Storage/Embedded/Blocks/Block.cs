@@ -23,7 +23,7 @@ public sealed partial class Block
     private readonly BloomFilter _bloom;
     private readonly TagFilters? _tags;
     private int _references = 1;
-    private bool _deleteWhenReleased;
+    private IDurableFiles? _deleteWith;
 
     private Block(string directory, BlockMeta meta, BloomFilter bloom, TagFilters? tags)
     {
@@ -132,17 +132,28 @@ public sealed partial class Block
                 reader.Dispose();
             }
 
-            if (_deleteWhenReleased && System.IO.Directory.Exists(Directory))
+            if (_deleteWith is { } files)
             {
-                System.IO.Directory.Delete(Directory, recursive: true);
+                try
+                {
+                    files.DeleteDirectory(Directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The block is out of the list, so nothing serves it; the next start deletes what is left: a
+                    // compaction's sources are listed in its output, and retention's blocks in the aggregate day files.
+                }
             }
         }
     }
 
-    /// <summary>Drops the block list's reference; the files go once the last query using them is done.</summary>
-    public void RetireAndDelete()
+    /// <summary>
+    /// Drops the block list's reference; the files go once the last query using them is done. Only for a block the
+    /// next start would delete too if this delete fails (<see cref="Release"/>).
+    /// </summary>
+    public void RetireAndDelete(IDurableFiles files)
     {
-        _deleteWhenReleased = true;
+        _deleteWith = files;
         Release();
     }
 

@@ -15,6 +15,8 @@ namespace Ariadne.Storage.Embedded.Blocks;
 public sealed class BlockWriter : IDisposable
 {
     private readonly string _finalDirectory;
+    private readonly string _tenantDirectory;
+    private readonly IDurableFiles _files;
     private readonly string _tempDirectory;
     private readonly EmbeddedStorageOptions _options;
     private readonly BlockMeta _meta;
@@ -32,9 +34,11 @@ public sealed class BlockWriter : IDisposable
     private bool _completed;
 
     public BlockWriter(string tenantDirectory, string tenant, long expectedTraces, EmbeddedStorageOptions options, TimeProvider time,
-        int compactionLevel = 0, List<string>? sources = null)
+        IDurableFiles files, int compactionLevel = 0, List<string>? sources = null)
     {
         var id = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
+        _tenantDirectory = tenantDirectory;
+        _files = files;
         _finalDirectory = Path.Combine(tenantDirectory, id);
         _tempDirectory = _finalDirectory + ".tmp";
         System.IO.Directory.CreateDirectory(_tempDirectory);
@@ -113,17 +117,19 @@ public sealed class BlockWriter : IDisposable
     {
         FlushRowGroup();
         _writer.Close();
-        _completed = true;
         var dataPath = Path.Combine(_tempDirectory, BlockMeta.DataFileName);
+        // ParquetSharp closed the file without fsync: without this a power loss could leave meta.json naming a
+        // data.parquet whose bytes never reached the disk, after the checkpoint moved past its spans.
+        _files.SyncFile(dataPath);
         (_meta.DataBytes, _meta.DataCrc32) = Checksum(dataPath);
         var bloom = _bloom.ToBytes();
         _meta.BloomBytes = bloom.Length;
         _meta.BloomCrc32 = Crc32.HashToUInt32(bloom);
-        WriteDurably(Path.Combine(_tempDirectory, BlockMeta.BloomFileName), bloom);
+        DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.BloomFileName), bloom);
         var tags = _tags.ToBytes();
         _meta.TagsBytes = tags.Length;
         _meta.TagsCrc32 = Crc32.HashToUInt32(tags);
-        WriteDurably(Path.Combine(_tempDirectory, TagFilters.FileName), tags);
+        DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, TagFilters.FileName), tags);
         foreach (var (service, operations) in _operations)
         {
             _meta.Services[service] = operations.OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
@@ -135,17 +141,34 @@ public sealed class BlockWriter : IDisposable
         }
 
         _meta.Aggregates = _aggregates.ToDocument();
-        WriteDurably(Path.Combine(_tempDirectory, BlockMeta.FileName), _meta.ToJson());
-        System.IO.Directory.Move(_tempDirectory, _finalDirectory);
+        DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.FileName), _meta.ToJson());
+        _files.MoveDirectory(_tempDirectory, _finalDirectory);
+        _completed = true;
         return _meta;
     }
+
+    /// <summary>
+    /// Makes the new block's name durable (fsync of the tenant directory): done by the caller once the block is in
+    /// its list, before the checkpoint moves past its spans or its sources are deleted. A failure here leaves a
+    /// complete block that only a power loss could take back.
+    /// </summary>
+    public void SyncName() => _files.SyncDirectory(_tenantDirectory);
 
     public void Dispose()
     {
         _writer.Dispose();
-        if (!_completed && System.IO.Directory.Exists(_tempDirectory))
+        if (_completed)
         {
-            System.IO.Directory.Delete(_tempDirectory, recursive: true);
+            return;
+        }
+
+        try
+        {
+            _files.DeleteDirectory(_tempDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind: the next start removes a *.tmp block directory as an unfinished write.
         }
     }
 
@@ -155,13 +178,6 @@ public sealed class BlockWriter : IDisposable
         var crc = new Crc32();
         crc.Append(stream);
         return (stream.Length, crc.GetCurrentHashAsUInt32());
-    }
-
-    internal static void WriteDurably(string path, ReadOnlySpan<byte> bytes)
-    {
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 0);
-        file.Write(bytes);
-        file.Flush(flushToDisk: true);
     }
 
     private void AddRow(ReadOnlySpan<byte> traceBytes, Span span, int? parentRowOffset)

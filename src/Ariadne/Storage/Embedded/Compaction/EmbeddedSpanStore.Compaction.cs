@@ -1,4 +1,5 @@
 using Ariadne.Model;
+using Ariadne.Pipeline.Log;
 using Ariadne.Storage.Embedded.Blocks;
 
 namespace Ariadne.Storage.Embedded;
@@ -39,12 +40,21 @@ public sealed partial class EmbeddedSpanStore
     {
         var plans = new List<List<Block>>();
         var window = Math.Max(1, _options.CompactionWindow.Ticks * 100);
+        LogPosition checkpoint;
+        lock (_ingestLock)
+        {
+            checkpoint = _durableThrough;
+        }
+
         lock (_blocksLock)
         {
             foreach (var blocks in _blocks.Values)
             {
-                // Only blocks under half the target merge, so a block is rewritten a bounded number of times.
-                var groups = blocks.Where(b => b.Meta.SpanCount < _options.CompactionTargetSpans / 2)
+                // Only blocks under half the target merge, so a block is rewritten a bounded number of times. A block
+                // of a cut whose checkpoint is not written yet stays out: a crash now removes it at start and takes its
+                // spans from the log again, which a merged copy, with no logThrough of its own, would then duplicate.
+                var groups = blocks.Where(b => b.Meta.SpanCount < _options.CompactionTargetSpans / 2
+                        && (b.Meta.LogThrough is not { } through || LogPosition.Parse(through) <= checkpoint))
                     .GroupBy(b => Math.DivRem(b.Meta.MaxStartUnixNano, window, out _));
                 foreach (var group in groups)
                 {
@@ -85,8 +95,10 @@ public sealed partial class EmbeddedSpanStore
         try
         {
             var tenantDirectory = Path.Combine(BlocksDirectory, TenantDirectoryName(tenant));
-            using var writer = new BlockWriter(tenantDirectory, tenant, sources.Sum(b => b.Meta.TraceCount), _options, _time,
-                sources.Max(b => b.Meta.CompactionLevel) + 1, sources.Select(b => b.Id).ToList());
+            // Sources name every block merged into this one, the sources' own sources too: a source whose delete failed
+            // is removed at the next start even after this block has been compacted again.
+            using var writer = new BlockWriter(tenantDirectory, tenant, sources.Sum(b => b.Meta.TraceCount), _options, _time, _files,
+                sources.Max(b => b.Meta.CompactionLevel) + 1, sources.SelectMany(b => b.Meta.Sources.Append(b.Id)).Distinct(StringComparer.Ordinal).ToList());
             var cursors = sources.Select(b => b.ReadTraces().GetEnumerator()).Where(e => e.MoveNext()).ToList();
             try
             {
@@ -135,9 +147,19 @@ public sealed partial class EmbeddedSpanStore
                 blocks.Add(compacted);
             }
 
+            var durable = TrySyncName(writer);
             foreach (var source in sources)
             {
-                source.RetireAndDelete();
+                if (durable)
+                {
+                    source.RetireAndDelete(_files);
+                }
+                else
+                {
+                    // Out of the list but kept on disk: a power loss could take the new block's name back. The next
+                    // start deletes them, as sources the new block lists.
+                    source.Release();
+                }
             }
 
             LogCompacted(_logger, sources.Count, tenant, meta.Id, meta.SpanCount, sources.Sum(b => b.Meta.SpanCount) - meta.SpanCount);
@@ -154,6 +176,23 @@ public sealed partial class EmbeddedSpanStore
             }
         }
     }
+
+    private bool TrySyncName(BlockWriter writer)
+    {
+        try
+        {
+            writer.SyncName();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogCompactionSyncFailed(_logger, writer.Directory, e.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Compaction wrote {Directory} but could not fsync its directory ({Reason}); its source blocks stay on disk until the next start deletes them. Check the disk.")]
+    private static partial void LogCompactionSyncFailed(ILogger logger, string directory, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Count} blocks of tenant {Tenant} into {BlockId}: {Spans} spans, {Duplicates} duplicates dropped.")]
     private static partial void LogCompacted(ILogger logger, int count, string tenant, string blockId, long spans, long duplicates);

@@ -22,14 +22,20 @@ public sealed partial class EmbeddedSpanStore
                 {
                     var cutoff = ToNanos(now - _options.DetailedRetentionOf(tenant));
                     expired.AddRange(blocks.Where(b => b.Meta.MaxStartUnixNano < cutoff));
-                    blocks.RemoveAll(b => b.Meta.MaxStartUnixNano < cutoff);
                 }
             }
 
             foreach (var block in expired)
             {
+                // Out of the list only once its aggregates are on disk: a failed day file leaves the block served,
+                // and the next round tries again (absorbing is idempotent per block and day).
                 _aggregates.Absorb(block.Meta.Tenant, block.Id, block.Aggregates, now, _options.MinuteAggregatesFor);
-                block.RetireAndDelete();
+                lock (_blocksLock)
+                {
+                    _blocks[block.Meta.Tenant].Remove(block);
+                }
+
+                block.RetireAndDelete(_files);
                 LogBlockExpired(_logger, block.Id, block.Meta.Tenant, block.Meta.SpanCount);
             }
 
