@@ -24,15 +24,24 @@ internal sealed class PipelineHarness : IAsyncDisposable
 {
     public PipelineHarness(
         string directory, FakeTimeProvider time, SamplingOptions? sampling = null, IngestOptions? ingest = null, ISpanStore? store = null,
-        IReadOnlyList<IIngestAggregator>? aggregators = null)
+        IReadOnlyList<IIngestAggregator>? aggregators = null, EmbeddedStorageOptions? embedded = null, IDurableFiles? files = null)
     {
         Directory = directory;
-        Store = store ?? EmbeddedSpanStore.Open(directory, new EmbeddedStorageOptions { RowGroupSpans = 64 }, time, Log);
+        Store = store ?? EmbeddedSpanStore.Open(directory, embedded ?? new EmbeddedStorageOptions { RowGroupSpans = 64 }, time, Log, files);
         var registry = Metrics.NewCustomRegistry();
         Sampler = new TailSampler(sampling ?? new SamplingOptions(), new TailSamplingMetrics(registry), time);
-        Pipeline = new IngestPipeline(new IngestMetrics(registry), aggregators ?? [], Sampler, new TenantRateLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
-            new SpanLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
-            Store, LogDirectory, ingest ?? new IngestOptions(), new CapturingLoggerOf<IngestPipeline>(Log));
+        try
+        {
+            Pipeline = new IngestPipeline(new IngestMetrics(registry), aggregators ?? [], Sampler, new TenantRateLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
+                new SpanLimiter(new TenantResolver(new TenancyOptions()), new LimitsOptions(), time),
+                Store, LogDirectory, ingest ?? new IngestOptions(), new CapturingLoggerOf<IngestPipeline>(Log), files);
+        }
+        catch
+        {
+            // A server whose pipeline cannot start exits: the engine lets go of the directory.
+            Store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     public string Directory { get; }
