@@ -15,7 +15,7 @@ internal static class LoadGenCommand
         var target = new Option<Uri?>("--target", "-t")
         {
             Description = "OTLP endpoint [default: http://localhost:4317 for grpc, http://localhost:4318 for http].",
-            CustomParser = ParseTarget,
+            CustomParser = result => ParseAddress(result, "--target", "http://localhost:4317"),
         };
         var protocol = new Option<string>("--protocol", "-p") { Description = "grpc (OTLP/gRPC) or http (OTLP/HTTP protobuf).", DefaultValueFactory = _ => "grpc" };
         protocol.AcceptOnlyFromAmong("grpc", "http");
@@ -32,6 +32,12 @@ internal static class LoadGenCommand
         var token = new Option<string?>("--token") { Description = "Bearer token for a server with Auth:Tokens (needs the ingest scope)." };
         var payloads = new Option<int>("--payloads") { Description = "Distinct pre-encoded requests to cycle through.", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic traces.", DefaultValueFactory = _ => 1 };
+        var query = new Option<Uri?>("--query")
+        {
+            Description = "Also read while sending, through the Jaeger query API at this address (like http://localhost:16686): trace by id and search, reporting their latencies.",
+            CustomParser = result => ParseAddress(result, "--query", "http://localhost:16686"),
+        };
+        var queryRate = new Option<double>("--query-rate") { Description = "Reads per second with --query.", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout (progress goes to stderr)." };
         foreach (var option in new Option[] { connections, spansPerRequest, payloads })
         {
@@ -44,6 +50,13 @@ internal static class LoadGenCommand
             });
         }
 
+        queryRate.Validators.Add(result =>
+        {
+            if (result.GetValue(queryRate) <= 0)
+            {
+                result.AddError("--query-rate must be a positive number of reads per second.");
+            }
+        });
         rate.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<double>() < 0)
@@ -54,7 +67,7 @@ internal static class LoadGenCommand
 
         var command = new Command("loadgen",
             "Send synthetic e-commerce traces to an OTLP endpoint at a target or maximum rate; report accepted spans/s, latency percentiles and errors.");
-        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, token, payloads, seed, json })
+        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, token, payloads, seed, query, queryRate, json })
         {
             command.Options.Add(option);
         }
@@ -76,6 +89,8 @@ internal static class LoadGenCommand
                 Token = parse.GetValue(token),
                 Payloads = parse.GetValue(payloads),
                 Seed = parse.GetValue(seed),
+                Query = parse.GetValue(query),
+                QueryRate = parse.GetValue(queryRate),
             };
             return await RunAsync(options, parse.GetValue(json), cancellationToken);
         });
@@ -84,7 +99,7 @@ internal static class LoadGenCommand
 
     private static async Task<int> RunAsync(LoadGenOptions options, bool json, CancellationToken cancellationToken)
     {
-        var generator = new LoadGenerator(options);
+        using var generator = new LoadGenerator(options);
         var rate = options.Rate > 0 ? $"{options.Rate:N0} spans/s" : "max rate";
         var until = options.Duration is { } d ? $"for {d.TotalSeconds:N0} s" : $"until {options.TotalSpans:N0} spans";
         var transport = options.Protocol == LoadGenProtocol.Grpc ? "OTLP/gRPC" : "OTLP/HTTP";
@@ -149,6 +164,15 @@ internal static class LoadGenCommand
             Row($"error: {kind}", $"{count:N0}");
         }
 
+        if (report.Reads is { } reads)
+        {
+            foreach (var (name, read) in new[] { ("trace by id", reads.TraceById), ("search", reads.Search) })
+            {
+                Row($"{name}: p50 / p90 / p99 / max", $"{read.P50Ms:F2} / {read.P90Ms:F2} / {read.P99Ms:F2} / {read.MaxMs:F2} ms");
+                Row($"{name}: reads (failed, not found)", $"{read.Requests:N0} ({read.Failed:N0}, {read.NotFound:N0})");
+            }
+        }
+
         AnsiConsole.Write(table);
     }
 
@@ -180,13 +204,31 @@ internal static class LoadGenCommand
             }
 
             writer.WriteEndObject();
+            if (report.Reads is { } reads)
+            {
+                writer.WriteStartObject("reads");
+                foreach (var (name, read) in new[] { ("traceById", reads.TraceById), ("search", reads.Search) })
+                {
+                    writer.WriteStartObject(name);
+                    writer.WriteNumber("requests", read.Requests);
+                    writer.WriteNumber("failed", read.Failed);
+                    writer.WriteNumber("notFound", read.NotFound);
+                    writer.WriteNumber("p50", read.P50Ms);
+                    writer.WriteNumber("p90", read.P90Ms);
+                    writer.WriteNumber("p99", read.P99Ms);
+                    writer.WriteNumber("max", read.MaxMs);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+            }
             writer.WriteEndObject();
         }
 
         stdout.WriteByte((byte)'\n');
     }
 
-    private static Uri? ParseTarget(ArgumentResult result)
+    private static Uri? ParseAddress(ArgumentResult result, string option, string example)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
@@ -194,7 +236,7 @@ internal static class LoadGenCommand
             return uri;
         }
 
-        result.AddError($"--target '{text}' is not an http:// or https:// address, like http://localhost:4317.");
+        result.AddError($"{option} '{text}' is not an http:// or https:// address, like {example}.");
         return null;
     }
 

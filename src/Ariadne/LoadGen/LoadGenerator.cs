@@ -56,6 +56,12 @@ public sealed record LoadGenOptions
     public int Payloads { get; init; } = 32;
 
     public int Seed { get; init; } = 1;
+
+    /// <summary>The Jaeger query API to read from while the load runs (<see cref="ReadProbe"/>); null reads nothing.</summary>
+    public Uri? Query { get; init; }
+
+    /// <summary>Reads per second of the read probe, trace by id and search alternately.</summary>
+    public double QueryRate { get; init; } = 10;
 }
 
 /// <summary>Counters as the run goes, for the progress line.</summary>
@@ -94,6 +100,9 @@ public sealed record LoadGenReport
 
     /// <summary>The generator's CPU cost per span sent, in microseconds: what the server does not have to share.</summary>
     public double GeneratorCpuMicrosPerSpan => SpansSent > 0 ? GeneratorCpu.TotalMicroseconds / SpansSent : 0;
+
+    /// <summary>Read latencies while the load ran, when <see cref="LoadGenOptions.Query"/> was given.</summary>
+    public ReadProbeReport? Reads { get; init; }
 }
 
 /// <summary>
@@ -101,7 +110,7 @@ public sealed record LoadGenReport
 /// into its own copy of the next request and send it, paced to the target rate. The per-span cost on the sending
 /// side is a memory copy and a few byte writes, so the server, not the generator, is what a run measures.
 /// </summary>
-public sealed class LoadGenerator(LoadGenOptions options)
+public sealed class LoadGenerator(LoadGenOptions options) : IDisposable
 {
     private const long HighestLatencyMicros = 60_000_000;
 
@@ -114,6 +123,9 @@ public sealed class LoadGenerator(LoadGenOptions options)
     private long _spansAccepted;
     private long _spansRejected;
     private long _spansClaimed;
+    private readonly ReadProbe? _probe = options.Query is null ? null : new ReadProbe(options);
+
+    public void Dispose() => _probe?.Dispose();
 
     public async Task<LoadGenReport> RunAsync(Action<LoadGenProgress>? progress, CancellationToken cancellationToken)
     {
@@ -137,6 +149,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
         }
 
         var all = Task.WhenAll(workers);
+        var reads = _probe?.RunAsync(stop.Token) ?? Task.CompletedTask;
         if (progress is not null)
         {
             await ReportProgressAsync(all, clock, progress);
@@ -144,6 +157,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
 
         await all;
         clock.Stop();
+        await reads;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
 
         var latency = new LongHistogram(HighestLatencyMicros, 3);
@@ -167,6 +181,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
             LatencyMaxMs = hasLatency ? latency.GetMaxValue() / 1000.0 : 0,
             Errors = _errors.ToDictionary(StringComparer.Ordinal),
             GeneratorCpu = cpu,
+            Reads = _probe?.Report(),
         };
     }
 
@@ -254,6 +269,7 @@ public sealed class LoadGenerator(LoadGenOptions options)
             {
                 Interlocked.Add(ref _spansAccepted, payload.SpanCount - outcome.RejectedSpans);
                 Interlocked.Add(ref _spansRejected, outcome.RejectedSpans);
+                _probe?.Acknowledged(new TraceId(runSalt, Mix(sequence)));
             }
             else
             {

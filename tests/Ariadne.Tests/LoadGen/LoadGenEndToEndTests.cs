@@ -67,4 +67,30 @@ public sealed class LoadGenEndToEndTests(ServerFixture fixture) : IClassFixture<
         // Each send stamps fresh trace ids, so the same four requests sent over and over are distinct traces.
         Assert.True(Store.GetStats().Traces >= report.SpansAccepted / 20);
     }
+
+    [Fact]
+    public async Task The_read_probe_finds_the_traces_it_sent_and_times_both_kinds_of_read()
+    {
+        var options = new LoadGenOptions
+        {
+            Target = fixture.Server.GetUri(Listener.OtlpGrpc),
+            Connections = 1,
+            SpansPerRequest = 100,
+            Duration = TimeSpan.FromSeconds(3),
+            Payloads = 2,
+            Tenant = "loadgen-reads",
+            Query = fixture.Server.GetUri(Listener.Query),
+            QueryRate = 20,
+        };
+
+        using var generator = new LoadGenerator(options);
+        var report = await generator.RunAsync(null, CancellationToken.None);
+
+        var reads = Assert.IsType<ReadProbeReport>(report.Reads);
+        Assert.True(reads.TraceById.Requests >= 5, $"{reads.TraceById.Requests} trace-by-id reads");
+        Assert.True(reads.Search.Requests >= 5, $"{reads.Search.Requests} searches");
+        Assert.Equal(0, reads.TraceById.Failed + reads.TraceById.NotFound);
+        Assert.Equal(0, reads.Search.Failed);
+        Assert.True(reads.TraceById.MaxMs >= reads.TraceById.P50Ms && reads.TraceById.P50Ms > 0);
+    }
 }
