@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real servers the tests start (ClickHouse, RabbitMQ,
-# NATS, Prometheus, Alertmanager, Chromium) when missing, restores NuGet packages, runs every test project,
-# and ends with the totals on one line: "N passed, N failed[, N skipped]". Exits non-zero on any failure.
+# NATS, Prometheus, Alertmanager, Chromium) and the Go toolchain with Debian's OpenTelemetry Go SDK (the ADR's Jaeger
+# example) when missing, restores NuGet packages, runs every test project, and ends with the totals on one line:
+# "N passed, N failed[, N skipped]". Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,6 +15,9 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null || need+=(chromium fonts-liberation)
 command -v nc >/dev/null || need+=(netcat-openbsd)
+# The ADR's Go example (JaegerClientTests) builds against Debian's OpenTelemetry Go SDK, which has exporters/jaeger.
+command -v go >/dev/null || need+=(golang-go)
+[ -d /usr/share/gocode/src/go.opentelemetry.io/otel/exporters/jaeger ] || need+=(golang-opentelemetry-otel-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need[*]}; run as root (or: sudo apt-get install -y ${need[*]})" >&2

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Ariadne.Tests.Infrastructure;
 
 /// <summary>
@@ -47,24 +45,5 @@ public sealed class NpmProject : IDisposable
         }
     }
 
-    private async Task<(int Code, string Output)> RunAsync(string program, string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<(int Code, string Output)> RunAsync(string program, string[] arguments) => ChildProcess.RunAsync(program, arguments, Directory);
 }
