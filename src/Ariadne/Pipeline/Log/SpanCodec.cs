@@ -11,6 +11,8 @@ namespace Ariadne.Pipeline.Log;
 /// </summary>
 public static class SpanCodec
 {
+    private const int MaxOneBytePrefixChars = 127 / 3;
+
     public static void WriteVarint(IBufferWriter<byte> writer, ulong value)
     {
         var span = writer.GetSpan(10);
@@ -30,6 +32,17 @@ public static class SpanCodec
 
     public static void WriteString(IBufferWriter<byte> writer, string value)
     {
+        // Most strings (names, keys, ids) are short: at most 3 bytes per UTF-16 unit keeps the length in one varint
+        // byte, so they are transcoded once, straight after it, instead of measured first.
+        if (value.Length <= MaxOneBytePrefixChars)
+        {
+            var target = writer.GetSpan(1 + (value.Length * 3));
+            var written = System.Text.Encoding.UTF8.GetBytes(value, target[1..]);
+            target[0] = (byte)written;
+            writer.Advance(1 + written);
+            return;
+        }
+
         var byteCount = System.Text.Encoding.UTF8.GetByteCount(value);
         WriteVarint(writer, (ulong)byteCount);
         if (byteCount > 0)
