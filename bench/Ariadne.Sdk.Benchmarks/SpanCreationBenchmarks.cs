@@ -64,6 +64,20 @@ public class SpanCreationBenchmarks
         AriadneContext.SetOrder("ord-5be5f72835ae");
     }
 
+    /// <summary>The same span setting the three ids in one call, which copies the baggage once instead of three times.</summary>
+    [Benchmark]
+    public void SpanSettingBusinessContextAtOnce()
+    {
+        Baggage.Current = default;
+        using var activity = _source.StartActivity("POST /checkout");
+        activity?.SetTag("http.request.method", "POST");
+        AriadneContext.Set([
+            new(AriadneContext.UserIdKey, "user-1234"),
+            new(AriadneContext.SessionIdKey, "sess-0042"),
+            new(AriadneContext.OrderIdKey, "ord-5be5f72835ae"),
+        ]);
+    }
+
     private static readonly Baggage s_incoming = Baggage.Create(new Dictionary<string, string>
     {
         ["user.id"] = "user-1234",

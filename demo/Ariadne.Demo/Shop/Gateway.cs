@@ -48,9 +48,11 @@ internal static class Gateway
 
         app.MapPost("/api/checkout", async (Checkout checkout, IHttpClientFactory clients, CancellationToken ct) =>
         {
-            AriadneContext.SetUser(checkout.UserId);
-            AriadneContext.SetSession(checkout.SessionId);
-            AriadneContext.Set(AriadneContext.CustomerTierKey, checkout.CustomerTier ?? "standard");
+            AriadneContext.Set([
+                new(AriadneContext.UserIdKey, checkout.UserId),
+                new(AriadneContext.SessionIdKey, checkout.SessionId),
+                new(AriadneContext.CustomerTierKey, checkout.CustomerTier ?? "standard"),
+            ]);
 
             var catalog = clients.CreateClient("catalog");
             var lines = new List<OrderLine>();

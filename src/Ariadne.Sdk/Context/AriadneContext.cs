@@ -37,16 +37,39 @@ public static class AriadneContext
     public static void SetPayment(string paymentId) => Set(PaymentIdKey, paymentId);
 
     /// <summary>Tags the current span with <paramref name="key"/>; also sets baggage when the key is allowlisted.</summary>
-    public static void Set(string key, string value)
+    public static void Set(string key, string value) => Set([new KeyValuePair<string, string>(key, value)]);
+
+    /// <summary>
+    /// Tags the current span with each entry and puts the allowlisted ones in baggage with one copy of the baggage.
+    /// Prefer it to several <see cref="Set(string, string)"/> calls: OpenTelemetry's baggage is immutable, so each
+    /// call copies every entry already there into a new dictionary (three ids set one by one cost about 700 B).
+    /// </summary>
+    public static void Set(ReadOnlySpan<KeyValuePair<string, string>> entries)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentNullException.ThrowIfNull(value);
-        var policy = s_policy;
-        value = policy.Limit(value);
-        Activity.Current?.SetTag(key, value);
-        if (policy.IsAllowed(key))
+        foreach (var (key, value) in entries)
         {
-            Baggage.SetBaggage(key, value);
+            ArgumentException.ThrowIfNullOrEmpty(key, nameof(entries));
+            ArgumentNullException.ThrowIfNull(value, nameof(entries));
+        }
+
+        var policy = s_policy;
+        var activity = Activity.Current;
+        KeyValuePair<string, string?>[]? baggage = null;
+        var count = 0;
+        foreach (var (key, value) in entries)
+        {
+            var limited = policy.Limit(value);
+            activity?.SetTag(key, limited);
+            if (policy.IsAllowed(key))
+            {
+                baggage ??= new KeyValuePair<string, string?>[entries.Length];
+                baggage[count++] = new(key, limited);
+            }
+        }
+
+        if (baggage is not null)
+        {
+            Baggage.SetBaggage(count == baggage.Length ? baggage : baggage[..count]);
         }
     }
 

@@ -98,6 +98,40 @@ public sealed class BusinessContextTests
         Assert.Null(filtered.GetBaggage("password"));
     }
 
+    [Fact]
+    public void Setting_several_entries_at_once_tags_each_and_adds_the_allowlisted_ones_to_the_baggage_already_there()
+    {
+        AriadneContext.Policy = BusinessContextPolicy.Default;
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["session.id"] = "from-upstream" });
+        using var activity = new Activity("POST /checkout").Start();
+        try
+        {
+            AriadneContext.Set([
+                new(AriadneContext.UserIdKey, "user-7"),
+                new(AriadneContext.OrderIdKey, new string('o', 300)),
+                new("internal.note", "span only"),
+            ]);
+
+            Assert.Equal("user-7", activity.GetTagItem("user.id"));
+            Assert.Equal(new string('o', 128), activity.GetTagItem("order.id"));
+            Assert.Equal("span only", activity.GetTagItem("internal.note"));
+            var baggage = Baggage.Current.GetBaggage();
+            Assert.Equal(3, baggage.Count);
+            Assert.Equal("from-upstream", baggage["session.id"]);
+            Assert.Equal("user-7", baggage["user.id"]);
+            Assert.Equal(new string('o', 128), baggage["order.id"]);
+
+            // A bad entry is refused before anything is set, so a half-applied context never travels.
+            Assert.Throws<ArgumentException>(() => AriadneContext.Set([new(AriadneContext.PaymentIdKey, "pay-1"), new(string.Empty, "x")]));
+            Assert.Null(activity.GetTagItem("payment.id"));
+            Assert.Null(Baggage.GetBaggage("payment.id"));
+        }
+        finally
+        {
+            Baggage.Current = default;
+        }
+    }
+
     internal static Uri ClosedPortUri() => new($"http://127.0.0.1:{FreePort.Next()}");
 
     internal static async Task<WebApplication> StartAppAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
