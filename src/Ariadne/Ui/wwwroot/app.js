@@ -20,9 +20,19 @@ window.ariadne = {
 };
 
 // Times: the server renders them in UTC (it cannot know the viewer's zone); here they are shown in the browser's
-// zone. Only the text node's value changes, never the node, so Blazor keeps updating the node it rendered; each
-// update (or new element) is seen by the observer and localised again.
+// zone, or in UTC when the viewer chose so with the switch in the top bar (the choice is kept in localStorage). Only
+// the text node's value changes, never the node, so Blazor keeps updating the node it rendered; each update (or new
+// element) is seen by the observer and shown in the chosen zone again.
 (() => {
+    const storageKey = "ariadne.timeZone";
+    const read = () => {
+        try {
+            return localStorage.getItem(storageKey) === "utc" ? "utc" : "local";
+        } catch {
+            return "local"; // storage refused (privacy settings): local time, not remembered
+        }
+    };
+    let choice = read();
     const pad = (n, width = 2) => String(n).padStart(width, "0");
     const zone = (date) => {
         const minutes = -date.getTimezoneOffset();
@@ -31,24 +41,58 @@ window.ariadne = {
         const abs = Math.abs(minutes);
         return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
     };
-    const format = (date, style) => {
-        const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+    const format = (date, style, utc) => {
+        // The UTC getters of a Date are its local getters in a zone without offset.
+        const [y, mo, d, h, mi, s, ms] = utc
+            ? [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()]
+            : [date.getFullYear(), date.getMonth(), date.getDate(), date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds()];
+        const time = `${pad(h)}:${pad(mi)}:${pad(s)}`;
         if (style === "short") return time;
-        const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-        return `${day} ${time}.${pad(date.getMilliseconds(), 3)} ${zone(date)}`;
+        return `${y}-${pad(mo + 1)}-${pad(d)} ${time}.${pad(ms, 3)} ${utc ? "UTC" : zone(date)}`;
     };
     const localise = (element) => {
         const date = new Date(element.dataset.utc);
         const text = element.firstChild;
         if (isNaN(date) || !text || text.nodeType !== Node.TEXT_NODE) return;
-        const local = format(date, element.dataset.format);
-        if (text.nodeValue !== local) text.nodeValue = local;
+        const shown = format(date, element.dataset.format, choice === "utc");
+        if (text.nodeValue !== shown) text.nodeValue = shown;
+        // The tooltip gives the other zone.
+        if (element.dataset.format === "full") {
+            const other = format(date, "full", choice !== "utc");
+            if (element.title !== other) element.title = other;
+        }
+    };
+    const showChoice = (root) => {
+        root.querySelectorAll("[data-time-zone-choice]").forEach((button) => {
+            const pressed = String(button.dataset.timeZoneChoice === choice);
+            if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
+        });
     };
     const scan = (root) => {
         if (root.nodeType !== Node.ELEMENT_NODE) return;
         if (root.matches(".local-time")) localise(root);
         root.querySelectorAll(".local-time").forEach(localise);
+        showChoice(root);
     };
+    const choose = (value) => {
+        choice = value === "utc" ? "utc" : "local";
+        document.documentElement.dataset.timeZone = choice;
+        scan(document.documentElement);
+    };
+    document.addEventListener("click", (event) => {
+        const button = event.target.closest?.("[data-time-zone-choice]");
+        if (!button) return;
+        try {
+            localStorage.setItem(storageKey, button.dataset.timeZoneChoice);
+        } catch {
+            // not remembered, still applied to this page
+        }
+        choose(button.dataset.timeZoneChoice);
+    });
+    // Another tab switched: follow it.
+    window.addEventListener("storage", (event) => {
+        if (event.key === storageKey) choose(read());
+    });
     new MutationObserver((mutations) => {
         for (const mutation of mutations) {
             const target = mutation.type === "characterData" ? mutation.target.parentElement : mutation.target;
@@ -56,7 +100,7 @@ window.ariadne = {
             mutation.addedNodes.forEach(scan);
         }
     }).observe(document.documentElement, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-utc"] });
-    scan(document.documentElement);
+    choose(choice);
 })();
 
 // Drag across the minimap to zoom the waterfall to that part of the trace: the choice goes to the page through its

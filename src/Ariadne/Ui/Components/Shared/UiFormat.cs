@@ -3,7 +3,7 @@ using Ariadne.Analysis;
 
 namespace Ariadne.Ui.Components.Shared;
 
-/// <summary>How the UI writes times and durations. Times are written in UTC (the server cannot know the viewer's zone); <c>LocalTime</c> marks them for ui/app.js to show in the browser's zone.</summary>
+/// <summary>How the UI writes times and durations. Times are written in UTC (the server cannot know the viewer's zone); <c>LocalTime</c> marks them for ui/app.js to show in the browser's zone or in UTC, as the top bar's switch says.</summary>
 public static class UiFormat
 {
     public static DateTimeOffset ToTime(long unixNanos) => DateTimeOffset.UnixEpoch.AddTicks(unixNanos / 100);
