@@ -8,9 +8,20 @@ namespace Ariadne.Ui.Components.Shared;
 /// </summary>
 public sealed class ServiceMapLayout
 {
-    public const double NodeWidth = 170, NodeHeight = 38, LayerGap = 250, RowGap = 70, Margin = 30;
+    public const double NodeWidth = 170, NodeHeight = 38, Margin = 30;
+
+    /// <summary>Columns 300 apart leave 130 between services: room for a label such as "12345 · 24.8% err" (17 characters).</summary>
+    public const double LayerGap = 300;
+
+    public const double RowGap = 70;
 
     public required IReadOnlyDictionary<string, (double X, double Y)> Positions { get; init; }
+
+    /// <summary>The call edges, with their curves and labels, in the order of the links.</summary>
+    public IReadOnlyList<MapEdge> Edges { get; init; } = [];
+
+    /// <summary>What the SVG's viewBox shows: every service, curve and label, with a margin.</summary>
+    public MapBox ViewBox { get; init; }
 
     public double Width { get; init; }
 
@@ -62,11 +73,31 @@ public sealed class ServiceMapLayout
         }
 
         var layers = names.Count == 0 ? 0 : layer.Values.Max() + 1;
+        var width = Math.Max(400, 2 * Margin + Math.Max(0, layers - 1) * LayerGap + NodeWidth);
+        var height = Math.Max(120, 2 * Margin + Math.Max(0, maxRows - 1) * RowGap + NodeHeight);
+        var drawn = ServiceMapEdges.Compute(links, positions);
+
+        // Labels pushed off their curves, and loops under the last row, may reach past the grid of services.
+        var (minX, minY, maxX, maxY) = (0.0, -ServiceMapEdges.ArcSpace, width, height);
+        foreach (var edge in drawn)
+        {
+            foreach (var (point, radius) in edge.Ink(16))
+            {
+                (minX, minY) = (Math.Min(minX, point.X - radius - 4), Math.Min(minY, point.Y - radius - 4));
+                (maxX, maxY) = (Math.Max(maxX, point.X + radius + 4), Math.Max(maxY, point.Y + radius + 4));
+            }
+
+            var box = edge.LabelBox.Inflate(4);
+            (minX, minY, maxX, maxY) = (Math.Min(minX, box.X), Math.Min(minY, box.Y), Math.Max(maxX, box.Right), Math.Max(maxY, box.Bottom));
+        }
+
         return new ServiceMapLayout
         {
             Positions = positions,
-            Width = Math.Max(400, 2 * Margin + Math.Max(0, layers - 1) * LayerGap + NodeWidth),
-            Height = Math.Max(120, 2 * Margin + Math.Max(0, maxRows - 1) * RowGap + NodeHeight),
+            Edges = drawn,
+            ViewBox = new MapBox(minX, minY, maxX - minX, maxY - minY),
+            Width = width,
+            Height = height,
         };
     }
 }
