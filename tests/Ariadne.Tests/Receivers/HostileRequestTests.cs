@@ -108,6 +108,25 @@ public sealed class HostileRequestTests(ServerFixture fixture) : IClassFixture<S
         await AssertStillServesAsync();
     }
 
+    // Found by DecoderFuzzTests: ValueTextEquals throws InvalidOperationException on an escaped property name with a
+    // lone surrogate, so such a name was a 500 (OTLP/JSON traces, logs and metrics, and Zipkin JSON alike).
+    [Theory]
+    [InlineData("/v1/traces", "{\"resourceSpans\\udc00\":[]}")]
+    [InlineData("/v1/traces", "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"na\\ud800me\":\"x\"}]}]}]}")]
+    [InlineData("/v1/logs", "{\"resourceLogs\\ud800\":[]}")]
+    [InlineData("/v1/metrics", "{\"resourceMetrics\\ud800\":[]}")]
+    public async Task An_otlp_json_property_name_with_a_lone_surrogate_is_a_400_and_the_server_keeps_serving(string path, string json)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.GetUri(Listener.OtlpHttp) };
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(json));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await http.PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await AssertStillServesAsync();
+    }
+
     private async Task AssertStillServesAsync()
     {
         using var channel = GrpcChannel.ForAddress(Grpc);

@@ -88,7 +88,7 @@ public sealed class OtlpIgnoredSignal
     private long CountJson(ref Utf8JsonReader reader, int level)
     {
         long count = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (OtlpJsonPrimitives.NextProperty(ref reader))
         {
             var (camelCase, snakeCase) = _jsonNames[level];
             if (!reader.ValueTextEquals(camelCase) && !reader.ValueTextEquals(snakeCase))

@@ -50,7 +50,7 @@ internal static class ZipkinJsonDecoder
 
     private static void ReadSpan(ref Utf8JsonReader reader, ZipkinSpan span, int index)
     {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (NextProperty(ref reader, index, "a property name"))
         {
             if (reader.ValueTextEquals("traceId"u8))
             {
@@ -129,7 +129,7 @@ internal static class ZipkinJsonDecoder
         Expect(ref reader, JsonTokenType.StartObject, index, field);
         string? serviceName = null, ipv4 = null, ipv6 = null;
         var port = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (NextProperty(ref reader, index, field))
         {
             if (reader.ValueTextEquals("serviceName"u8))
             {
@@ -178,7 +178,7 @@ internal static class ZipkinJsonDecoder
             Expect(ref reader, JsonTokenType.StartObject, index, "annotations[]");
             long timestamp = 0;
             string? value = null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            while (NextProperty(ref reader, index, "annotations[]"))
             {
                 if (reader.ValueTextEquals("timestamp"u8))
                 {
@@ -211,7 +211,7 @@ internal static class ZipkinJsonDecoder
         }
 
         Expect(ref reader, JsonTokenType.StartObject, index, "tags");
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (NextProperty(ref reader, index, "tags"))
         {
             var key = GetString(ref reader, index, "tags");
             reader.Read();
@@ -278,6 +278,25 @@ internal static class ZipkinJsonDecoder
             JsonTokenType.Null => null,
             _ => throw WrongType(index, field, "a string", reader.TokenType),
         };
+    }
+
+    /// <summary>
+    /// Moves to the next token; true when it is a property name. An escaped name is unescaped once here, so that a
+    /// lone surrogate in it is a malformed body: ValueTextEquals would throw InvalidOperationException on it.
+    /// </summary>
+    private static bool NextProperty(ref Utf8JsonReader reader, int index, string field)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
+        {
+            return false;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            GetString(ref reader, index, field);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -275,6 +275,8 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
     [InlineData("\"tags\":{\"k\":\"xINVALID\"}", "'tags.k' is not valid text")]
     [InlineData("\"tags\":{\"INVALID\":\"v\"}", "'tags' is not valid text")]
     [InlineData("\"parentId\":\"INVALID\"", "'parentId' is not valid text")]
+    [InlineData("\"na\\udc00\\ud800me\":\"x\"", "'a property name' is not valid text")] // found by DecoderFuzzTests
+    [InlineData("\"localEndpoint\":{\"\\ud800\":\"x\"}", "'localEndpoint' is not valid text")]
     public async Task Invalid_utf8_or_a_lone_surrogate_is_a_400_with_a_message_and_the_server_keeps_serving(string field, string message)
     {
         var json = Encoding.UTF8.GetBytes($"[{{\"traceId\":\"5af7183fb1d4cf5f\",\"id\":\"5af7183fb1d4cf5f\",{field}}}]");

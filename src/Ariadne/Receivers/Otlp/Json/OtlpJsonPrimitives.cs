@@ -54,10 +54,24 @@ internal static class OtlpJsonPrimitives
         return reader.TokenType == JsonTokenType.Null;
     }
 
+    /// <summary>
+    /// Moves to the next token; true when it is a property name. An escaped name is unescaped once here, so that a
+    /// lone surrogate in it is malformed: ValueTextEquals would throw InvalidOperationException on it (a 500).
+    /// </summary>
     internal static bool NextProperty(ref Utf8JsonReader reader)
     {
         reader.Read();
-        return reader.TokenType == JsonTokenType.PropertyName;
+        if (reader.TokenType != JsonTokenType.PropertyName)
+        {
+            return false;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            Unescape(ref reader);
+        }
+
+        return true;
     }
 
     internal static bool NextItem(ref Utf8JsonReader reader)
