@@ -21,13 +21,13 @@ internal static class FuzzCommand
 
     public static Command Create()
     {
-        var otlpHttp = new Option<Uri>("--otlp-http") { Description = "OTLP/HTTP base address.", DefaultValueFactory = _ => new Uri("http://localhost:4318") };
-        var otlpGrpc = new Option<Uri>("--otlp-grpc") { Description = "OTLP/gRPC base address (HTTP/2 without TLS).", DefaultValueFactory = _ => new Uri("http://localhost:4317") };
-        var zipkin = new Option<Uri>("--zipkin") { Description = "Zipkin base address.", DefaultValueFactory = _ => new Uri("http://localhost:9411") };
-        var query = new Option<Uri>("--query") { Description = "Query API base address, where the canaries are read back.", DefaultValueFactory = _ => new Uri("http://localhost:16686") };
+        var otlpHttp = Address("--otlp-http", "OTLP/HTTP base address.", "http://localhost:4318");
+        var otlpGrpc = Address("--otlp-grpc", "OTLP/gRPC base address (HTTP/2 without TLS).", "http://localhost:4317");
+        var zipkin = Address("--zipkin", "Zipkin base address.", "http://localhost:9411");
+        var query = Address("--query", "Query API base address, where the canaries are read back.", "http://localhost:16686");
         var requests = new Option<int>("--requests", "-n") { Description = "Requests to send, canaries included.", DefaultValueFactory = _ => 5_000 };
         var connections = new Option<int>("--connections", "-c") { Description = "Requests in flight at once.", DefaultValueFactory = _ => 4 };
-        var canaryEvery = new Option<int>("--canary-every") { Description = "One valid canary trace per this many requests.", DefaultValueFactory = _ => 50 };
+        var canaryEvery = new Option<int>("--canary-every") { Description = "One valid canary trace per this many requests of each channel.", DefaultValueFactory = _ => 50 };
         var seed = new Option<int>("--seed") { Description = "Seed of the mutations: the same seed sends the same requests.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout." };
         var command = new Command("fuzz", "Send mutated OTLP and Zipkin requests to a running server, count the answers by status, and check that every acknowledged canary trace is stored.");
@@ -57,6 +57,13 @@ internal static class FuzzCommand
         return command;
     }
 
+    private static Option<Uri?> Address(string name, string description, string fallback) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => new Uri(fallback),
+        CustomParser = result => LoadGen.LoadGenCommand.ParseAddress(result, name, fallback),
+    };
+
     internal static async Task<FuzzSummary> RunAsync(FuzzEndpoints endpoints, int requests, int connections, int canaryEvery, int seed, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { Timeout = TimeSpan.FromSeconds(30) };
@@ -71,7 +78,8 @@ internal static class FuzzCommand
             while ((i = Interlocked.Increment(ref next)) < requests && !cancellationToken.IsCancellationRequested)
             {
                 var channel = s_channels[i % s_channels.Length];
-                var canary = i % canaryEvery == 0;
+                // Each channel's requests take turns, so every channel gets its canaries.
+                var canary = i / s_channels.Length % canaryEvery == 0;
                 var trace = TraceId.FromBytes(Guid.NewGuid().ToByteArray());
                 var answer = await SendAsync(http, endpoints, channel, trace, canary ? null : mutator, cancellationToken);
                 answers.AddOrUpdate($"{channel} {answer}", 1, (_, n) => n + 1);

@@ -228,7 +228,8 @@ internal static class LoadGenCommand
         stdout.WriteByte((byte)'\n');
     }
 
-    private static Uri? ParseAddress(ArgumentResult result, string option, string example)
+    /// <summary>An http:// or https:// address (System.CommandLine has no Uri parser); also <c>ariadne fuzz</c>'s.</summary>
+    internal static Uri? ParseAddress(ArgumentResult result, string option, string example)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")

@@ -56,6 +56,33 @@ public sealed class DecoderFuzzTests
         Assert.InRange(refused, Iterations / 10, Iterations);
     }
 
+    /// <summary>Inputs kept under Fixtures/&lt;target&gt;/: every crash a fuzzer ever found, replayed for good.</summary>
+    public static TheoryData<string, string> KeptInputs
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var directory in Directory.GetDirectories(Path.Combine(AppContext.BaseDirectory, "Fuzzing", "Fixtures")))
+            {
+                foreach (var file in Directory.GetFiles(directory))
+                {
+                    data.Add(Path.GetFileName(directory), Path.GetFileName(file));
+                }
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(KeptInputs))]
+    public void Kept_crashes_decode_or_are_refused_as_malformed(string name, string file)
+    {
+        var input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzzing", "Fixtures", name, file));
+
+        FuzzTargets.Get(name).Decode(input);
+    }
+
     [Theory]
     [InlineData(64)]
     [InlineData(101)]
