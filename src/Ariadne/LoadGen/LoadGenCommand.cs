@@ -39,6 +39,10 @@ internal static class LoadGenCommand
         };
         var queryRate = new Option<double>("--query-rate") { Description = "Reads per second with --query.", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout (progress goes to stderr)." };
+        var acknowledged = new Option<string?>("--acknowledged")
+        {
+            Description = "Append each trace of a fully accepted request to this file as it is acknowledged (trace id, span count, customer tier), to check later that the server kept it.",
+        };
         foreach (var option in new Option[] { connections, spansPerRequest, payloads })
         {
             option.Validators.Add(result =>
@@ -67,7 +71,7 @@ internal static class LoadGenCommand
 
         var command = new Command("loadgen",
             "Send synthetic e-commerce traces to an OTLP endpoint at a target or maximum rate; report accepted spans/s, latency percentiles and errors.");
-        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, token, payloads, seed, query, queryRate, json })
+        foreach (var option in new Option[] { target, protocol, rate, connections, duration, totalSpans, spansPerRequest, tenant, token, payloads, seed, query, queryRate, json, acknowledged })
         {
             command.Options.Add(option);
         }
@@ -91,6 +95,7 @@ internal static class LoadGenCommand
                 Seed = parse.GetValue(seed),
                 Query = parse.GetValue(query),
                 QueryRate = parse.GetValue(queryRate),
+                AcknowledgedFile = parse.GetValue(acknowledged),
             };
             return await RunAsync(options, parse.GetValue(json), cancellationToken);
         });

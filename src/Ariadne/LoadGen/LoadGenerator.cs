@@ -62,6 +62,12 @@ public sealed record LoadGenOptions
 
     /// <summary>Reads per second of the read probe, trace by id and search alternately.</summary>
     public double QueryRate { get; init; } = 10;
+
+    /// <summary>
+    /// A file to which each trace of a fully accepted request is appended as it is acknowledged: trace id (hex), span
+    /// count, customer tier. Crash tests read it to check that the server lost nothing it acknowledged.
+    /// </summary>
+    public string? AcknowledgedFile { get; init; }
 }
 
 /// <summary>Counters as the run goes, for the progress line.</summary>
@@ -140,12 +146,13 @@ public sealed class LoadGenerator(LoadGenOptions options) : IDisposable
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var startUnixNano = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+        await using var acknowledged = options.AcknowledgedFile is { } path ? new AcknowledgedTraces(path) : null;
         var histograms = new LongHistogram[options.Connections];
         var workers = new Task[options.Connections];
         for (var i = 0; i < workers.Length; i++)
         {
             histograms[i] = new LongHistogram(HighestLatencyMicros, 3);
-            workers[i] = RunWorkerAsync(i, payloads, histograms[i], runSalt, clock, startUnixNano, stop.Token, cancellationToken);
+            workers[i] = RunWorkerAsync(i, payloads, histograms[i], runSalt, clock, startUnixNano, acknowledged, stop.Token, cancellationToken);
         }
 
         var all = Task.WhenAll(workers);
@@ -215,7 +222,7 @@ public sealed class LoadGenerator(LoadGenOptions options) : IDisposable
     /// server sees no aborted streams; only <paramref name="abort"/> (Ctrl+C) cancels it.
     /// </summary>
     private async Task RunWorkerAsync(int worker, OtlpPayload[] payloads, LongHistogram latency, ulong runSalt, Stopwatch clock, long startUnixNano,
-        CancellationToken stop, CancellationToken abort)
+        AcknowledgedTraces? acknowledged, CancellationToken stop, CancellationToken abort)
     {
         // Yield first, so every worker's loop runs on the pool rather than on the caller's thread.
         await Task.Yield();
@@ -270,6 +277,11 @@ public sealed class LoadGenerator(LoadGenOptions options) : IDisposable
                 Interlocked.Add(ref _spansAccepted, payload.SpanCount - outcome.RejectedSpans);
                 Interlocked.Add(ref _spansRejected, outcome.RejectedSpans);
                 _probe?.Acknowledged(new TraceId(runSalt, Mix(sequence)));
+                if (acknowledged is not null && outcome.RejectedSpans == 0)
+                {
+                    // The ids Stamp drew for this request were the last TraceCount of this worker's sequence.
+                    await acknowledged.WriteAsync(payload, runSalt, sequence - (ulong)payload.TraceCount);
+                }
             }
             else
             {
@@ -300,6 +312,42 @@ public sealed class LoadGenerator(LoadGenOptions options) : IDisposable
             var rate = (accepted - lastAccepted) / (now - lastTime).TotalSeconds;
             progress(new LoadGenProgress(now, Interlocked.Read(ref _spansSent), accepted, Interlocked.Read(ref _failedRequests), rate));
             (lastAccepted, lastTime) = (accepted, now);
+        }
+    }
+
+    /// <summary>The --acknowledged file: one line per trace, written and flushed once the server has acknowledged it.</summary>
+    private sealed class AcknowledgedTraces(string path) : IAsyncDisposable
+    {
+        private readonly StreamWriter _writer = new(path, append: false) { AutoFlush = false };
+        private readonly SemaphoreSlim _lock = new(1, 1);
+        private readonly System.Text.StringBuilder _lines = new();
+
+        public async Task WriteAsync(OtlpPayload payload, ulong runSalt, ulong sequenceBefore)
+        {
+            await _lock.WaitAsync();
+            try
+            {
+                _lines.Clear();
+                var sequence = sequenceBefore;
+                foreach (var (spans, tier) in payload.Traces)
+                {
+                    var id = new TraceId(runSalt, Mix(++sequence));
+                    _lines.Append(id.ToHex()).Append(' ').Append(spans).Append(' ').Append(tier.Length == 0 ? "-" : tier).Append('\n');
+                }
+
+                await _writer.WriteAsync(_lines);
+                await _writer.FlushAsync();
+            }
+            finally
+            {
+                _lock.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _writer.DisposeAsync();
+            _lock.Dispose();
         }
     }
 

@@ -46,19 +46,25 @@ internal sealed class OtlpPayload
     private const int ArrayValueValues = 1;
     private const int KeyValueListValues = 1;
 
+    private const string TierAttribute = "customer.tier";
+
     private readonly byte[] _bytes;
     private readonly int[][] _traceIdOffsets;
     private readonly int[] _timestampOffsets;
     private readonly long _baseTimeUnixNano;
 
-    private OtlpPayload(byte[] bytes, int[][] traceIdOffsets, int[] timestampOffsets, long baseTimeUnixNano, int spanCount)
+    private OtlpPayload(byte[] bytes, int[][] traceIdOffsets, int[] timestampOffsets, long baseTimeUnixNano, int spanCount, (int, string)[] traces)
     {
         _bytes = bytes;
         _traceIdOffsets = traceIdOffsets;
         _timestampOffsets = timestampOffsets;
         _baseTimeUnixNano = baseTimeUnixNano;
         SpanCount = spanCount;
+        Traces = traces;
     }
+
+    /// <summary>Each trace's span count and customer tier (the attribute a tail policy can keep by), in stamping order.</summary>
+    public IReadOnlyList<(int Spans, string Tier)> Traces { get; }
 
     public int Length => _bytes.Length;
 
@@ -123,7 +129,8 @@ internal sealed class OtlpPayload
             writer.EndMessage(resourceSpans);
         }
 
-        return new OtlpPayload(writer.ToArray(), traceIdOffsets.Select(o => o.ToArray()).ToArray(), timestampOffsets.ToArray(), baseTimeUnixNano, spanCount);
+        var summaries = traces.Select(t => (t.Count, t.SelectMany(s => s.Attributes).FirstOrDefault(a => a.Key == TierAttribute).Value.AsString)).ToArray();
+        return new OtlpPayload(writer.ToArray(), traceIdOffsets.Select(o => o.ToArray()).ToArray(), timestampOffsets.ToArray(), baseTimeUnixNano, spanCount, summaries);
     }
 
     /// <summary>
