@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Hashing;
 using Ariadne.Pipeline.Log;
+using Ariadne.Storage;
 
 namespace Ariadne.Pipeline;
 
@@ -25,14 +26,16 @@ public sealed partial class AggregatorCheckpoints
     private readonly string _path;
     private readonly ICheckpointedAggregator[] _aggregators;
     private readonly long _intervalTicks;
+    private readonly IDurableFiles _files;
     private readonly ILogger _logger;
     private readonly Lock _pendingLock = new();
     private long _lastCapture;
     private (LogPosition Position, byte[] Bytes)? _pending;
     private LogPosition _written;
 
-    public AggregatorCheckpoints(string logDirectory, IEnumerable<IIngestAggregator> aggregators, TimeSpan interval, ILogger logger)
+    public AggregatorCheckpoints(string logDirectory, IEnumerable<IIngestAggregator> aggregators, TimeSpan interval, IDurableFiles files, ILogger logger)
     {
+        _files = files;
         _path = Path.Combine(logDirectory, FileName);
         _aggregators = aggregators.OfType<ICheckpointedAggregator>().ToArray();
         _intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
@@ -116,7 +119,10 @@ public sealed partial class AggregatorCheckpoints
         }
     }
 
-    /// <summary>Writes the last captured state, if any (temp file, fsync, rename); off the dispatch thread.</summary>
+    /// <summary>
+    /// Writes the last captured state, if any (temp file, fsync, rename, fsync of the directory); off the dispatch
+    /// thread. A failed write keeps <see cref="Written"/> where it was, so the log keeps what the state covers.
+    /// </summary>
     public void WritePending()
     {
         (LogPosition Position, byte[] Bytes)? pending;
@@ -131,14 +137,19 @@ public sealed partial class AggregatorCheckpoints
             return;
         }
 
-        var temp = _path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            file.Write(capture.Bytes);
-            file.Flush(flushToDisk: true);
+            DurableFiles.Replace(_files, _path, capture.Bytes);
         }
+        catch (IOException)
+        {
+            lock (_pendingLock)
+            {
+                _pending ??= capture; // written on the next tick, unless a newer capture replaces it
+            }
 
-        File.Move(temp, _path, overwrite: true);
+            throw;
+        }
         lock (_pendingLock)
         {
             _written = LogPosition.Max(_written, capture.Position);

@@ -70,7 +70,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             _fed = fed;
             Directory.CreateDirectory(logDirectory);
             LegacyLogs.Import(Path.GetDirectoryName(Path.GetFullPath(logDirectory))!, logDirectory, logger);
-            _checkpoints = new AggregatorCheckpoints(logDirectory, _aggregators, options.AggregatesCheckpointInterval, logger);
+            _checkpoints = new AggregatorCheckpoints(logDirectory, _aggregators, options.AggregatesCheckpointInterval, files ?? DurableFiles.System, logger);
             var aggregatedThrough = _checkpoints.Restore();
             var recovered = LogRecovery.Run(logDirectory, fed, sampler, new LogRecovery.Aggregation(_aggregators, aggregatedThrough), logger);
             _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch, files);

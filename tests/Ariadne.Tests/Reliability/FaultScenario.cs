@@ -1,3 +1,4 @@
+using Ariadne.Analysis;
 using Ariadne.Configuration;
 using Ariadne.Model;
 using Ariadne.Sampling;
@@ -5,6 +6,7 @@ using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Embedded.Blocks;
 using Ariadne.Tests.Pipeline;
 using Microsoft.Extensions.Time.Testing;
+using Prometheus;
 
 namespace Ariadne.Tests.Reliability;
 
@@ -17,7 +19,8 @@ namespace Ariadne.Tests.Reliability;
 /// Then two restarts with the real file system, each a new engine and pipeline: on the directory as the clean stop
 /// left it, and on a copy taken just before the stop (what kill -9 would have left). Each must serve every
 /// acknowledged span exactly once (a trace that tail sampling dropped: not at all; a trace past retention: whole or
-/// not at all), hold no span in two served blocks, serve no damaged block, and log a line for any block it quarantined.
+/// not at all), hold no span in two served blocks, serve no damaged block, log a line for any block it quarantined,
+/// and have span metrics (restored from their checkpoint, then the log) that count each acknowledged span once.
 /// </para>
 /// </summary>
 internal sealed class FaultScenario(bool tailSampling, string root)
@@ -39,7 +42,7 @@ internal sealed class FaultScenario(bool tailSampling, string root)
         PipelineHarness live;
         try
         {
-            live = Open(directory, _time, files);
+            live = Open(directory, _time, files, new SpanMetricsAggregator(Metrics.NewCustomRegistry()));
         }
         catch (IOException)
         {
@@ -76,8 +79,9 @@ internal sealed class FaultScenario(bool tailSampling, string root)
         return problems;
     }
 
-    private PipelineHarness Open(string directory, FakeTimeProvider time, Ariadne.Storage.IDurableFiles? files) =>
-        new(directory, time, tailSampling ? Policies() : null, new IngestOptions { LogSegmentBytes = 1024 },
+    private PipelineHarness Open(string directory, FakeTimeProvider time, Ariadne.Storage.IDurableFiles? files, SpanMetricsAggregator red) =>
+        new(directory, time, tailSampling ? Policies() : null, new IngestOptions { LogSegmentBytes = 1024, AggregatesCheckpointInterval = TimeSpan.Zero },
+            aggregators: [red],
             embedded: new EmbeddedStorageOptions
             {
                 RowGroupSpans = 4,
@@ -163,7 +167,19 @@ internal sealed class FaultScenario(bool tailSampling, string root)
     private async Task CheckRestartAsync(string directory, string when, List<string> problems)
     {
         var time = new FakeTimeProvider(_time.GetUtcNow());
-        await using var restarted = Open(directory, time, files: null);
+        var red = new SpanMetricsAggregator(Metrics.NewCustomRegistry());
+        await using var restarted = Open(directory, time, files: null, red);
+
+        // The span metrics restored from their checkpoint and the log: every acknowledged span counted, none twice
+        // (a refused batch whose record still reached the log may count: it is in the log, and was sent).
+        var counted = red.Series.Sum(s => s.Value.Calls);
+        var acknowledgedSpans = _sent.Where(s => s.Acknowledged).Sum(s => s.Spans.Count);
+        var sentSpans = _sent.Sum(s => s.Spans.Count);
+        if (counted < acknowledgedSpans || counted > sentSpans)
+        {
+            problems.Add($"{when}: the span metrics count {counted} spans; {acknowledgedSpans} were acknowledged of {sentSpans} sent");
+        }
+
         if (tailSampling)
         {
             time.Advance(TimeSpan.FromSeconds(11));
