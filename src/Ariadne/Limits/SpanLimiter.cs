@@ -28,8 +28,24 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
         var shape = state.Shape;
         if (shape.Active)
         {
+            // A batch's spans share a few resources and scopes (one per ResourceSpans / ScopeSpans): each is limited
+            // when first met. Limiting is idempotent, so one met again further on costs a pass and counts nothing.
+            Resource? resource = null;
+            InstrumentationScope? scope = null;
             foreach (var span in spans)
             {
+                if (!ReferenceEquals(span.Resource, resource))
+                {
+                    resource = span.Resource;
+                    shape.ApplyToValues(resource.Attributes, ref hits);
+                }
+
+                if (!ReferenceEquals(span.Scope, scope))
+                {
+                    scope = span.Scope;
+                    shape.ApplyToValues(scope.Attributes, ref hits);
+                }
+
                 shape.Apply(span, ref hits);
             }
         }

@@ -81,6 +81,12 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
         return items.Length - max;
     }
 
+    /// <summary>
+    /// Truncates and flattens the values of a resource's or scope's attributes, in place. Their count is not limited:
+    /// those objects are shared by the spans of a batch and their arrays cannot be replaced.
+    /// </summary>
+    public void ApplyToValues(KeyValue[] attributes, ref SpanLimitHits hits) => LimitValues(attributes, ref hits);
+
     private void LimitValues(KeyValue[] attributes, ref SpanLimitHits hits)
     {
         for (var i = 0; i < attributes.Length; i++)

@@ -32,10 +32,11 @@ public sealed class SmallSpanLimitsServerFixture : ServerFixture
 public sealed class SpanLimitTests(SmallSpanLimitsServerFixture fixture) : IClassFixture<SmallSpanLimitsServerFixture>
 {
     [Fact]
-    public async Task Over_the_limits_values_are_truncated_whole_characters_extras_dropped_and_counted_and_deep_values_kept_as_json()
+    public async Task Over_the_limits_values_are_truncated_to_whole_characters_also_the_resources_extras_dropped_and_counted_and_deep_values_kept_as_json()
     {
         using var http = fixture.CreateClient(Listener.OtlpHttp);
         var request = Spans(1, out var trace);
+        request.ResourceSpans[0].Resource.Attributes.Add(Attribute("resource.long", new string('r', 100)));
         var span = request.ResourceSpans[0].ScopeSpans[0].Spans[0];
         span.Attributes.Add(Attribute("emoji", string.Concat(Enumerable.Repeat("😀", 40))));
         span.Attributes.Add(Attribute("deep", Nested(4)));
@@ -66,6 +67,7 @@ public sealed class SpanLimitTests(SmallSpanLimitsServerFixture fixture) : IClas
         Assert.Equal(AnyValueType.Array, deep.Type);
         Assert.Equal(AnyValueType.Array, deep.AsArray[0].Type);
         Assert.Equal("[[1]]", deep.AsArray[0].AsArray[0].AsString);
+        Assert.Equal(new string('r', 64), stored.Resource.Attributes.Single(a => a.Key == "resource.long").Value.AsString);
         Assert.Equal(["event 0", "event 1"], stored.Events.Select(e => e.Name));
         Assert.Equal(1u, stored.DroppedEventsCount);
         Assert.Single(stored.Links);
