@@ -18,6 +18,8 @@ public sealed class AccessConfigurationTests
             ["Auth:Tokens:0:Scopes:0"] = "ingest",
             ["Auth:Tokens:0:Scopes:1"] = "query",
             ["Limits:MaxInFlightBytes"] = "1048576",
+            ["Limits:MaxBytesPerTrace"] = "0",
+            ["Tenancy:Tenants:0:MaxAttributeBytes"] = "2048",
         });
 
         var shop = Assert.Single(options.Tenancy.Tenants);
@@ -26,6 +28,9 @@ public sealed class AccessConfigurationTests
         Assert.Null(shop.MaxRequestBytes);
         Assert.Equal(["ingest", "query"], Assert.Single(options.Auth.Tokens).Scopes);
         Assert.Equal(1048576, options.Limits.MaxInFlightBytes);
+        Assert.Equal(0, options.Limits.MaxBytesPerTrace);
+        Assert.Equal(2048, shop.MaxAttributeBytes);
+        Assert.Null(shop.MaxEventsPerSpan);
         Assert.Equal(TimeSpan.FromDays(14), options.Embedded.WithTenantRetention(options.Tenancy).DetailedRetentionOf("shop"));
         Assert.Equal(TimeSpan.FromDays(7), options.Embedded.WithTenantRetention(options.Tenancy).DetailedRetentionOf("other"));
     }
@@ -44,6 +49,9 @@ public sealed class AccessConfigurationTests
             ["Auth:Tokens:1:Tenant"] = "globex",
             ["Auth:Tokens:1:Scopes:0"] = "ingest",
             ["Limits:MaxHeapPercent"] = "150",
+            ["Limits:HeapSpikePercent"] = "95",
+            ["Limits:MaxAttributeBytes"] = "-1",
+            ["Tenancy:Tenants:0:MaxBytesPerTrace"] = "100",
         }));
 
         Assert.Contains("Tenancy:Tenants:0:MaxRequestBytes", error.Message, StringComparison.Ordinal);
@@ -51,6 +59,9 @@ public sealed class AccessConfigurationTests
         Assert.Contains("Auth:Tokens:0:Scopes: 'admin'", error.Message, StringComparison.Ordinal);
         Assert.Contains("Auth:Tokens:1:Tenant: 'globex' is not in Tenancy:Tenants", error.Message, StringComparison.Ordinal);
         Assert.Contains("Limits:MaxHeapPercent", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Limits:HeapSpikePercent", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Limits:MaxAttributeBytes: -1 must be 0 (unlimited) or at least 16", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Tenancy:Tenants:0:MaxBytesPerTrace: 100", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("short-secret", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("0123456789abcdef0123", error.Message, StringComparison.Ordinal);
     }
