@@ -101,6 +101,38 @@ public sealed class JaegerThriftDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData("go-agent-compact.bin", true)]
+    [InlineData("node-agent-binary.bin", false)]
+    [InlineData("go-collector-binary.bin", false)]
+    public void Randomly_corrupted_payloads_decode_or_fail_with_a_format_error_and_nothing_else(string fixture, bool compact)
+    {
+        var original = Fixture(fixture);
+        var random = new Random(fixture.Length);
+        for (var round = 0; round < 5_000; round++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            var mapper = new JaegerSpanMapper(new SpanBatch(), proto: false);
+            var error = Record.Exception(() =>
+            {
+                if (fixture.StartsWith("go-collector", StringComparison.Ordinal))
+                {
+                    JaegerThriftDecoder.DecodeBatch(bytes, mapper);
+                }
+                else
+                {
+                    JaegerThriftDecoder.DecodeAgentMessage(bytes, compact, mapper);
+                }
+            });
+            Assert.True(error is null or JaegerFormatException, $"round {round}: {error}");
+        }
+    }
+
     [Fact]
     public void A_datagram_in_the_other_protocol_is_refused_by_name()
     {
