@@ -34,6 +34,12 @@ public sealed class ClickHouseOptions
     /// <summary>Spans taken from the ingest log but not yet in ClickHouse beyond which new spans are refused (503) until they drain.</summary>
     public long MaxBacklogSpans { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Bytes of spans kept on disk (ready-to-insert rows in <c>clickhouse-spill/</c>) once <see cref="MaxBacklogSpans"/>
+    /// wait in memory; past it new spans are refused (503) until ClickHouse catches up.
+    /// </summary>
+    public long MaxSpillBytes { get; set; } = 4L << 30;
+
     /// <summary>Days of detailed spans (and the trace index) kept; older day partitions are dropped.</summary>
     public int SpanRetentionDays { get; set; } = 7;
 
@@ -97,6 +103,11 @@ public sealed class ClickHouseOptions
         if (Cluster is { Length: > 0 } cluster && !IsIdentifier(cluster))
         {
             errors.Add($"ClickHouse:Cluster: '{cluster}' must be letters, digits and '_', starting with a letter.");
+        }
+
+        if (MaxSpillBytes < 0)
+        {
+            errors.Add($"ClickHouse:MaxSpillBytes: {MaxSpillBytes} must be 0 (keep nothing on disk) or more (default 4294967296).");
         }
 
         if (MaxBatchSpans < 1)

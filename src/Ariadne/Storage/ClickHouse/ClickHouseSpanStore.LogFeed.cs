@@ -7,34 +7,42 @@ namespace Ariadne.Storage.ClickHouse;
 /// The engine as a consumer of the ingest log: <see cref="Take"/> queues what the log hands it (on the log's thread,
 /// never blocking), one writer INSERTs the queue in log order, and <see cref="DurableThrough"/> moves past each
 /// batch once ClickHouse has it. While ClickHouse is away the writer retries with backoff and the log keeps
-/// everything; past <see cref="ClickHouseOptions.MaxBacklogSpans"/> queued spans, ingest is refused (503) until the
-/// queue drains. A crash after an INSERT but before the pipeline deleted the log segments inserts those spans again
+/// everything. Past <see cref="ClickHouseOptions.MaxBacklogSpans"/> spans in memory, what it takes goes to disk as
+/// ready-to-insert rows (<see cref="FeedSpill"/>, when the server gave it a directory) and is inserted after the
+/// queue, in log order; past <see cref="ClickHouseOptions.MaxSpillBytes"/> there, ingest is refused (503) until it
+/// drains. A crash after an INSERT but before the pipeline deleted the log segments inserts those spans again
 /// on restart; reads drop the duplicate rows (<c>LIMIT 1 BY trace_id, span_id</c>).
 /// </summary>
 public sealed partial class ClickHouseSpanStore
 {
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(2);
     private readonly Lock _feedLock = new();
-    private readonly Queue<(string Tenant, IReadOnlyList<Span> Spans, LogPosition Position)> _feed = new();
+    private readonly Queue<(string Tenant, IReadOnlyList<Span> Spans, LogPosition Before, LogPosition Position)> _feed = new();
     private readonly SemaphoreSlim _feedSignal = new(0);
     private readonly CancellationTokenSource _feedStop = new();
     private Task? _feedWriter;
     private long _feedSpans;
     private LogPosition _feedTaken;
-    private LogPosition _feedDurable;
+    private readonly FeedSpill? _spill;
 
     public void Take(string tenant, IReadOnlyList<Span> spans, LogPosition position)
     {
         lock (_feedLock)
         {
+            var before = _feedTaken;
             _feedTaken = position;
             if (spans.Count == 0)
             {
                 return;
             }
 
-            _feed.Enqueue((tenant, spans, position));
-            _feedSpans += spans.Count;
+            // Once spans go to disk, later ones follow them there until it is empty, so they reach ClickHouse in log order.
+            if (!(_spill is not null && (!_spill.IsEmpty || _feedSpans + spans.Count > _options.MaxBacklogSpans) && TrySpill(tenant, spans, before, position)))
+            {
+                _feed.Enqueue((tenant, spans, before, position));
+                _feedSpans += spans.Count;
+            }
+
             _feedWriter ??= Task.Run(FeedLoopAsync);
         }
 
@@ -47,7 +55,19 @@ public sealed partial class ClickHouseSpanStore
         {
             lock (_feedLock)
             {
-                return _feed.Count == 0 ? _feedTaken : _feedDurable;
+                // Up to the oldest record not yet in ClickHouse, whichever queue holds it.
+                var durable = _feedTaken;
+                if (_feed.TryPeek(out var oldest))
+                {
+                    durable = LogPosition.Min(durable, oldest.Before);
+                }
+
+                if (_spill?.OldestBefore is { } spilled)
+                {
+                    durable = LogPosition.Min(durable, spilled);
+                }
+
+                return durable;
             }
         }
     }
@@ -56,10 +76,19 @@ public sealed partial class ClickHouseSpanStore
     {
         get
         {
-            var queued = Interlocked.Read(ref _feedSpans);
-            return queued < _options.MaxBacklogSpans
-                ? null
-                : $"ClickHouse is {queued} spans behind (ClickHouse:MaxBacklogSpans {_options.MaxBacklogSpans}), so new spans are refused until it catches up; check that ClickHouse at {_options.Url} is up.";
+            lock (_feedLock)
+            {
+                if (_spill is null)
+                {
+                    return _feedSpans < _options.MaxBacklogSpans
+                        ? null
+                        : $"ClickHouse is {_feedSpans} spans behind (ClickHouse:MaxBacklogSpans {_options.MaxBacklogSpans}), so new spans are refused until it catches up; check that ClickHouse at {_options.Url} is up.";
+                }
+
+                return _spill.Bytes < _options.MaxSpillBytes && _feedSpans < 2 * _options.MaxBacklogSpans
+                    ? null
+                    : $"ClickHouse is {_feedSpans + _spill.Spans} spans behind ({_spill.Bytes >> 20} MiB of them on disk, ClickHouse:MaxSpillBytes {_options.MaxSpillBytes}), so new spans are refused until it catches up; check that ClickHouse at {_options.Url} is up.";
+            }
         }
     }
 
@@ -88,11 +117,11 @@ public sealed partial class ClickHouseSpanStore
         while (!_feedStop.IsCancellationRequested)
         {
             await _feedSignal.WaitAsync(_feedStop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            while (!_feedStop.IsCancellationRequested && NextBatch(writer) is var (count, spans, through) && count > 0)
+            while (!_feedStop.IsCancellationRequested && NextBatch(writer) is var (count, spans, chunk) && (count > 0 || chunk is not null))
             {
                 try
                 {
-                    await InsertAsync(insert, writer.WrittenMemory, schema.InsertSettings, _feedStop.Token);
+                    await InsertAsync(insert, chunk is null ? writer.WrittenMemory : FeedSpill.Read(chunk), schema.InsertSettings, _feedStop.Token);
                 }
                 catch (ClickHouseException e)
                 {
@@ -120,28 +149,40 @@ public sealed partial class ClickHouseSpanStore
                 backoff = TimeSpan.FromMilliseconds(100);
                 lock (_feedLock)
                 {
+                    if (chunk is not null)
+                    {
+                        _spill!.Remove(chunk);
+                    }
+
                     for (var i = 0; i < count; i++)
                     {
                         _feed.Dequeue();
                     }
 
                     _feedSpans -= spans;
-                    _feedDurable = through;
                 }
             }
         }
     }
 
-    /// <summary>Encodes the queue's head, up to MaxBatchSpans (at least one entry), without dequeuing it: a failed INSERT is retried whole.</summary>
-    private (int Count, long Spans, LogPosition Through) NextBatch(RowBinaryWriter writer)
+    /// <summary>
+    /// Encodes the queue's head, up to MaxBatchSpans (at least one entry), without dequeuing it: a failed INSERT is
+    /// retried whole. With the queue empty, the oldest spilled chunk instead: the order of INSERTs does not matter, as
+    /// <see cref="DurableThrough"/> stays before the oldest record either holds.
+    /// </summary>
+    private (int Count, long Spans, FeedSpill.Chunk? Chunk) NextBatch(RowBinaryWriter writer)
     {
         writer.Reset();
         lock (_feedLock)
         {
+            if (_feed.Count == 0 && _spill is not null && _spill.TryPeek(out var chunk))
+            {
+                return (0, 0, chunk);
+            }
+
             var count = 0;
             long spans = 0;
-            var through = _feedDurable;
-            foreach (var (tenant, batch, position) in _feed)
+            foreach (var (tenant, batch, _, _) in _feed)
             {
                 if (count > 0 && spans + batch.Count > _options.MaxBatchSpans)
                 {
@@ -155,10 +196,24 @@ public sealed partial class ClickHouseSpanStore
 
                 count++;
                 spans += batch.Count;
-                through = position;
             }
 
-            return (count, spans, through);
+            return (count, spans, null);
+        }
+    }
+
+    /// <summary>Spills spans; false when the disk refused them (logged), so the caller keeps them in memory instead.</summary>
+    private bool TrySpill(string tenant, IReadOnlyList<Span> spans, LogPosition before, LogPosition position)
+    {
+        try
+        {
+            _spill!.Append(tenant, spans, before, position);
+            return true;
+        }
+        catch (IOException e)
+        {
+            LogSpillFailed(_logger, e.Message);
+            return false;
         }
     }
 
@@ -172,7 +227,11 @@ public sealed partial class ClickHouseSpanStore
         }
 
         _feedStop.Dispose();
+        _spill?.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ClickHouse is behind and spans could not be kept on disk ({Reason}); they wait in memory, and ingest is refused sooner. Check the data directory's disk.")]
+    private static partial void LogSpillFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ClickHouse is unavailable; acknowledged spans wait in the ingest log and are retried: {Message}")]
     private static partial void LogFeedUnavailable(ILogger logger, string message);

@@ -30,9 +30,11 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
     private StorageStats _stats;
     private int _preferredNode;
 
-    public ClickHouseSpanStore(ClickHouseOptions options, ILogger? logger = null)
+    /// <param name="spillDirectory">Where the log feed keeps spans past its memory bound while ClickHouse is away (<see cref="FeedSpill"/>); null keeps none, refusing ingest there instead.</param>
+    public ClickHouseSpanStore(ClickHouseOptions options, ILogger? logger = null, string? spillDirectory = null)
     {
         _options = options;
+        _spill = spillDirectory is null || options.MaxSpillBytes == 0 ? null : new FeedSpill(spillDirectory, options.MaxBatchSpans);
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _nodes = options.ParseUrls().Select(u => new ClickHouseClient(u, options.User, options.Password, options.RequestTimeout)).ToArray();
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(64, options.InsertConcurrency * 64))
@@ -46,7 +48,10 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
 
     /// <summary>The engine as `ariadne serve` runs it (fed from the ingest log unless ClickHouse:Wal is off).</summary>
     public static ClickHouseSpanStore Create(Configuration.AriadneOptions options, IServiceProvider services) => new(
-        options.ClickHouse, services.GetRequiredService<ILoggerFactory>().CreateLogger<ClickHouseSpanStore>());
+        options.ClickHouse, services.GetRequiredService<ILoggerFactory>().CreateLogger<ClickHouseSpanStore>(), Path.Combine(options.DataDirectory, SpillDirectoryName));
+
+    /// <summary>The log feed's spill under the data directory (<see cref="FeedSpill"/>).</summary>
+    public const string SpillDirectoryName = "clickhouse-spill";
 
     /// <summary>Connects, checks the cluster, migrates the schema to the latest version and starts the writers.</summary>
     public Task<ClickHouseSchema> InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(ClickHouseMigrations.Latest, cancellationToken);

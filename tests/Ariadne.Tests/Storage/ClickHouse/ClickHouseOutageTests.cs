@@ -112,6 +112,43 @@ public sealed class ClickHouseOutageTests(ClickHouseFixture fixture) : IClassFix
         Assert.Null((await held).Unavailable);
     }
 
+    [Fact]
+    public async Task Past_the_memory_bound_spans_wait_on_disk_and_reach_clickhouse_when_it_is_back()
+    {
+        var options = new ClickHouseOptions
+        {
+            Url = fixture.Server.Url.ToString(), Database = ClickHouseFixture.NewDatabase(), MaxBacklogSpans = 2000, MaxBatchSpans = 1000,
+            MaxSpillBytes = 2 << 20, RequestTimeout = TimeSpan.FromSeconds(5),
+        };
+        var spill = Path.Combine(_data, ClickHouseSpanStore.SpillDirectoryName);
+        var store = new ClickHouseSpanStore(options, spillDirectory: spill);
+        await store.InitializeAsync();
+        await using var pipeline = new PipelineHarness(_data, _time, store: store, ingest: new Ariadne.Configuration.IngestOptions { BacklogWait = TimeSpan.Zero });
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await fixture.Server.StopAsync();
+
+        var accepted = 0;
+        Ariadne.Pipeline.IngestUnavailable? refused = null;
+        for (var i = 0; refused is null && i < 100_000; i++)
+        {
+            var batch = Enumerable.Range(0, 50).SelectMany(j => TraceData.Checkout(i * 50 + j, start.AddMilliseconds(i))).ToList();
+            refused = (await pipeline.IngestAsync("acme", batch)).Unavailable;
+            accepted += refused is null ? 50 : 0;
+        }
+
+        Assert.NotNull(refused);
+        Assert.Contains("ClickHouse:MaxSpillBytes", refused.Message, StringComparison.Ordinal);
+        Assert.True(accepted * 4 > 2 * options.MaxBacklogSpans, $"only {accepted} traces (4 spans each) accepted before the disk bound");
+        Assert.NotEmpty(Directory.GetFiles(spill));
+
+        await fixture.Server.StartAsync();
+        await store.FlushAsync(default);
+        var stored = await store.QueryRowsAsync($"SELECT uniqExact(trace_id) FROM {options.Database}.spans", default);
+        Assert.Equal(accepted.ToString(System.Globalization.CultureInfo.InvariantCulture), stored[0][0]);
+        Assert.Empty(Directory.GetFiles(spill));
+        Assert.Null(store.Backlog);
+    }
+
     private static async Task AcknowledgedAsync(System.Collections.Concurrent.ConcurrentQueue<TraceId> acknowledged, int count)
     {
         while (acknowledged.Count < count)
