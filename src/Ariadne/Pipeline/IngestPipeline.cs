@@ -72,7 +72,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             LegacyLogs.Import(Path.GetDirectoryName(Path.GetFullPath(logDirectory))!, logDirectory, logger);
             _checkpoints = new AggregatorCheckpoints(logDirectory, _aggregators, options.AggregatesCheckpointInterval, files ?? DurableFiles.System, logger);
             var aggregatedThrough = _checkpoints.Restore();
-            var recovered = LogRecovery.Run(logDirectory, fed, sampler, new LogRecovery.Aggregation(_aggregators, aggregatedThrough), logger);
+            var (recovered, replayedThrough) = LogRecovery.Run(logDirectory, fed, sampler, new LogRecovery.Aggregation(_aggregators, aggregatedThrough), logger);
+
+            // What the aggregators hold now covers the whole log, so a stop before any new record checkpoints that.
+            _lastDispatched = LogPosition.Max(aggregatedThrough, replayedThrough);
             _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch, files);
             LogDirectory = logDirectory;
             foreach (var early in recovered)

@@ -23,8 +23,11 @@ namespace Ariadne.Pipeline;
 /// </summary>
 public static partial class LogRecovery
 {
-    /// <summary>Replays <paramref name="directory"/>; returns the early decisions the sampler made while taking the replay (to commit once the log is open).</summary>
-    public static List<DecidedTraces> Run(string directory, ILogFedStore store, TailSampler sampler, Aggregation aggregation, ILogger logger)
+    /// <summary>
+    /// Replays <paramref name="directory"/>; returns the early decisions the sampler made while taking the replay (to
+    /// commit once the log is open) and the position of the last record read (what the consumers have now seen).
+    /// </summary>
+    public static (List<DecidedTraces> Early, LogPosition Last) Run(string directory, ILogFedStore store, TailSampler sampler, Aggregation aggregation, ILogger logger)
     {
         var checkpoint = store.DurableThrough;
         var decidedAt = new Dictionary<(string Tenant, TraceId TraceId), (LogPosition At, bool Kept)>();
@@ -47,11 +50,13 @@ public static partial class LogRecovery
         var waiting = new Dictionary<(string Tenant, TraceId TraceId), List<Span>>();
         var early = new List<DecidedTraces>();
         long records = 0, handed = 0, held = 0;
+        var last = LogPosition.Start;
         foreach (var (number, path) in segments)
         {
             SegmentReader.ReplaySegment(number, path, (position, payload) =>
             {
                 records++;
+                last = position;
                 var entry = LogRecords.Decode(payload);
                 if (entry is SpansEntry observed && position > aggregation.Through)
                 {
@@ -145,7 +150,7 @@ public static partial class LogRecovery
             LogReplayed(logger, records, segments.Count, handed, held, checkpoint.ToString());
         }
 
-        return early;
+        return (early, last);
     }
 
     /// <summary>The aggregators and the position their restored state covers.</summary>
