@@ -258,13 +258,21 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// </summary>
     private void Dispatch(object entry, LogPosition position)
     {
-        try
+        if (entry is SpansEntry observed)
         {
-            if (entry is SpansEntry observed)
+            try
             {
                 Observe(observed.Tenant, observed.Spans);
             }
+            catch (Exception e)
+            {
+                // A failing aggregator must not keep the spans from storage; its figures miss this record.
+                LogObserveFailed(_logger, position.ToString(), e.Message, e);
+            }
+        }
 
+        try
+        {
             switch (entry)
             {
                 case SpansEntry { Route: SpanRoute.Storage } direct:
@@ -455,6 +463,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: handing the record at {Position} to its consumers failed ({Reason}); it is durable, and the next start hands it again.")]
     private static partial void LogDispatchFailed(ILogger logger, string position, string reason, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: an aggregator failed on the record at {Position} ({Reason}); the spans went on to storage, and the span metrics miss them.")]
+    private static partial void LogObserveFailed(ILogger logger, string position, string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Saving the aggregators' checkpoint failed ({Reason}); the ingest log keeps what it covers, and the save is retried on the next tick. Check the data directory's disk.")]
     private static partial void LogAggregatesCheckpointFailed(ILogger logger, string reason, Exception exception);
