@@ -23,6 +23,7 @@ CONNECTIONS=${CONNECTIONS:-4}
 SPANS_PER_REQUEST=${SPANS_PER_REQUEST:-512}
 BASE=${BASE:-}
 OUT=${OUT:-$(mktemp -d -t ariadne-durable-XXXXXX)}
+mkdir -p "$OUT"
 
 source bench/lib.sh
 
