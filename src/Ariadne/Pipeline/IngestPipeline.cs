@@ -215,15 +215,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// </summary>
     private async ValueTask WaitForStorageAsync(CancellationToken cancellationToken)
     {
-        if (_fed!.Backlog is null)
+        var started = Stopwatch.GetTimestamp();
+        while (_fed!.Backlog is { } backlog)
         {
-            return;
-        }
-
-        var waited = Stopwatch.StartNew();
-        while (_fed.Backlog is { } backlog)
-        {
-            if (waited.Elapsed >= _backlogWait)
+            if (Stopwatch.GetElapsedTime(started) >= _backlogWait)
             {
                 throw new StorageUnavailableException(backlog);
             }

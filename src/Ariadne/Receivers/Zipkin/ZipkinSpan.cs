@@ -71,7 +71,7 @@ internal sealed class ZipkinSpan
         HasTraceId = true;
         if (hex.Length is not (16 or 32) || !TraceId.TryParseHex(hex, out var id))
         {
-            MarkInvalid($"traceId '{Truncate(hex)}' must be 16 or 32 hex characters");
+            MarkInvalid($"traceId '{ErrorExcerpt.Of(hex)}' must be 16 or 32 hex characters");
             return;
         }
 
@@ -83,7 +83,7 @@ internal sealed class ZipkinSpan
         HasId = true;
         if (!TryParseSpanId(hex, out var id))
         {
-            MarkInvalid($"id '{Truncate(hex)}' must be 16 hex characters");
+            MarkInvalid($"id '{ErrorExcerpt.Of(hex)}' must be 16 hex characters");
             return;
         }
 
@@ -94,7 +94,7 @@ internal sealed class ZipkinSpan
     {
         if (!TryParseSpanId(hex, out var id))
         {
-            MarkInvalid($"parentId '{Truncate(hex)}' must be 16 hex characters");
+            MarkInvalid($"parentId '{ErrorExcerpt.Of(hex)}' must be 16 hex characters");
             return;
         }
 
@@ -113,7 +113,7 @@ internal sealed class ZipkinSpan
         };
         if (Kind == SpanKind.Unspecified)
         {
-            MarkInvalid($"kind '{Truncate(kind)}' must be one of CLIENT, SERVER, PRODUCER, CONSUMER");
+            MarkInvalid($"kind '{ErrorExcerpt.Of(kind)}' must be one of CLIENT, SERVER, PRODUCER, CONSUMER");
         }
     }
 
@@ -122,8 +122,6 @@ internal sealed class ZipkinSpan
         id = default;
         return hex.Length == 16 && SpanId.TryParseHex(hex, out id);
     }
-
-    private static string Truncate(ReadOnlySpan<char> value) => value.Length <= 40 ? value.ToString() : $"{value[..40]}…";
 }
 
 /// <summary>A Zipkin endpoint; addresses already in text form (the proto3 encoding carries them as bytes).</summary>

@@ -37,7 +37,8 @@ public sealed partial class ClickHouseSpanStore
             }
 
             // Once spans go to disk, later ones follow them there until it is empty, so they reach ClickHouse in log order.
-            if (!(_spill is not null && (!_spill.IsEmpty || _feedSpans + spans.Count > _options.MaxBacklogSpans) && TrySpill(tenant, spans, before, position)))
+            var toDisk = _spill is not null && (!_spill.IsEmpty || _feedSpans + spans.Count > _options.MaxBacklogSpans);
+            if (!toDisk || !TrySpill(tenant, spans, before, position))
             {
                 _feed.Enqueue((tenant, spans, before, position));
                 _feedSpans += spans.Count;

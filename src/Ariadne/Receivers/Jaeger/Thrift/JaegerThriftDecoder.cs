@@ -25,7 +25,7 @@ internal static class JaegerThriftDecoder
 
         if (name != "emitBatch" || type is not (MessageCall or MessageOneway))
         {
-            JaegerFormatException.Throw($"the message is '{Truncate(name)}' of type {type}; the agent ports take only the Agent service's emitBatch call");
+            JaegerFormatException.Throw($"the message is '{ErrorExcerpt.Of(name)}' of type {type}; the agent ports take only the Agent service's emitBatch call");
         }
 
         // emitBatch's arguments: 1: jaeger.Batch batch.
@@ -330,6 +330,4 @@ internal static class JaegerThriftDecoder
             _ => KeyValue.String(key, "<Unknown Jaeger TagType \"<UNSET>\">"),
         };
     }
-
-    private static string Truncate(string value) => value.Length <= 40 ? value : $"{value[..40]}…";
 }
