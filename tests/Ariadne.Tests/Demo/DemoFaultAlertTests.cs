@@ -12,7 +12,6 @@ using Ariadne.Query;
 using Ariadne.Storage;
 using Ariadne.Storage.Memory;
 using Ariadne.Tests.Infrastructure;
-using Ariadne.Tests.Instrumentation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
@@ -26,7 +25,7 @@ namespace Ariadne.Tests.Demo;
 /// from the server's pre-sampling aggregator, over those traces replayed at the demo's request rate on a virtual
 /// clock: a two-minute window takes no two minutes, and each run is repeatable (seeded), at several clock phases.
 /// </summary>
-[Collection(SdkCollection.Name)]
+[Collection(QuietCollection.Name)]
 public sealed class DemoFaultAlertTests(DemoFaultAlertTests.Recording recording) : IClassFixture<DemoFaultAlertTests.Recording>
 {
     private static readonly AlertOptions s_demoAlerts = ConfigurationLoader.Load(null, DemoConfiguration.Server("/tmp/unused")).Alerts;
