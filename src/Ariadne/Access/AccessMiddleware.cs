@@ -18,7 +18,7 @@ namespace Ariadne.Access;
 /// Who may do what, and whether the server can take more, checked once for every request by the listener it
 /// arrived on, before any endpoint reads the body. Ingest listeners (OTLP gRPC, OTLP HTTP, Zipkin, Jaeger HTTP and
 /// gRPC): bearer token with the ingest scope, known tenant, the tenant's request size and rate, then the server's
-/// memory bounds, then a turn among the ingest requests handled at once (<see cref="IngestConcurrency"/>).
+/// memory bounds, then a turn among the ingest requests handled at once, at ingest priority (<see cref="IngestConcurrency"/>).
 /// Query listener: bearer token with the query scope and known tenant; health probes (and /metrics with
 /// Auth:AllowAnonymousMetrics) answer without. The sampling listener is open.
 /// </summary>
@@ -100,7 +100,7 @@ internal sealed class AccessMiddleware(
 
         try
         {
-            await next(context);
+            await concurrency.RunAsync(() => next(context));
         }
         finally
         {

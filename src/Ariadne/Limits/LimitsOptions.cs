@@ -40,6 +40,13 @@ public sealed class LimitsOptions
     internal int ConcurrentIngestRequests => MaxConcurrentIngestRequests > 0 ? MaxConcurrentIngestRequests : 4 * Environment.ProcessorCount;
 
     /// <summary>
+    /// The operating-system priority (Linux nice value, 1 to 19) that admitted ingest requests run at, on threads of
+    /// their own, so that queries get the cores first while ingest saturates them; 0 runs them on the thread pool
+    /// at normal priority, beside the queries.
+    /// </summary>
+    public int IngestNice { get; set; } = 10;
+
+    /// <summary>
     /// Longest attribute key or value in UTF-8 bytes (strings and byte arrays, also inside arrays and maps); longer
     /// ones are truncated, as Tempo's max_attribute_bytes does. 0 is unlimited.
     /// </summary>
@@ -87,6 +94,11 @@ public sealed class LimitsOptions
         if (MaxConcurrentIngestRequests < 0)
         {
             errors.Add($"Limits:MaxConcurrentIngestRequests: {MaxConcurrentIngestRequests} must be 0 (four per core) or more.");
+        }
+
+        if (IngestNice is < 0 or > 19)
+        {
+            errors.Add($"Limits:IngestNice: {IngestNice} must be between 0 (normal priority, on the thread pool) and 19 (default 10).");
         }
 
         if (MaxHeapBytes < 0)

@@ -131,7 +131,7 @@ internal sealed class JaegerUdpReceiver(
 
         // Not awaited: the next datagram is read while this one waits for the ingest log's fsync, up to the
         // concurrency bound shared with the HTTP and gRPC listeners.
-        _ = IngestAsync(batch, bytes);
+        _ = concurrency.RunAsync(() => IngestAsync(batch, bytes));
     }
 
     private async Task IngestAsync(Pipeline.SpanBatch batch, int bytes)
