@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Ariadne.Model;
+using Ariadne.Query;
 
 namespace Ariadne.LoadGen;
 
@@ -34,17 +35,6 @@ internal sealed class OtlpPayload
     private const int EventAttributes = 3;
     private const int StatusMessage = 2;
     private const int StatusCodeField = 3;
-    private const int KeyValueKey = 1;
-    private const int KeyValueValue = 2;
-    private const int AnyValueString = 1;
-    private const int AnyValueBool = 2;
-    private const int AnyValueInt = 3;
-    private const int AnyValueDouble = 4;
-    private const int AnyValueArray = 5;
-    private const int AnyValueKeyValueList = 6;
-    private const int AnyValueBytes = 7;
-    private const int ArrayValueValues = 1;
-    private const int KeyValueListValues = 1;
 
     private const string TierAttribute = "customer.tier";
 
@@ -102,7 +92,7 @@ internal sealed class OtlpPayload
             var resource = writer.BeginMessage(ResourceSpansResource);
             foreach (var attribute in resourceGroup.Key.Attributes)
             {
-                WriteKeyValue(writer, ResourceAttributes, attribute);
+                OtlpProtobufWriter.WriteKeyValue(writer, ResourceAttributes, attribute);
             }
 
             writer.EndMessage(resource);
@@ -181,7 +171,7 @@ internal sealed class OtlpPayload
         timestampOffsets.Add(writer.WriteFixed64Field(SpanEndTime, (ulong)span.EndTimeUnixNano));
         foreach (var attribute in span.Attributes)
         {
-            WriteKeyValue(writer, SpanAttributes, attribute);
+            OtlpProtobufWriter.WriteKeyValue(writer, SpanAttributes, attribute);
         }
 
         foreach (var spanEvent in span.Events)
@@ -191,7 +181,7 @@ internal sealed class OtlpPayload
             writer.WriteStringField(EventName, spanEvent.Name);
             foreach (var attribute in spanEvent.Attributes)
             {
-                WriteKeyValue(writer, EventAttributes, attribute);
+                OtlpProtobufWriter.WriteKeyValue(writer, EventAttributes, attribute);
             }
 
             writer.EndMessage(eventMessage);
@@ -210,57 +200,6 @@ internal sealed class OtlpPayload
         }
 
         writer.WriteFixed32Field(SpanFlags, span.Flags);
-        writer.EndMessage(message);
-    }
-
-    private static void WriteKeyValue(ProtobufWriter writer, int field, KeyValue attribute)
-    {
-        var keyValue = writer.BeginMessage(field);
-        writer.WriteStringField(KeyValueKey, attribute.Key);
-        WriteAnyValue(writer, KeyValueValue, attribute.Value);
-        writer.EndMessage(keyValue);
-    }
-
-    private static void WriteAnyValue(ProtobufWriter writer, int field, AnyValue value)
-    {
-        var message = writer.BeginMessage(field);
-        switch (value.Type)
-        {
-            case AnyValueType.String:
-                writer.WriteStringField(AnyValueString, value.AsString);
-                break;
-            case AnyValueType.Bool:
-                writer.WriteVarintField(AnyValueBool, value.AsBool ? 1UL : 0UL);
-                break;
-            case AnyValueType.Int:
-                writer.WriteVarintField(AnyValueInt, (ulong)value.AsInt);
-                break;
-            case AnyValueType.Double:
-                writer.WriteDoubleField(AnyValueDouble, value.AsDouble);
-                break;
-            case AnyValueType.Bytes:
-                writer.WriteBytesField(AnyValueBytes, value.AsBytes);
-                break;
-            case AnyValueType.Array:
-                var array = writer.BeginMessage(AnyValueArray);
-                foreach (var item in value.AsArray)
-                {
-                    WriteAnyValue(writer, ArrayValueValues, item);
-                }
-
-                writer.EndMessage(array);
-                break;
-            case AnyValueType.KeyValueList:
-                var list = writer.BeginMessage(AnyValueKeyValueList);
-                foreach (var item in value.AsKeyValueList)
-                {
-                    WriteKeyValue(writer, KeyValueListValues, item);
-                }
-
-                writer.EndMessage(list);
-                break;
-        }
-
         writer.EndMessage(message);
     }
 }

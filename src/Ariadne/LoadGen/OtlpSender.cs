@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using Grpc.Core;
 using Grpc.Net.Client;
+using ProtobufWriter = Ariadne.Model.ProtobufWriter;
 
 namespace Ariadne.LoadGen;
 

@@ -6,6 +6,22 @@ using Ariadne.Model;
 namespace Ariadne.Query;
 
 /// <summary>
+/// How ids and enums are spelled. OTLP's JSON mapping (Jaeger's api_v3 gateway) writes hex ids and enums as numbers;
+/// Tempo marshals its copy of the OTLP protos with gogo's jsonpb, which writes bytes as base64 and enums by name
+/// (<c>"kind": "SPAN_KIND_SERVER"</c>), and its v1 trace API names the list <c>batches</c>.
+/// </summary>
+public sealed record OtlpJsonStyle(string ResourceSpansName, bool Base64Ids, bool EnumNames)
+{
+    public static OtlpJsonStyle Otlp { get; } = new("resourceSpans", Base64Ids: false, EnumNames: false);
+
+    /// <summary>Tempo's <c>/api/v2/traces/{id}</c> (<c>tempopb.Trace</c> through jsonpb).</summary>
+    public static OtlpJsonStyle Tempo { get; } = new("resourceSpans", Base64Ids: true, EnumNames: true);
+
+    /// <summary>Tempo's <c>/api/traces/{id}</c>: as <see cref="Tempo"/>, with the list called <c>batches</c> (tempopb.MarshalToJSONV1).</summary>
+    public static OtlpJsonStyle TempoV1 { get; } = new("batches", Base64Ids: true, EnumNames: true);
+}
+
+/// <summary>
 /// Writes spans as OTLP/JSON <c>TracesData</c> (opentelemetry-proto's JSON mapping, as Jaeger's api_v3 gateway emits
 /// it): camelCase fields in proto order, hex ids, 64-bit integers as strings, enums as numbers, and fields at their
 /// default value left out, except messages, which are always written (<c>"resource": {}</c>, <c>"status": {}</c>).
@@ -13,8 +29,16 @@ namespace Ariadne.Query;
 /// </summary>
 public static class OtlpJsonWriter
 {
+    private static readonly string[] s_kindNames =
+        ["SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"];
+
+    private static readonly string[] s_statusNames = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+
     /// <summary>Writes <c>{"resourceSpans": [...]}</c>.</summary>
-    public static void WriteTracesData(Utf8JsonWriter w, IEnumerable<Span> spans)
+    public static void WriteTracesData(Utf8JsonWriter w, IEnumerable<Span> spans) => WriteTracesData(w, spans, OtlpJsonStyle.Otlp);
+
+    /// <summary>Writes <c>{"resourceSpans": [...]}</c> (or the style's name for the list), ids and enums in the style's spelling.</summary>
+    public static void WriteTracesData(Utf8JsonWriter w, IEnumerable<Span> spans, OtlpJsonStyle style)
     {
         var groups = new List<(Resource Resource, List<(InstrumentationScope Scope, List<Span> Spans)> Scopes)>();
         foreach (var span in spans)
@@ -40,7 +64,7 @@ public static class OtlpJsonWriter
         w.WriteStartObject();
         if (groups.Count > 0)
         {
-            w.WriteStartArray("resourceSpans");
+            w.WriteStartArray(style.ResourceSpansName);
             foreach (var (resource, scopes) in groups)
             {
                 w.WriteStartObject();
@@ -60,7 +84,7 @@ public static class OtlpJsonWriter
                     w.WriteStartArray("spans");
                     foreach (var span in scopeSpans)
                     {
-                        WriteSpan(w, span);
+                        WriteSpan(w, span, style);
                     }
 
                     w.WriteEndArray();
@@ -77,22 +101,22 @@ public static class OtlpJsonWriter
         w.WriteEndObject();
     }
 
-    private static void WriteSpan(Utf8JsonWriter w, Span span)
+    private static void WriteSpan(Utf8JsonWriter w, Span span, OtlpJsonStyle style)
     {
         w.WriteStartObject();
-        w.WriteString("traceId", span.TraceId.ToHex());
-        w.WriteString("spanId", span.SpanId.ToHex());
+        WriteTraceId(w, "traceId", span.TraceId, style);
+        WriteSpanId(w, "spanId", span.SpanId, style);
         WriteString(w, "traceState", span.TraceState);
         if (!span.ParentSpanId.IsEmpty)
         {
-            w.WriteString("parentSpanId", span.ParentSpanId.ToHex());
+            WriteSpanId(w, "parentSpanId", span.ParentSpanId, style);
         }
 
         WriteUInt(w, "flags", span.Flags);
         WriteString(w, "name", span.Name);
         if (span.Kind != SpanKind.Unspecified)
         {
-            w.WriteNumber("kind", (int)span.Kind);
+            WriteEnum(w, "kind", (int)span.Kind, s_kindNames, style);
         }
 
         WriteNanos(w, "startTimeUnixNano", span.StartTimeUnixNano);
@@ -122,8 +146,8 @@ public static class OtlpJsonWriter
             foreach (var link in span.Links)
             {
                 w.WriteStartObject();
-                w.WriteString("traceId", link.TraceId.ToHex());
-                w.WriteString("spanId", link.SpanId.ToHex());
+                WriteTraceId(w, "traceId", link.TraceId, style);
+                WriteSpanId(w, "spanId", link.SpanId, style);
                 WriteString(w, "traceState", link.TraceState);
                 WriteAttributes(w, "attributes", link.Attributes);
                 WriteUInt(w, "flags", link.Flags);
@@ -138,14 +162,53 @@ public static class OtlpJsonWriter
         WriteString(w, "message", span.StatusMessage);
         if (span.StatusCode != StatusCode.Unset)
         {
-            w.WriteNumber("code", (int)span.StatusCode);
+            WriteEnum(w, "code", (int)span.StatusCode, s_statusNames, style);
         }
 
         w.WriteEndObject();
         w.WriteEndObject();
     }
 
-    private static void WriteAttributes(Utf8JsonWriter w, string name, KeyValue[] attributes)
+    private static void WriteTraceId(Utf8JsonWriter w, string name, TraceId id, OtlpJsonStyle style)
+    {
+        if (style.Base64Ids)
+        {
+            w.WriteBase64String(name, id.ToBytes());
+        }
+        else
+        {
+            w.WriteString(name, id.ToHex());
+        }
+    }
+
+    private static void WriteSpanId(Utf8JsonWriter w, string name, SpanId id, OtlpJsonStyle style)
+    {
+        if (style.Base64Ids)
+        {
+            Span<byte> bytes = stackalloc byte[SpanId.ByteLength];
+            id.WriteBytes(bytes);
+            w.WriteBase64String(name, bytes);
+        }
+        else
+        {
+            w.WriteString(name, id.ToHex());
+        }
+    }
+
+    /// <summary>An enum by name where the style says so and the value has one (jsonpb writes an unknown value as its number).</summary>
+    private static void WriteEnum(Utf8JsonWriter w, string name, int value, string[] names, OtlpJsonStyle style)
+    {
+        if (style.EnumNames && value < names.Length)
+        {
+            w.WriteString(name, names[value]);
+        }
+        else
+        {
+            w.WriteNumber(name, value);
+        }
+    }
+
+    public static void WriteAttributes(Utf8JsonWriter w, string name, KeyValue[] attributes)
     {
         if (attributes.Length == 0)
         {

@@ -1,4 +1,5 @@
 using Ariadne.LoadGen;
+using Ariadne.Model;
 using Google.Protobuf;
 
 namespace Ariadne.Tests.LoadGen;

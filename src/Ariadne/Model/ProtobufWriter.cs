@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Ariadne.LoadGen;
+namespace Ariadne.Model;
 
 /// <summary>
-/// Just enough protobuf writing for the load generator to pre-encode OTLP requests, so the server itself carries
-/// no generated protobuf types. Nested messages reserve four bytes for their length and fill in a padded varint
+/// Just enough protobuf writing for the load generator to pre-encode OTLP requests and for Tempo's trace API to answer
+/// in OTLP protobuf, so the server itself carries no generated protobuf types. Nested messages reserve four bytes for their length and fill in a padded varint
 /// when they end (as OpenTelemetry .NET's hand-written serializer does), so nothing is encoded twice.
 /// Positions are exposed so callers can note where ids and timestamps sit and patch them later.
 /// </summary>
