@@ -49,7 +49,7 @@ start_server() {
   export query
   "${ariadne[@]}" serve --config "$OUT/policies.json" --storage embedded --data "$data" --listen-address 127.0.0.1 \
     --otlp-grpc-port "$grpc" --otlp-http-port 0 --zipkin-port 0 --query-port "$query" --sampling-port 0 \
-    --jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 \
+    --jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 \
     >>"$OUT/server.log" 2>&1 &
   server_pid=$!
   wait_for_port "$grpc"

@@ -23,7 +23,7 @@ internal static class CheckoutOverhead
         {
             ListenAddress = "127.0.0.1",
             DataDirectory = data,
-            Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0, JaegerThriftHttp = 0, JaegerGrpc = 0, JaegerCompact = 0, JaegerBinary = 0 },
+            Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0, JaegerThriftHttp = 0, JaegerGrpc = 0, JaegerCompact = 0, JaegerBinary = 0, Tempo = 0 },
         };
         await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await server.StartAsync();

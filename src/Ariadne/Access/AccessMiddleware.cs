@@ -44,7 +44,7 @@ internal sealed class AccessMiddleware(
         var scope = listener switch
         {
             Listener.OtlpGrpc or Listener.OtlpHttp or Listener.Zipkin or Listener.JaegerThriftHttp or Listener.JaegerGrpc => AuthScopes.Ingest,
-            Listener.Query => AuthScopes.Query,
+            Listener.Query or Listener.Tempo => AuthScopes.Query,
             _ => AuthScopes.None,
         };
         var anonymous = false;
@@ -300,7 +300,8 @@ internal sealed class AccessMiddleware(
     /// <summary>Health probes and /metrics: no tenant's data. Probes are always anonymous, /metrics when configured.</summary>
     private bool IsOperationsPath(PathString path, out bool anonymous)
     {
-        var probe = path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
+        // Tempo's /ready is its readiness probe, which Tempo serves without authentication too.
+        var probe = path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase) || path.Equals("/ready", StringComparison.OrdinalIgnoreCase);
         var metricsPath = path.Equals("/metrics", StringComparison.OrdinalIgnoreCase);
         anonymous = probe || (metricsPath && options.Auth.AllowAnonymousMetrics);
         return probe || metricsPath;

@@ -63,7 +63,7 @@ internal static class DemoCommand
                     return 1;
                 }
 
-                var instead = listener is Listener.JaegerThriftHttp or Listener.JaegerGrpc ? "is turned off" : "takes a free port instead";
+                var instead = listener is Listener.JaegerThriftHttp or Listener.JaegerGrpc or Listener.Tempo ? "is turned off" : "takes a free port instead";
                 await Console.Error.WriteLineAsync($"ariadne demo: port {port} ({listener}) is in use; that listener {instead}.");
                 switch (listener)
                 {
@@ -78,6 +78,9 @@ internal static class DemoCommand
                         break;
                     case Listener.JaegerGrpc:
                         options.Ports.JaegerGrpc = 0;
+                        break;
+                    case Listener.Tempo:
+                        options.Ports.Tempo = 0; // the query port serves Tempo's API too
                         break;
                     default:
                         options.Ports.Sampling = 0;

@@ -28,6 +28,7 @@ internal static class ServeCommand
             (new Option<int?>("--jaeger-grpc-port") { Description = "Jaeger gRPC (PostSpans) port [default: 14250]; 0 disables it." }, "Ports:JaegerGrpc"),
             (new Option<int?>("--jaeger-compact-port") { Description = "Jaeger agent UDP port, Thrift compact [default: 6831]; 0 disables it." }, "Ports:JaegerCompact"),
             (new Option<int?>("--jaeger-binary-port") { Description = "Jaeger agent UDP port, Thrift binary [default: 6832]; 0 disables it." }, "Ports:JaegerBinary"),
+            (new Option<int?>("--tempo-port") { Description = "Tempo HTTP API for Grafana's Tempo data source [default: 3200]; 0 disables it (the query port serves it too)." }, "Ports:Tempo"),
         };
 
         var command = new Command("serve", "Run the Ariadne server: ingest (OTLP, Zipkin, Jaeger), storage, query API and UI.");

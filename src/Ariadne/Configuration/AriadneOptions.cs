@@ -68,6 +68,9 @@ public sealed class PortOptions
 
     /// <summary>Jaeger agent's UDP port for Thrift binary (<c>emitBatch</c>); 0 disables it.</summary>
     public int JaegerBinary { get; set; } = 6832;
+
+    /// <summary>Tempo's HTTP API (Grafana's Tempo data source), as Tempo serves it on 3200; 0 disables it (the query port serves it too).</summary>
+    public int Tempo { get; set; } = 3200;
 }
 
 public sealed class MemoryStorageOptions

@@ -17,6 +17,7 @@ public static class OptionsValidator
         CheckPort(errors, "Ports:JaegerGrpc", options.Ports.JaegerGrpc);
         CheckPort(errors, "Ports:JaegerCompact", options.Ports.JaegerCompact);
         CheckPort(errors, "Ports:JaegerBinary", options.Ports.JaegerBinary);
+        CheckPort(errors, "Ports:Tempo", options.Ports.Tempo);
 
         if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
         {

@@ -149,7 +149,7 @@ public sealed class AriadneServer : IAsyncDisposable
         return null;
     }
 
-    /// <summary>The TCP listeners; the Jaeger ones only when enabled (their 0 means off, not a free port).</summary>
+    /// <summary>The TCP listeners; the Jaeger and Tempo ones only when enabled (their 0 means off, not a free port).</summary>
     private static (Listener Listener, int Port)[] ConfiguredPorts(AriadneOptions options) =>
     [
         (Listener.OtlpGrpc, options.Ports.OtlpGrpc),
@@ -159,6 +159,7 @@ public sealed class AriadneServer : IAsyncDisposable
         (Listener.Sampling, options.Ports.Sampling),
         .. options.Ports.JaegerThriftHttp == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerThriftHttp, options.Ports.JaegerThriftHttp)],
         .. options.Ports.JaegerGrpc == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerGrpc, options.Ports.JaegerGrpc)],
+        .. options.Ports.Tempo == 0 ? Array.Empty<(Listener, int)>() : [(Listener.Tempo, options.Ports.Tempo)],
     ];
 
     /// <summary>The port a listener is bound to; after start, the real one even when configured as 0.</summary>

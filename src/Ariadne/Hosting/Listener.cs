@@ -14,6 +14,9 @@ public enum Listener
 
     /// <summary>Jaeger's collector gRPC service (<c>PostSpans</c>), HTTP/2.</summary>
     JaegerGrpc,
+
+    /// <summary>Tempo's HTTP API (<c>/api/search</c>, <c>/api/v2/traces/{id}</c>, ...), which the query listener serves too.</summary>
+    Tempo,
 }
 
 public static class ListenerExtensions

@@ -3,6 +3,7 @@ using Ariadne.Analysis;
 using Ariadne.Hosting;
 using Ariadne.Query.Api;
 using Ariadne.Query.Jaeger;
+using Ariadne.Query.Tempo;
 using Ariadne.Storage;
 
 namespace Ariadne.Query;
@@ -15,16 +16,21 @@ public static class QueryExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PreSamplingFigures>();
         services.AddSingleton<TraceQueryService>();
+        services.AddTempoTraceRouting();
         services.AddSingleton<IRedSource>(sp => new SpanMetricsRedSource(
             sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 
-    /// <summary>The query APIs on the query listener: Jaeger's <c>/api/...</c> and <c>/api/v3/...</c>, and Ariadne's <c>/api/ariadne/...</c>.</summary>
+    /// <summary>
+    /// The query APIs on the query listener: Jaeger's <c>/api/...</c> and <c>/api/v3/...</c>, Ariadne's
+    /// <c>/api/ariadne/...</c>, and Tempo's, which its own listener serves too.
+    /// </summary>
     public static void MapAriadneQuery(this IEndpointRouteBuilder app)
     {
         JaegerApi.Map(app.MapGroup("/api").RequireListener(Listener.Query));
         JaegerApiV3.Map(app.MapGroup("/api/v3").RequireListener(Listener.Query));
+        TempoApi.Map(app);
         app.MapAriadneApi();
     }
 }

@@ -12,6 +12,14 @@ namespace Ariadne.Query;
 /// <param name="Sampling">What tail sampling did with the trace, as far as it remembers: why a trace is missing.</param>
 public sealed record TraceView(TraceId TraceId, TraceTree? Tree, IReadOnlyList<LogRecord> Logs, TailOutcome Sampling);
 
+/// <summary>A trace a query matched, whole, with the spans it selected (in tree order).</summary>
+public sealed record TraceMatch(TraceTree Tree, IReadOnlyList<TraceNode> Matched);
+
+/// <param name="TracesExamined">Candidate traces the store returned for the pushed-down predicates.</param>
+/// <param name="SpansExamined">Spans of the candidates read before the limit was reached.</param>
+/// <param name="Truncated">The store returned as many candidates as asked for and the limit was not reached: older matches may be missing.</param>
+public sealed record TraceMatches(IReadOnlyList<TraceMatch> Traces, int TracesExamined, int SpansExamined, bool Truncated);
+
 /// <summary>Two traces and their structural comparison; <see cref="Missing"/> names the first that is not stored.</summary>
 public sealed record TracePair(TraceId IdA, TraceTree? A, TraceId IdB, TraceTree? B)
 {
@@ -131,6 +139,43 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
         // The store returns the latest candidates first, so a full page of hits is the latest matches either way.
         return new SearchResult(hits, candidates.Count, candidates.Count >= SampleLimit && hits.Count < limit, pushed);
     }
+
+    /// <summary>
+    /// Like an Ariadne search, but each matching trace comes whole, with the spans the query selects (Tempo's spansets
+    /// and TraceQL metrics read the spans, not only their ids): at most <paramref name="limit"/> traces, from at most
+    /// <see cref="SampleLimit"/> candidates, latest first.
+    /// </summary>
+    public async Task<TraceMatches> MatchAsync(string tenant, SearchQuery query, DateTimeOffset start, DateTimeOffset end, int limit, CancellationToken cancellationToken)
+    {
+        var candidates = await spans.FindTracesAsync(tenant, query.PushDown(start, end, SampleLimit), cancellationToken);
+        var matches = new List<TraceMatch>();
+        var spansExamined = 0;
+        foreach (var trace in candidates)
+        {
+            spansExamined += trace.Count;
+            var tree = TraceTree.Build(trace);
+            var matched = query.Match(tree);
+            if (matched.Count == 0)
+            {
+                continue;
+            }
+
+            matches.Add(new TraceMatch(tree, matched.OrderBy(n => n.Index).ToList()));
+            if (matches.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return new TraceMatches(matches, candidates.Count, spansExamined, candidates.Count >= SampleLimit && matches.Count < limit);
+    }
+
+    /// <summary>
+    /// The traces stored in [<paramref name="start"/>, <paramref name="end"/>], latest first, at most
+    /// <see cref="SampleLimit"/>: what tag autocomplete lists names and values from.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<Span>>> SampleTracesAsync(string tenant, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken) =>
+        await spans.FindTracesAsync(tenant, new TraceQuery { StartTimeMin = start, StartTimeMax = end, Limit = SampleLimit }, cancellationToken);
 
     /// <summary>
     /// The trace of the same root service and operation whose duration is the median of those stored in the

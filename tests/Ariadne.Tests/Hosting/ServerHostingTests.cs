@@ -61,12 +61,13 @@ public sealed class PortInUseTests
         options.Ports.Sampling = 0;
         options.Ports.JaegerThriftHttp = 0;
         options.Ports.JaegerGrpc = 0;
+        options.Ports.Tempo = 0;
         Assert.Equal((Listener.Zipkin, taken), AriadneServer.FindPortInUse(options));
 
         var root = new System.CommandLine.RootCommand { Cli.ServeCommand.Create() };
         var exit = await root.Parse(["serve", "--storage", "memory", "--listen-address", "127.0.0.1", "--otlp-grpc-port", "0", "--otlp-http-port", "0",
             "--zipkin-port", taken.ToString(System.Globalization.CultureInfo.InvariantCulture), "--query-port", "0", "--sampling-port", "0",
-            "--jaeger-thrift-http-port", "0", "--jaeger-grpc-port", "0", "--jaeger-compact-port", "0", "--jaeger-binary-port", "0"])
+            "--jaeger-thrift-http-port", "0", "--jaeger-grpc-port", "0", "--jaeger-compact-port", "0", "--jaeger-binary-port", "0", "--tempo-port", "0"])
             .InvokeAsync();
         Assert.Equal(1, exit);
 

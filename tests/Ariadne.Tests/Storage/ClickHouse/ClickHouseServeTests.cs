@@ -92,7 +92,7 @@ public sealed class ClickHouseServeTests(ClickHouseFixture fixture) : IClassFixt
     {
         ListenAddress = "127.0.0.1",
         DataDirectory = Directory.CreateTempSubdirectory("ariadne-test-").FullName,
-        Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0, JaegerThriftHttp = 0, JaegerGrpc = 0, JaegerCompact = 0, JaegerBinary = 0 },
+        Ports = new PortOptions { OtlpGrpc = 0, OtlpHttp = 0, Zipkin = 0, Query = 0, Sampling = 0, JaegerThriftHttp = 0, JaegerGrpc = 0, JaegerCompact = 0, JaegerBinary = 0, Tempo = 0 },
         Storage = "clickhouse",
         ClickHouse = new ClickHouseOptions { Url = url, Database = database },
     };
