@@ -42,6 +42,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly SegmentLog? _log;
     private readonly AggregatorCheckpoints? _checkpoints;
     private LogPosition _lastDispatched;
+
+    // Set by the first failure of the engine's Take: from then on no record reaches storage, so its durable position
+    // stays before the record it failed on and the next start hands it that record again.
+    private volatile string? _storageStopped;
     private readonly ILogger _logger;
     private readonly Lock _holdsLock = new();
     private readonly List<DecisionHold> _holds = [];
@@ -215,6 +219,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// </summary>
     private async ValueTask WaitForStorageAsync(CancellationToken cancellationToken)
     {
+        if (_storageStopped is { } stopped)
+        {
+            throw new StorageUnavailableException(stopped);
+        }
+
         var started = Stopwatch.GetTimestamp();
         while (_fed!.Backlog is { } backlog)
         {
@@ -266,6 +275,22 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             }
         }
 
+        if (_storageStopped is null)
+        {
+            Feed(entry, position);
+        }
+
+        _lastDispatched = position;
+        _checkpoints!.Observed(position);
+    }
+
+    /// <summary>
+    /// Hands a durable record to storage (through the tail sampler for the spans it holds). The engine must take
+    /// every record in order: after a failure none follows, since taking a later one could make the engine durable
+    /// past the one it missed, which then no restart would hand it again. Ingest answers 503 until a restart.
+    /// </summary>
+    private void Feed(object entry, LogPosition position)
+    {
         try
         {
             switch (entry)
@@ -300,11 +325,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
         catch (Exception e)
         {
+            _storageStopped = $"storage failed to take the spans at ingest-log position {position} ({e.Message}) and takes no more until the server restarts; " +
+                "every acknowledged span is safe in the ingest log and is stored at the next start. See the server log, fix the cause, then restart.";
             LogDispatchFailed(_logger, position.ToString(), e.Message, e);
         }
-
-        _lastDispatched = position;
-        _checkpoints!.Observed(position);
     }
 
     private void Observe(string tenant, IReadOnlyList<Span> spans)
@@ -456,7 +480,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     private sealed record PendingDecisions(DecidedTraces Traces, DecisionHold Hold);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: handing the record at {Position} to its consumers failed ({Reason}); it is durable, and the next start hands it again.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: storage failed to take the record at {Position} ({Reason}). It takes no more records until the server restarts, which hands it this one again: the record is durable. Ingest answers 503 meanwhile; fix the cause, then restart.")]
     private static partial void LogDispatchFailed(ILogger logger, string position, string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: an aggregator failed on the record at {Position} ({Reason}); the spans went on to storage, and the span metrics miss them.")]

@@ -2,8 +2,11 @@ using Ariadne.Configuration;
 using Ariadne.Model;
 using Ariadne.Pipeline.Log;
 using Ariadne.Sampling;
+using Ariadne.Storage;
+using Ariadne.Storage.Embedded;
 using Ariadne.Tests.Infrastructure;
 using Ariadne.Tests.Sampling;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ariadne.Tests.Pipeline;
@@ -200,6 +203,35 @@ public sealed class IngestLogTests : IDisposable
         await Poll.UntilAsync(async () => (await upgraded.Store.GetTraceAsync(Tenant, held.TraceId, default)).Count == 1);
     }
 
+    [Fact]
+    public async Task After_storage_fails_to_take_a_record_it_takes_no_later_one_ingest_answers_503_and_a_restart_stores_it()
+    {
+        var directory = Directory.CreateTempSubdirectory("ariadne-pipeline-").FullName;
+        _directories.Add(directory);
+        var failing = new TakeFailingStore(EmbeddedSpanStore.Open(directory, new EmbeddedStorageOptions { RowGroupSpans = 64 }, _time, NullLogger.Instance), failAt: 2);
+        var first = Trace("GET /first");
+        var second = Trace("GET /second");
+        await using (var live = new PipelineHarness(directory, _time, store: failing))
+        {
+            Assert.Null((await live.IngestAsync(Tenant, first)).Unavailable);
+
+            // Acknowledged: the record is durable in the log before storage is handed it.
+            Assert.Null((await live.IngestAsync(Tenant, second)).Unavailable);
+            Assert.Contains(live.Log.Lines, l => l.Contains("storage failed to take the record", StringComparison.Ordinal));
+
+            // Taking a later record would let the engine's next cut cover the missed one; ingest is refused instead.
+            var refused = await live.IngestAsync(Tenant, Trace("GET /third"));
+            Assert.NotNull(refused.Unavailable);
+            Assert.Contains("restart", refused.Unavailable!.Message, StringComparison.Ordinal);
+            Assert.Equal(2, failing.Taken);
+        }
+
+        await using var restarted = Start(directory);
+        Assert.Equal(2, (await restarted.Store.GetTraceAsync(Tenant, first[0].TraceId, default)).Count);
+        Assert.Equal(2, (await restarted.Store.GetTraceAsync(Tenant, second[0].TraceId, default)).Count);
+        Assert.Equal(4, restarted.Store.GetStats().Spans);
+    }
+
     private static async Task WriteLegacyAsync(string directory, Action<System.Buffers.IBufferWriter<byte>> record)
     {
         var log = SegmentLog.Open(directory, TimeSpan.Zero);
@@ -242,5 +274,44 @@ public sealed class IngestLogTests : IDisposable
     {
         var root = _data.Root("web", name);
         return [root, _data.Span(root.TraceId, "db", "SELECT", root.SpanId)];
+    }
+
+    /// <summary>The embedded engine, except that its <paramref name="failAt"/>-th Take throws, as an engine bug would.</summary>
+    private sealed class TakeFailingStore(EmbeddedSpanStore inner, int failAt) : ISpanStore, ILogFedStore
+    {
+        public int Taken { get; private set; }
+
+        public LogPosition DurableThrough => inner.DurableThrough;
+
+        public string? Backlog => inner.Backlog;
+
+        public void Take(string tenant, IReadOnlyList<Span> spans, LogPosition position)
+        {
+            if (++Taken == failAt)
+            {
+                throw new InvalidOperationException("injected engine failure");
+            }
+
+            inner.Take(tenant, spans, position);
+        }
+
+        public ValueTask AppendAsync(string tenant, IReadOnlyList<Span> spans, CancellationToken cancellationToken) => inner.AppendAsync(tenant, spans, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Span>> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) => inner.GetTraceAsync(tenant, traceId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> GetServicesAsync(string tenant, CancellationToken cancellationToken) => inner.GetServicesAsync(tenant, cancellationToken);
+
+        public ValueTask<IReadOnlyList<OperationInfo>> GetOperationsAsync(string tenant, string service, SpanKind? kind, CancellationToken cancellationToken) =>
+            inner.GetOperationsAsync(tenant, service, kind, cancellationToken);
+
+        public ValueTask<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken) =>
+            inner.FindTracesAsync(tenant, query, cancellationToken);
+
+        public ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken) =>
+            inner.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
+
+        public StorageStats GetStats() => inner.GetStats();
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
