@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Ariadne.Analysis;
 using Ariadne.Hosting;
 using Ariadne.Model;
@@ -18,7 +19,7 @@ namespace Ariadne.Query.Tempo;
 /// Errors are Tempo's: 400 with a plain-text message (a TraceQL error names its line and column), 404 with no body.
 /// Every read is for the request's tenant (<c>X-Scope-OrgID</c> or the configured tenant header).
 /// </summary>
-internal static class TempoApi
+internal static partial class TempoApi
 {
     public const string ProtobufContentType = "application/protobuf";
 
@@ -92,7 +93,7 @@ internal static class TempoApi
         }
         catch (SearchSyntaxException e)
         {
-            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e));
+            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e.Position, e.Message));
         }
     }
 
@@ -263,7 +264,7 @@ internal static class TempoApi
                 && (maxDuration is null || m.Tree.DurationNanos <= maxDuration.Value.Ticks * 100))
             .Take(limit)
             .ToList();
-        var selected = SelectedAttributes(query.Expression);
+        var selected = SelectedAttributes(text);
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();
@@ -283,7 +284,7 @@ internal static class TempoApi
         new(["q", "tags", "minDuration", "maxDuration", "limit", "spss", "start", "end"], StringComparer.Ordinal);
 
     /// <summary>A <c>TraceSearchMetadata</c>: the spanset in both <c>spanSet</c> (deprecated) and <c>spanSets</c>, as Tempo writes it.</summary>
-    private static void WriteTraceSearchMetadata(Utf8JsonWriter w, TraceMatch match, int spansPerSpanSet, IReadOnlyList<Field> selected)
+    private static void WriteTraceSearchMetadata(Utf8JsonWriter w, TraceMatch match, int spansPerSpanSet, IReadOnlyList<(string Scope, string Key)> selected)
     {
         var summary = TraceSummary.From(match.Tree);
         var rootKnown = match.Tree.Root?.Span is { } root && root.ParentSpanId.IsEmpty;
@@ -332,7 +333,7 @@ internal static class TempoApi
     /// A <c>SpanSet</c>: the first <paramref name="spansPerSpanSet"/> matched spans, each with the attributes the query
     /// reads and <c>service.name</c> (Grafana's span table shows it), and how many spans matched.
     /// </summary>
-    private static void WriteSpanSet(Utf8JsonWriter w, IReadOnlyList<TraceNode> matched, int spansPerSpanSet, IReadOnlyList<Field> selected)
+    private static void WriteSpanSet(Utf8JsonWriter w, IReadOnlyList<TraceNode> matched, int spansPerSpanSet, IReadOnlyList<(string Scope, string Key)> selected)
     {
         w.WriteStartObject();
         w.WriteStartArray("spans");
@@ -361,21 +362,21 @@ internal static class TempoApi
         w.WriteEndObject();
     }
 
-    private static KeyValue[] SpanSetAttributes(Span span, IReadOnlyList<Field> selected)
+    private static KeyValue[] SpanSetAttributes(Span span, IReadOnlyList<(string Scope, string Key)> selected)
     {
         var attributes = new List<KeyValue> { KeyValue.String("service.name", span.ServiceName) };
-        foreach (var field in selected)
+        foreach (var (scope, key) in selected)
         {
-            if (attributes.Any(a => a.Key == field.Key))
+            if (attributes.Any(a => a.Key == key))
             {
                 continue;
             }
 
-            var value = field.Scope switch
+            var value = scope switch
             {
-                AttributeScope.Resource => Find(span.Resource.Attributes, field.Key),
-                AttributeScope.Span => Find(span.Attributes, field.Key),
-                _ => Find(span.Attributes, field.Key) ?? Find(span.Resource.Attributes, field.Key),
+                "resource" => Find(span.Resource.Attributes, key),
+                "span" => Find(span.Attributes, key),
+                _ => Find(span.Attributes, key) ?? Find(span.Resource.Attributes, key),
             };
             if (value is { } found)
             {
@@ -399,50 +400,22 @@ internal static class TempoApi
         return null;
     }
 
-    /// <summary>The attributes a query compares, in order of appearance; Tempo returns them with each matched span.</summary>
-    private static List<Field> SelectedAttributes(SpansetExpression expression)
+    /// <summary>
+    /// The attributes a query names (<c>span.k</c>, <c>resource.k</c>, <c>.k</c>), in order of appearance, read from its
+    /// text with string literals blanked out; Tempo returns their values with each matched span, under the bare name.
+    /// </summary>
+    private static List<(string Scope, string Key)> SelectedAttributes(string query)
     {
-        var fields = new List<Field>();
-        Visit(expression);
-        return fields;
-
-        void Visit(SpansetExpression e)
-        {
-            switch (e)
-            {
-                case SpanFilter filter:
-                    VisitCondition(filter.Condition);
-                    break;
-                case SpansetLogical logical:
-                    Visit(logical.Left);
-                    Visit(logical.Right);
-                    break;
-                case StructuralExpression structural:
-                    Visit(structural.Parent);
-                    Visit(structural.Child);
-                    break;
-            }
-        }
-
-        void VisitCondition(SpanCondition c)
-        {
-            switch (c)
-            {
-                case Comparison { Field.Kind: FieldKind.Attribute } comparison when !fields.Contains(comparison.Field):
-                    fields.Add(comparison.Field);
-                    break;
-                case AndCondition and:
-                    VisitCondition(and.Left);
-                    VisitCondition(and.Right);
-                    break;
-                case OrCondition or:
-                    VisitCondition(or.Left);
-                    VisitCondition(or.Right);
-                    break;
-                case NotCondition not:
-                    VisitCondition(not.Inner);
-                    break;
-            }
-        }
+        var code = QuotedText().Replace(query, m => new string(' ', m.Length));
+        return AttributeReference().Matches(code)
+            .Select(m => (m.Groups["scope"].Value, m.Groups["key"].Value))
+            .Distinct()
+            .ToList();
     }
+
+    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|`[^`]*`")]
+    private static partial Regex QuotedText();
+
+    [GeneratedRegex(@"(?<![\w.:])(?<scope>span|resource)?\.(?<key>[A-Za-z_][\w.\-/]*)")]
+    private static partial Regex AttributeReference();
 }

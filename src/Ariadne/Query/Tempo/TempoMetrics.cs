@@ -3,7 +3,6 @@ using System.Numerics;
 using System.Text.Json;
 using Ariadne.GoCompat;
 using Ariadne.Model;
-using Ariadne.Search;
 
 namespace Ariadne.Query.Tempo;
 
@@ -111,14 +110,7 @@ internal static class TempoMetrics
             throw new TempoBadRequestException("query is required: give a TraceQL metrics query in q, such as { } | rate() by (resource.service.name)");
         }
 
-        try
-        {
-            return TempoMetricsQuery.Parse(text);
-        }
-        catch (SearchSyntaxException e)
-        {
-            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e));
-        }
+        return TempoMetricsQuery.Parse(text);
     }
 
     private static async Task<MetricsResult> EvaluateAsync(
@@ -156,7 +148,7 @@ internal static class TempoMetrics
                     labels.Add(KeyValue.String("__name__", query.FunctionName));
                 }
 
-                if (query.Function == MetricsFunction.HistogramOverTime)
+                if (query.Function == TempoMetricsFunction.HistogramOverTime)
                 {
                     var bucket = Log2Bucketize(measured!.Value);
                     labels.Add(new KeyValue("__bucket", AnyValue.FromDouble(measuresDuration ? bucket / 1e9 : bucket)));
@@ -170,7 +162,7 @@ internal static class TempoMetrics
 
                 var interval = (int)((span.StartTimeUnixNano - start) / step);
                 group.Counts[interval]++;
-                if (query.Function == MetricsFunction.QuantileOverTime)
+                if (query.Function == TempoMetricsFunction.QuantileOverTime)
                 {
                     (group.Measured[interval] ??= []).Add(measured!.Value);
                 }
@@ -181,7 +173,7 @@ internal static class TempoMetrics
                     group.HasExemplar[interval] = true;
                     var shown = measured is { } m && measuresDuration ? m / 1e9 : measured;
                     group.Exemplars.Add(new Exemplar(span.TraceId, span.SpanId, span.StartTimeUnixNano / 1_000_000, interval,
-                        query.Function is MetricsFunction.QuantileOverTime or MetricsFunction.HistogramOverTime ? shown : null));
+                        query.Function is TempoMetricsFunction.QuantileOverTime or TempoMetricsFunction.HistogramOverTime ? shown : null));
                 }
             }
         }
@@ -192,10 +184,10 @@ internal static class TempoMetrics
         {
             switch (query.Function)
             {
-                case MetricsFunction.Rate:
+                case TempoMetricsFunction.Rate:
                     series.Add(new SeriesResult(group.Labels, group.Counts.Select(c => c / stepSeconds).ToArray(), group.Exemplars));
                     break;
-                case MetricsFunction.QuantileOverTime:
+                case TempoMetricsFunction.QuantileOverTime:
                     foreach (var q in query.Quantiles)
                     {
                         var values = group.Measured.Select(m => m is null ? 0 : Log2Quantile(q, m) / (measuresDuration ? 1e9 : 1)).ToArray();

@@ -4,7 +4,7 @@ using Ariadne.Search;
 
 namespace Ariadne.Query.Tempo;
 
-public enum MetricsFunction
+public enum TempoMetricsFunction
 {
     Rate,
     CountOverTime,
@@ -17,13 +17,13 @@ public enum MetricsFunction
 /// <c>| quantile_over_time(attr, q, …)</c> or <c>| histogram_over_time(attr)</c>, optionally <c>by (attr, …)</c>.
 /// </summary>
 /// <param name="Attribute">What quantiles and histograms measure: <c>duration</c> or a numeric attribute.</param>
-public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Function, IReadOnlyList<string> By, string? Attribute, IReadOnlyList<double> Quantiles)
+public sealed record TempoMetricsQuery(SearchQuery Filter, TempoMetricsFunction Function, IReadOnlyList<string> By, string? Attribute, IReadOnlyList<double> Quantiles)
 {
     public string FunctionName => Function switch
     {
-        MetricsFunction.Rate => "rate",
-        MetricsFunction.CountOverTime => "count_over_time",
-        MetricsFunction.QuantileOverTime => "quantile_over_time",
+        TempoMetricsFunction.Rate => "rate",
+        TempoMetricsFunction.CountOverTime => "count_over_time",
+        TempoMetricsFunction.QuantileOverTime => "quantile_over_time",
         _ => "histogram_over_time",
     };
 
@@ -31,18 +31,34 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
     /// Parses <paramref name="text"/>: the part before the first <c>|</c> outside braces and quotes is the spanset filter
     /// (Ariadne's search grammar), the rest the metrics stage.
     /// </summary>
-    /// <exception cref="SearchSyntaxException">The text does not parse; the position is in <paramref name="text"/>.</exception>
+    /// <exception cref="TempoBadRequestException">The text does not parse: Tempo's message, naming the line and column.</exception>
     public static TempoMetricsQuery Parse(string text)
     {
-        var pipe = FindPipe(text);
-        if (pipe < 0)
+        try
         {
-            throw new SearchSyntaxException(text.Length,
-                "not a metrics query: end it with a metrics function, such as { } | rate(), | count_over_time() by (resource.service.name) or | quantile_over_time(duration, .99)");
-        }
+            var pipe = FindPipe(text);
+            if (pipe < 0)
+            {
+                throw new MetricsSyntaxException(text.Length,
+                    "not a metrics query: end it with a metrics function, such as { } | rate(), | count_over_time() by (resource.service.name) or | quantile_over_time(duration, .99)");
+            }
 
-        var filter = SearchQuery.Parse(text[..pipe]);
-        return new StageParser(text, pipe + 1).Parse(filter);
+            SearchQuery filter;
+            try
+            {
+                filter = SearchQuery.Parse(text[..pipe]);
+            }
+            catch (SearchSyntaxException e)
+            {
+                throw new MetricsSyntaxException(e.Position, e.Message);
+            }
+
+            return new StageParser(text, pipe + 1).Parse(filter);
+        }
+        catch (MetricsSyntaxException e)
+        {
+            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e.Position, e.Message));
+        }
     }
 
     /// <summary>The value of a by() label or measured attribute on a span; null when the span has none.</summary>
@@ -144,35 +160,35 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
             var name = Word();
             var function = name switch
             {
-                "rate" => MetricsFunction.Rate,
-                "count_over_time" => MetricsFunction.CountOverTime,
-                "quantile_over_time" => MetricsFunction.QuantileOverTime,
-                "histogram_over_time" => MetricsFunction.HistogramOverTime,
-                _ => throw new SearchSyntaxException(nameAt,
+                "rate" => TempoMetricsFunction.Rate,
+                "count_over_time" => TempoMetricsFunction.CountOverTime,
+                "quantile_over_time" => TempoMetricsFunction.QuantileOverTime,
+                "histogram_over_time" => TempoMetricsFunction.HistogramOverTime,
+                _ => throw new MetricsSyntaxException(nameAt,
                     $"unknown metrics function '{name}': use rate(), count_over_time(), quantile_over_time(attr, q, ...) or histogram_over_time(attr)"),
             };
             Expect('(');
             string? attribute = null;
             var quantiles = new List<double>();
-            if (function is MetricsFunction.QuantileOverTime or MetricsFunction.HistogramOverTime)
+            if (function is TempoMetricsFunction.QuantileOverTime or TempoMetricsFunction.HistogramOverTime)
             {
                 attribute = Attribute();
-                while (function == MetricsFunction.QuantileOverTime && Peek() == ',')
+                while (function == TempoMetricsFunction.QuantileOverTime && Peek() == ',')
                 {
                     _at++;
                     var numberAt = Skip();
                     var number = Word();
                     if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var q) || q is < 0 or > 1)
                     {
-                        throw new SearchSyntaxException(numberAt, $"quantile '{number}' must be a number from 0 to 1, such as .95");
+                        throw new MetricsSyntaxException(numberAt, $"quantile '{number}' must be a number from 0 to 1, such as .95");
                     }
 
                     quantiles.Add(q);
                 }
 
-                if (function == MetricsFunction.QuantileOverTime && quantiles.Count == 0)
+                if (function == TempoMetricsFunction.QuantileOverTime && quantiles.Count == 0)
                 {
-                    throw new SearchSyntaxException(Skip(), "quantile_over_time needs at least one quantile: quantile_over_time(duration, .5, .99)");
+                    throw new MetricsSyntaxException(Skip(), "quantile_over_time needs at least one quantile: quantile_over_time(duration, .5, .99)");
                 }
             }
 
@@ -183,7 +199,7 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
             {
                 if (Word() != "by")
                 {
-                    throw new SearchSyntaxException(byAt, "unexpected text after the metrics function: only by (attr, ...) may follow it");
+                    throw new MetricsSyntaxException(byAt, "unexpected text after the metrics function: only by (attr, ...) may follow it");
                 }
 
                 Expect('(');
@@ -197,7 +213,7 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
                 Expect(')');
                 if (Skip() < text.Length)
                 {
-                    throw new SearchSyntaxException(_at, "unexpected text after by (...): the metrics query ends there");
+                    throw new MetricsSyntaxException(_at, "unexpected text after by (...): the metrics query ends there");
                 }
             }
 
@@ -212,7 +228,7 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
             var scoped = dot >= 0 && dot < name.Length - 1 && name[..dot] is "" or "span" or "resource" or "instrumentation";
             if (!scoped && !s_intrinsics.Contains(name))
             {
-                throw new SearchSyntaxException(at,
+                throw new MetricsSyntaxException(at,
                     $"'{name}' is not an attribute: use an intrinsic (duration, name, status, kind, ...) or a scoped attribute such as resource.service.name or span.http.route");
             }
 
@@ -223,7 +239,7 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
         {
             if (Peek() != c)
             {
-                throw new SearchSyntaxException(_at, _at < text.Length ? $"expected '{c}' but found '{text[_at]}'" : $"expected '{c}' at the end of the query");
+                throw new MetricsSyntaxException(_at, _at < text.Length ? $"expected '{c}' but found '{text[_at]}'" : $"expected '{c}' at the end of the query");
             }
 
             _at++;
@@ -251,10 +267,15 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, MetricsFunction Funct
 
             if (_at == start)
             {
-                throw new SearchSyntaxException(start, start < text.Length ? $"unexpected '{text[start]}'" : "unexpected end of the query");
+                throw new MetricsSyntaxException(start, start < text.Length ? $"unexpected '{text[start]}'" : "unexpected end of the query");
             }
 
             return text[start.._at];
         }
+    }
+
+    private sealed class MetricsSyntaxException(int position, string message) : Exception(message)
+    {
+        public int Position { get; } = position;
     }
 }

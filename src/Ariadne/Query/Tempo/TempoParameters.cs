@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Ariadne.GoCompat;
 using Ariadne.Model;
-using Ariadne.Search;
 
 namespace Ariadne.Query.Tempo;
 
@@ -248,17 +247,17 @@ internal static class TempoParameters
     {
         var conditions = tags.Select(t => t.Key switch
         {
-            "service.name" => $"resource.service.name = {Literal.Quote(t.Value)}",
-            "name" => $"name = {Literal.Quote(t.Value)}",
-            _ => $".{t.Key} = {Literal.Quote(t.Value)}",
+            "service.name" => $"resource.service.name = {Quote(t.Value)}",
+            "name" => $"name = {Quote(t.Value)}",
+            _ => $".{t.Key} = {Quote(t.Value)}",
         }).ToList();
         return conditions.Count == 0 ? "{ }" : "{ " + string.Join(" && ", conditions) + " }";
     }
 
     /// <summary>Tempo's TraceQL parse error: <c>parse error at line L, col C: message</c>, counted from 1.</summary>
-    public static string ParseErrorText(string query, SearchSyntaxException e)
+    public static string ParseErrorText(string query, int position, string message)
     {
-        var position = Math.Clamp(e.Position, 0, query.Length);
+        position = Math.Clamp(position, 0, query.Length);
         var line = 1;
         var lineStart = 0;
         for (var i = 0; i < position; i++)
@@ -270,8 +269,11 @@ internal static class TempoParameters
             }
         }
 
-        return $"parse error at line {line}, col {position - lineStart + 1}: {e.Message}";
+        return $"parse error at line {line}, col {position - lineStart + 1}: {message}";
     }
+
+    /// <summary>A TraceQL string literal.</summary>
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static string ReadLogfmtValue(string text, ref int i, bool isKey)
     {

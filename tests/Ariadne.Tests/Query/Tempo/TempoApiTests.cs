@@ -190,6 +190,12 @@ public sealed partial class TempoApiTests(TempoServerFixture fixture) : IClassFi
         Assert.Equal(1, (int)trace["serviceStats"]!["payments"]!["spanCount"]!);
         Assert.Equal(1, (int)trace["serviceStats"]!["payments"]!["errorCount"]!);
         Assert.True((int)result["metrics"]!["inspectedTraces"]! >= 1);
+
+        // The attributes a query compares come back with each matched span, under their bare names, typed.
+        var byAmount = await fixture.GetJsonAsync($"/api/search?q={Uri.EscapeDataString("{ .payment.amount > 40 }")}&{seeded.Window}", seeded.Tenant);
+        var charge = byAmount["traces"]![0]!["spanSets"]![0]!["spans"]![0]!;
+        Assert.Equal("charge", (string)charge["name"]!);
+        Assert.Contains(charge["attributes"]!.AsArray(), a => a!.ToJsonString() == """{"key":"payment.amount","value":{"doubleValue":42.5}}""");
     }
 
     [Fact]
