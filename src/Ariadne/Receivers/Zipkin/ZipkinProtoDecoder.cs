@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
+using System.Text.Unicode;
 using Ariadne.Model;
 
 namespace Ariadne.Receivers.Zipkin;
@@ -310,7 +311,17 @@ internal static class ZipkinProtoDecoder
             return slice;
         }
 
-        public string ReadString() => Encoding.UTF8.GetString(ReadLengthDelimited());
+        /// <summary>A proto3 string, which must be valid UTF-8 (as protobuf requires): refused rather than stored with U+FFFD.</summary>
+        public string ReadString()
+        {
+            var utf8 = ReadLengthDelimited();
+            if (!Utf8.IsValid(utf8))
+            {
+                throw new ZipkinFormatException("a string field holds invalid UTF-8; protobuf strings must be valid UTF-8 (send bytes fields as bytes, or fix the client's encoding)");
+            }
+
+            return Encoding.UTF8.GetString(utf8);
+        }
 
         public void Skip(int wire)
         {

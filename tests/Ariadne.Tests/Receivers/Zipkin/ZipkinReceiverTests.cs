@@ -298,6 +298,14 @@ public sealed class ZipkinReceiverTests(ZipkinServerFixture fixture) : IClassFix
         Assert.Contains("not a valid zipkin.proto3.ListOfSpans", await truncated.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await AssertServesAGoodRequestAsync();
 
+        // A proto3 string must be valid UTF-8: refused, not stored with replacement characters.
+        var invalidUtf8 = proto.ToArray();
+        invalidUtf8[invalidUtf8.AsSpan().IndexOf("gateway"u8) + 1] = 0xFF;
+        var badText = await PostAsync(invalidUtf8, "application/x-protobuf");
+        Assert.Equal(HttpStatusCode.BadRequest, badText.StatusCode);
+        Assert.Contains("invalid UTF-8", await badText.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await AssertServesAGoodRequestAsync();
+
         var notGzip = await PostAsync(Fixture("checkout-trace.json"), "application/json", encoding: "gzip");
         Assert.Equal(HttpStatusCode.BadRequest, notGzip.StatusCode);
         Assert.Contains("not valid gzip", await notGzip.Content.ReadAsStringAsync(), StringComparison.Ordinal);
