@@ -1,25 +1,111 @@
 using System.Globalization;
-using System.Text;
-using Ariadne.Analysis;
 
 namespace Ariadne.Search;
 
+/// <summary>A parsed TraceQL query: the spanset pipeline, the metrics stage when it is a metrics query, and its hints.</summary>
+/// <param name="Hints"><c>with (most_recent=true, sample=0.1)</c>, by name.</param>
+public sealed record RootExpression(SpansetPipeline Pipeline, MetricsQuery? Metrics, IReadOnlyDictionary<string, TraceQLValue> Hints)
+{
+    public bool Equals(RootExpression? other) => other is not null && Pipeline == other.Pipeline && Metrics == other.Metrics
+        && Hints.Count == other.Hints.Count && Hints.All(h => other.Hints.TryGetValue(h.Key, out var v) && v == h.Value);
+
+    public override int GetHashCode() => Pipeline.GetHashCode();
+
+    public override string ToString()
+    {
+        var body = Metrics?.ToString() ?? Pipeline.ToString();
+        return Hints.Count == 0 ? body : $"{body} with ({string.Join(", ", Hints.Select(h => $"{h.Key}={h.Value.ToQueryText()}"))})";
+    }
+}
+
 /// <summary>
-/// Parses Ariadne's search language (docs/search.md), a small TraceQL-like language:
+/// Parses TraceQL as grafana/tempo's pkg/traceql/expr.y defines it (docs/search.md):
 /// <code>
-/// query      := or
-/// or         := and ( "||" and )*
-/// and        := structural ( "&amp;&amp;" structural )*
-/// structural := spanset ( ( "&gt;" | "&gt;&gt;" ) spanset )*
-/// spanset    := "{" [ condition ] "}" | "(" query ")"
-/// condition  := cor ;  cor := cand ( "||" cand )* ;  cand := unary ( "&amp;&amp;" unary )*
-/// unary      := "!" unary | "(" condition ")" | "true" | field op value
+/// root        := pipeline [ "|" metrics { secondStage } ] [ "with" "(" hint { "," hint } ")" ]
+/// pipeline    := stage { "|" stage }
+/// stage       := spansets | scalar cmp scalar | "by" "(" field ")" | "select" "(" attribute { "," attribute } ")" | "coalesce" "(" ")"
+/// spansets    := operand { ( "&amp;&amp;" | "||" ) operand' }          operand' binds structural operators first
+/// operand     := "{" [ field ] "}" | "(" pipeline ")"               structural: &gt; &lt; &gt;&gt; &lt;&lt; ~ !&gt; !&lt; !&gt;&gt; !&lt;&lt; !~ &amp;&gt; &amp;&lt; &amp;&gt;&gt; &amp;&lt;&lt; &amp;~
+/// field       := field op field | "!" field | "-" field | "(" field ")" | static | attribute | intrinsic
 /// </code>
-/// Errors carry the 0-based position and say what was expected there.
+/// <c>&amp;&amp;</c> and <c>||</c> have the same precedence and group left to right, as in Tempo; comparisons and structural
+/// operators bind tighter, then + -, then ! , then * / %, then ^. Errors carry the position and say what was expected.
 /// </summary>
 public sealed class SearchParser
 {
-    private static readonly string[] s_intrinsics = ["service", "name", "status", "kind", "duration"];
+    private static readonly Dictionary<string, Intrinsic> s_unscopedIntrinsics = new(StringComparer.Ordinal)
+    {
+        ["name"] = Intrinsic.Name,
+        ["status"] = Intrinsic.Status,
+        ["statusMessage"] = Intrinsic.StatusMessage,
+        ["kind"] = Intrinsic.Kind,
+        ["duration"] = Intrinsic.Duration,
+        ["rootName"] = Intrinsic.TraceRootName,
+        ["rootServiceName"] = Intrinsic.TraceRootService,
+        ["traceDuration"] = Intrinsic.TraceDuration,
+    };
+
+    private static readonly Dictionary<string, Intrinsic> s_scopedIntrinsics = new(StringComparer.Ordinal)
+    {
+        ["span:name"] = Intrinsic.Name,
+        ["span:status"] = Intrinsic.Status,
+        ["span:statusMessage"] = Intrinsic.StatusMessage,
+        ["span:kind"] = Intrinsic.Kind,
+        ["span:duration"] = Intrinsic.Duration,
+        ["span:childCount"] = Intrinsic.ChildCount,
+        ["span:id"] = Intrinsic.SpanId,
+        ["span:parentID"] = Intrinsic.ParentId,
+        ["trace:id"] = Intrinsic.TraceId,
+        ["trace:rootName"] = Intrinsic.TraceRootName,
+        ["trace:rootService"] = Intrinsic.TraceRootService,
+        ["trace:duration"] = Intrinsic.TraceDuration,
+        ["event:name"] = Intrinsic.EventName,
+        ["event:timeSinceStart"] = Intrinsic.EventTimeSinceStart,
+        ["link:traceID"] = Intrinsic.LinkTraceId,
+        ["link:spanID"] = Intrinsic.LinkSpanId,
+        ["instrumentation:name"] = Intrinsic.InstrumentationName,
+        ["instrumentation:version"] = Intrinsic.InstrumentationVersion,
+    };
+
+    private static readonly Dictionary<string, TraceQLValue> s_statics = new(StringComparer.Ordinal)
+    {
+        ["true"] = TraceQLValue.True,
+        ["false"] = TraceQLValue.False,
+        ["nil"] = TraceQLValue.Nil,
+        ["ok"] = TraceQLValue.FromStatus(Model.StatusCode.Ok),
+        ["error"] = TraceQLValue.FromStatus(Model.StatusCode.Error),
+        ["unset"] = TraceQLValue.FromStatus(Model.StatusCode.Unset),
+        ["unspecified"] = TraceQLValue.FromKind(Model.SpanKind.Unspecified),
+        ["internal"] = TraceQLValue.FromKind(Model.SpanKind.Internal),
+        ["server"] = TraceQLValue.FromKind(Model.SpanKind.Server),
+        ["client"] = TraceQLValue.FromKind(Model.SpanKind.Client),
+        ["producer"] = TraceQLValue.FromKind(Model.SpanKind.Producer),
+        ["consumer"] = TraceQLValue.FromKind(Model.SpanKind.Consumer),
+        ["minInt"] = TraceQLValue.FromInt(long.MinValue),
+        ["maxInt"] = TraceQLValue.FromInt(long.MaxValue),
+    };
+
+    private static readonly Dictionary<string, MetricsFunction> s_metricsFunctions = new(StringComparer.Ordinal)
+    {
+        ["rate"] = MetricsFunction.Rate,
+        ["count_over_time"] = MetricsFunction.CountOverTime,
+        ["min_over_time"] = MetricsFunction.MinOverTime,
+        ["max_over_time"] = MetricsFunction.MaxOverTime,
+        ["avg_over_time"] = MetricsFunction.AvgOverTime,
+        ["sum_over_time"] = MetricsFunction.SumOverTime,
+        ["quantile_over_time"] = MetricsFunction.QuantileOverTime,
+        ["histogram_over_time"] = MetricsFunction.HistogramOverTime,
+        ["compare"] = MetricsFunction.Compare,
+    };
+
+    private static readonly Dictionary<string, AggregateKind> s_aggregates = new(StringComparer.Ordinal)
+    {
+        ["count"] = AggregateKind.Count,
+        ["avg"] = AggregateKind.Avg,
+        ["min"] = AggregateKind.Min,
+        ["max"] = AggregateKind.Max,
+        ["sum"] = AggregateKind.Sum,
+    };
 
     private readonly string _text;
     private readonly List<Token> _tokens;
@@ -28,292 +114,911 @@ public sealed class SearchParser
     private SearchParser(string text)
     {
         _text = text;
-        _tokens = Lex(text);
+        _tokens = SearchLexer.Lex(text);
     }
 
     private Token Current => _tokens[_index];
 
-    public static SpansetExpression Parse(string text)
+    private Token Next => _tokens[Math.Min(_index + 1, _tokens.Count - 1)];
+
+    /// <exception cref="SearchSyntaxException">The text does not parse, or uses a construct Ariadne does not run.</exception>
+    public static RootExpression Parse(string text)
     {
         var parser = new SearchParser(text);
         if (parser.Current.Type == TokenType.End)
         {
-            throw new SearchSyntaxException(0, "At 0: the query is empty; write a span filter such as { service = \"orders\" && status = error }.");
+            throw parser.Error(0, "the query is empty; write a span filter such as { resource.service.name = \"orders\" && status = error }.");
         }
 
-        var result = parser.ParseOr();
+        var (pipeline, metrics) = parser.ParsePipeline(allowMetrics: true);
+        var hints = parser.ParseHints();
         if (parser.Current.Type != TokenType.End)
         {
-            throw parser.Expected("'&&', '||', '>' or '>>' between span filters, or the end of the query");
+            throw parser.Expected(metrics is null
+                ? "'&&', '||', a structural operator (>, >>, <, <<, ~) or '|' between span filters, or the end of the query"
+                : "'| topk(n)', '| bottomk(n)', a comparison such as > 10, 'with (…)' or the end of the query");
         }
 
-        return result;
+        return new RootExpression(pipeline, metrics, hints);
     }
 
-    public static bool IsIntrinsicName(string name) => s_intrinsics.Contains(name);
+    public static string IntrinsicText(Intrinsic intrinsic) =>
+        s_scopedIntrinsics.First(p => p.Value == intrinsic).Key;
 
-    public static string OperatorText(CompareOp op) => op switch
+    public static string MetricsFunctionText(MetricsFunction function) => s_metricsFunctions.First(p => p.Value == function).Key;
+
+    public static string OperatorText(Operator op) => op switch
     {
-        CompareOp.Equal => "=",
-        CompareOp.NotEqual => "!=",
-        CompareOp.Matches => "=~",
-        CompareOp.NotMatches => "!~",
-        CompareOp.Greater => ">",
-        CompareOp.GreaterOrEqual => ">=",
-        CompareOp.Less => "<",
-        _ => "<=",
+        Operator.Add => "+",
+        Operator.Sub or Operator.Negate => "-",
+        Operator.Mul => "*",
+        Operator.Div => "/",
+        Operator.Mod => "%",
+        Operator.Pow => "^",
+        Operator.Equal => "=",
+        Operator.NotEqual => "!=",
+        Operator.Less => "<",
+        Operator.LessOrEqual => "<=",
+        Operator.Greater => ">",
+        Operator.GreaterOrEqual => ">=",
+        Operator.Regex => "=~",
+        Operator.NotRegex => "!~",
+        Operator.And => "&&",
+        Operator.Or => "||",
+        Operator.Not => "!",
+        Operator.Exists => "!= nil",
+        _ => "= nil",
     };
 
-    private SpansetExpression ParseOr()
+    public static string SpansetOperatorText(SpansetOperator op) => op switch
     {
-        var left = ParseAnd();
-        while (Accept(TokenType.Or))
-        {
-            left = new SpansetLogical(left, false, ParseAnd());
-        }
+        SpansetOperator.And => "&&",
+        SpansetOperator.Union => "||",
+        SpansetOperator.Child => ">",
+        SpansetOperator.Parent => "<",
+        SpansetOperator.Descendant => ">>",
+        SpansetOperator.Ancestor => "<<",
+        SpansetOperator.Sibling => "~",
+        SpansetOperator.NotChild => "!>",
+        SpansetOperator.NotParent => "!<",
+        SpansetOperator.NotDescendant => "!>>",
+        SpansetOperator.NotAncestor => "!<<",
+        SpansetOperator.NotSibling => "!~",
+        SpansetOperator.UnionChild => "&>",
+        SpansetOperator.UnionParent => "&<",
+        SpansetOperator.UnionDescendant => "&>>",
+        SpansetOperator.UnionAncestor => "&<<",
+        _ => "&~",
+    };
 
-        return left;
+    // -----------------------------------------------------------------------------------------------------------
+    // Pipelines and spansets
+    // -----------------------------------------------------------------------------------------------------------
+
+    private (SpansetPipeline Pipeline, MetricsQuery? Metrics) ParsePipeline(bool allowMetrics)
+    {
+        var elements = new List<PipelineElement>();
+        while (true)
+        {
+            if (IsWord(out var word) && s_metricsFunctions.ContainsKey(word) && Next.Type == TokenType.LeftParen)
+            {
+                if (elements.Count == 0)
+                {
+                    throw Error(Current.Position, $"{word}() is a metrics function: it follows a span filter, as in {{ status = error }} | {word}().");
+                }
+
+                if (!allowMetrics)
+                {
+                    throw Error(Current.Position, "arithmetic between metrics queries, such as ({ } | rate()) / ({ } | count_over_time()), is not supported: run each query on its own.");
+                }
+
+                var pipeline = new SpansetPipeline(elements);
+                return (pipeline, new MetricsQuery(pipeline, ParseMetricsAggregate(), ParseSecondStages()));
+            }
+
+            elements.Add(ParseStage(elements.Count == 0));
+            if (!Accept(TokenType.Pipe))
+            {
+                return (new SpansetPipeline(elements), null);
+            }
+        }
     }
 
-    private SpansetExpression ParseAnd()
+    private PipelineElement ParseStage(bool first)
     {
-        var left = ParseStructural();
-        while (Accept(TokenType.And))
+        if (IsWord(out var word))
         {
-            left = new SpansetLogical(left, true, ParseStructural());
+            switch (word)
+            {
+                case "by" when Next.Type == TokenType.LeftParen:
+                    _index += 2;
+                    var at = Current.Position;
+                    var field = ParseField(0);
+                    RequireSpanReference(field, at, "by()");
+                    Require(TokenType.RightParen, "')' to close by(");
+                    return new GroupBy(field.Expr);
+                case "select" when Next.Type == TokenType.LeftParen:
+                    _index += 2;
+                    var fields = ParseAttributeList("select(");
+                    Require(TokenType.RightParen, "',' or ')' to close select(");
+                    return new Select(fields);
+                case "coalesce" when Next.Type == TokenType.LeftParen:
+                    if (first)
+                    {
+                        throw Error(Current.Position, "coalesce() merges the spansets of the stages before it: write it after one, as in { } | by(name) | coalesce().");
+                    }
+
+                    _index += 2;
+                    Require(TokenType.RightParen, "')': coalesce takes no arguments");
+                    return new Coalesce();
+                case "topk" or "bottomk" when Next.Type == TokenType.LeftParen:
+                    throw Error(Current.Position, $"{word}() follows a metrics function, as in {{ }} | rate() by (resource.service.name) | {word}(5).");
+            }
+
+            if (s_aggregates.ContainsKey(word) && Next.Type == TokenType.LeftParen)
+            {
+                return ParseScalarFilter();
+            }
         }
 
-        return left;
+        if (Current.Type is TokenType.Integer or TokenType.Float or TokenType.Duration)
+        {
+            return ParseScalarFilter();
+        }
+
+        return ParseSpansets(0);
     }
 
-    private SpansetExpression ParseStructural()
+    private static int SpansetPrecedence(TokenType type) => type switch
     {
-        var left = ParseSpanset();
-        while (Current.Type is TokenType.Greater or TokenType.Descendant)
+        TokenType.And or TokenType.Or => 1,
+        TokenType.Greater or TokenType.Less or TokenType.Descendant or TokenType.Ancestor or TokenType.Sibling
+            or TokenType.NotChild or TokenType.NotParent or TokenType.NotDescendant or TokenType.NotAncestor or TokenType.NotMatch
+            or TokenType.UnionChild or TokenType.UnionParent or TokenType.UnionDescendant or TokenType.UnionAncestor or TokenType.UnionSibling => 2,
+        _ => 0,
+    };
+
+    private static SpansetOperator SpansetOp(TokenType type) => type switch
+    {
+        TokenType.And => SpansetOperator.And,
+        TokenType.Or => SpansetOperator.Union,
+        TokenType.Greater => SpansetOperator.Child,
+        TokenType.Less => SpansetOperator.Parent,
+        TokenType.Descendant => SpansetOperator.Descendant,
+        TokenType.Ancestor => SpansetOperator.Ancestor,
+        TokenType.Sibling => SpansetOperator.Sibling,
+        TokenType.NotChild => SpansetOperator.NotChild,
+        TokenType.NotParent => SpansetOperator.NotParent,
+        TokenType.NotDescendant => SpansetOperator.NotDescendant,
+        TokenType.NotAncestor => SpansetOperator.NotAncestor,
+        TokenType.NotMatch => SpansetOperator.NotSibling,
+        TokenType.UnionChild => SpansetOperator.UnionChild,
+        TokenType.UnionParent => SpansetOperator.UnionParent,
+        TokenType.UnionDescendant => SpansetOperator.UnionDescendant,
+        TokenType.UnionAncestor => SpansetOperator.UnionAncestor,
+        _ => SpansetOperator.UnionSibling,
+    };
+
+    private SpansetExpression ParseSpansets(int minPrecedence)
+    {
+        var left = ParseSpansetOperand();
+        while (SpansetPrecedence(Current.Type) is var precedence && precedence > 0 && precedence >= minPrecedence)
         {
-            var op = Current.Type == TokenType.Greater ? StructuralOp.Child : StructuralOp.Descendant;
+            var op = SpansetOp(Current.Type);
             _index++;
-            left = new StructuralExpression(left, op, ParseSpanset());
+            left = new SpansetOperation(op, left, ParseSpansets(precedence + 1));
         }
 
         return left;
     }
 
-    private SpansetExpression ParseSpanset()
+    private SpansetExpression ParseSpansetOperand()
     {
         if (Accept(TokenType.LeftParen))
         {
-            var inner = ParseOr();
+            var (inner, _) = ParsePipeline(allowMetrics: false);
             Require(TokenType.RightParen, "')' to close the '(' of span filters");
+            return inner.Elements is [SpansetExpression single] ? single : inner;
+        }
+
+        if (Current.Type != TokenType.LeftBrace)
+        {
+            throw Expected("a span filter in braces, such as { resource.service.name = \"orders\" }");
+        }
+
+        return ParseSpansetFilter();
+    }
+
+    private SpansetFilter ParseSpansetFilter()
+    {
+        Require(TokenType.LeftBrace, "'{'");
+        if (Accept(TokenType.RightBrace))
+        {
+            return SpansetFilter.All;
+        }
+
+        var at = Current.Position;
+        var condition = ParseField(0);
+        if (condition.Type is { } type && type != TraceQLType.Bool)
+        {
+            throw Error(at, $"the condition of a span filter is true or false, and this is a{(type is TraceQLType.Int or TraceQLType.Status ? "n" : "")} {TypeName(type)}: compare it, as in {{ span.key = \"value\" }}.");
+        }
+
+        Require(TokenType.RightBrace, "an operator, '&&', '||' or '}' to close the span filter");
+        return new SpansetFilter(condition.Expr);
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Scalar filters: count() > 2, avg(duration) > 20ms
+    // -----------------------------------------------------------------------------------------------------------
+
+    private ScalarFilter ParseScalarFilter()
+    {
+        var left = ParseScalar(0);
+        var opToken = Current;
+        var op = opToken.Type switch
+        {
+            TokenType.Equal => Operator.Equal,
+            TokenType.NotEqual => Operator.NotEqual,
+            TokenType.Less => Operator.Less,
+            TokenType.LessOrEqual => Operator.LessOrEqual,
+            TokenType.Greater => Operator.Greater,
+            TokenType.GreaterOrEqual => Operator.GreaterOrEqual,
+            _ => throw Expected("a comparison (=, !=, <, <=, >, >=) after the aggregate, as in | count() > 2"),
+        };
+        _index++;
+        var right = ParseScalar(0);
+        if (!HasAggregate(left) && !HasAggregate(right))
+        {
+            throw Error(opToken.Position, "a pipeline comparison needs an aggregate (count(), avg(…), min(…), max(…) or sum(…)) on one side.");
+        }
+
+        return new ScalarFilter(op, left, right);
+    }
+
+    private static bool HasAggregate(ScalarExpression e) => e switch
+    {
+        Aggregate => true,
+        ScalarOperation o => HasAggregate(o.Left) || HasAggregate(o.Right),
+        _ => false,
+    };
+
+    private static int ScalarPrecedence(TokenType type) => type switch
+    {
+        TokenType.Add or TokenType.Sub => 1,
+        TokenType.Mul or TokenType.Div or TokenType.Mod => 2,
+        TokenType.Pow => 3,
+        _ => 0,
+    };
+
+    private ScalarExpression ParseScalar(int minPrecedence)
+    {
+        var left = ParseScalarOperand();
+        while (ScalarPrecedence(Current.Type) is var precedence && precedence > 0 && precedence >= minPrecedence)
+        {
+            var op = ArithmeticOp(Current.Type);
+            _index++;
+            left = new ScalarOperation(op, left, ParseScalar(op == Operator.Pow ? precedence : precedence + 1));
+        }
+
+        return left;
+    }
+
+    private ScalarExpression ParseScalarOperand()
+    {
+        if (Accept(TokenType.LeftParen))
+        {
+            var inner = ParseScalar(0);
+            Require(TokenType.RightParen, "')'");
             return inner;
         }
 
-        if (!Accept(TokenType.LeftBrace))
+        if (Accept(TokenType.Sub))
         {
-            throw Expected("a span filter in braces, such as { service = \"orders\" }");
+            var operand = ParseScalarOperand();
+            return operand is ScalarStatic s ? new ScalarStatic(Negate(s.Value)) : new ScalarOperation(Operator.Sub, new ScalarStatic(TraceQLValue.FromInt(0)), operand);
         }
 
-        if (Accept(TokenType.RightBrace))
+        if (StaticNumber() is { } number)
         {
-            return new SpanFilter(new AnySpan());
+            return new ScalarStatic(number);
         }
 
-        var condition = ParseConditionOr();
-        Require(TokenType.RightBrace, "'&&', '||' or '}' to close the span filter");
-        return new SpanFilter(condition);
+        if (IsWord(out var word) && s_aggregates.TryGetValue(word, out var kind))
+        {
+            _index++;
+            Require(TokenType.LeftParen, $"'(' after {word}");
+            if (kind == AggregateKind.Count)
+            {
+                Require(TokenType.RightParen, "')': count() takes no arguments");
+                return new Aggregate(kind, null);
+            }
+
+            var at = Current.Position;
+            if (Current.Type == TokenType.RightParen)
+            {
+                throw Error(at, $"{word}() takes a field, as in {word}(duration) or {word}(span.http.response_content_length).");
+            }
+
+            var field = ParseField(0);
+            RequireSpanReference(field, at, $"{word}()");
+            if (field.Type is { } type && type is not (TraceQLType.Int or TraceQLType.Float or TraceQLType.Duration))
+            {
+                throw Error(at, $"{word}() takes a number or a duration, and this is a {TypeName(type)}.");
+            }
+
+            Require(TokenType.RightParen, $"')' to close {word}(");
+            return new Aggregate(kind, field.Expr);
+        }
+
+        throw Expected("an aggregate (count(), avg(…), min(…), max(…), sum(…)) or a number");
     }
 
-    private SpanCondition ParseConditionOr()
+    private TraceQLValue? StaticNumber()
     {
-        var left = ParseConditionAnd();
-        while (Accept(TokenType.Or))
+        var token = Current;
+        TraceQLValue? value = token.Type switch
         {
-            left = new OrCondition(left, ParseConditionAnd());
+            TokenType.Integer => TraceQLValue.FromInt(token.Integer),
+            TokenType.Float => TraceQLValue.FromFloat(token.Float),
+            TokenType.Duration => TraceQLValue.FromDuration(token.Integer),
+            _ => null,
+        };
+        if (value is not null)
+        {
+            _index++;
         }
 
-        return left;
+        return value;
     }
 
-    private SpanCondition ParseConditionAnd()
+    private static TraceQLValue Negate(TraceQLValue value) => value.Type switch
+    {
+        TraceQLType.Int => TraceQLValue.FromInt(-value.AsInt),
+        TraceQLType.Duration => TraceQLValue.FromDuration(-value.AsInt),
+        _ => TraceQLValue.FromFloat(-value.AsFloat),
+    };
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Metrics
+    // -----------------------------------------------------------------------------------------------------------
+
+    private MetricsAggregate ParseMetricsAggregate()
+    {
+        var nameToken = Current;
+        var function = s_metricsFunctions[nameToken.Text];
+        _index += 2;
+        FieldReference? field = null;
+        var quantiles = new List<double>();
+        SpansetFilter? compareFilter = null;
+        var (topN, compareStart, compareEnd) = (10, 0L, 0L);
+        switch (function)
+        {
+            case MetricsFunction.Rate or MetricsFunction.CountOverTime:
+                Require(TokenType.RightParen, $"')': {nameToken.Text}() takes no arguments");
+                break;
+            case MetricsFunction.Compare:
+                if (Current.Type != TokenType.LeftBrace)
+                {
+                    throw Expected("a span filter, as in compare({ status = error })");
+                }
+
+                compareFilter = ParseSpansetFilter();
+                if (Accept(TokenType.Comma))
+                {
+                    topN = (int)RequireInteger("the number of top values, as in compare({ status = error }, 10)", 1, 10_000);
+                    if (Accept(TokenType.Comma))
+                    {
+                        compareStart = RequireInteger("the start of the comparison window in unix nanoseconds", 0, long.MaxValue);
+                        Require(TokenType.Comma, "',' and the end of the comparison window");
+                        compareEnd = RequireInteger("the end of the comparison window in unix nanoseconds", 0, long.MaxValue);
+                    }
+                }
+
+                Require(TokenType.RightParen, "')' to close compare(");
+                break;
+            default:
+                field = ParseAttribute($"{nameToken.Text}(");
+                if (function == MetricsFunction.QuantileOverTime)
+                {
+                    Require(TokenType.Comma, "',' and the quantiles, as in quantile_over_time(duration, .5, .9, .99)");
+                    do
+                    {
+                        var at = Current.Position;
+                        var q = StaticNumber() ?? throw Expected("a quantile between 0 and 1, such as .9");
+                        if (q.Type == TraceQLType.Duration || q.AsNumber is < 0 or > 1)
+                        {
+                            throw Error(at, "a quantile is a number between 0 and 1, such as .9.");
+                        }
+
+                        quantiles.Add(q.AsNumber);
+                    }
+                    while (Accept(TokenType.Comma));
+                }
+
+                Require(TokenType.RightParen, $"')' to close {nameToken.Text}(");
+                break;
+        }
+
+        IReadOnlyList<FieldReference> by = [];
+        if (IsWord(out var word) && word == "by")
+        {
+            _index++;
+            Require(TokenType.LeftParen, "'(' after by, as in by (resource.service.name)");
+            by = ParseAttributeList("by (");
+            Require(TokenType.RightParen, "',' or ')' to close by (");
+        }
+
+        return new MetricsAggregate(function, field, quantiles, by, compareFilter, topN, compareStart, compareEnd);
+    }
+
+    private List<MetricsSecondStage> ParseSecondStages()
+    {
+        var stages = new List<MetricsSecondStage>();
+        while (true)
+        {
+            if (Current.Type == TokenType.Pipe)
+            {
+                _index++;
+                if (!IsWord(out var word) || word is not ("topk" or "bottomk"))
+                {
+                    throw Expected("topk(n) or bottomk(n) after a metrics function");
+                }
+
+                _index++;
+                Require(TokenType.LeftParen, $"'(' after {word}");
+                var count = RequireInteger($"the number of series, as in {word}(5)", 1, int.MaxValue);
+                Require(TokenType.RightParen, $"')' to close {word}(");
+                stages.Add(new MetricsTopK(word == "topk", (int)count));
+                continue;
+            }
+
+            var op = Current.Type switch
+            {
+                TokenType.Equal => Operator.Equal,
+                TokenType.NotEqual => Operator.NotEqual,
+                TokenType.Less => Operator.Less,
+                TokenType.LessOrEqual => Operator.LessOrEqual,
+                TokenType.Greater => Operator.Greater,
+                TokenType.GreaterOrEqual => Operator.GreaterOrEqual,
+                _ => (Operator?)null,
+            };
+            if (op is null)
+            {
+                return stages;
+            }
+
+            _index++;
+            var at = Current.Position;
+            var value = ParseScalar(0);
+            if (HasAggregate(value) || ConstantNumber(value) is not { } number)
+            {
+                throw Error(at, "a metrics filter compares with a number, as in | rate() > 10.");
+            }
+
+            stages.Add(new MetricsFilter(op.Value, number));
+        }
+    }
+
+    /// <summary>A scalar expression of numbers folded to one, or null (durations are not numbers here, as in Tempo).</summary>
+    private static double? ConstantNumber(ScalarExpression e) => e switch
+    {
+        ScalarStatic { Value.Type: TraceQLType.Int or TraceQLType.Float } s => s.Value.AsNumber,
+        ScalarOperation o when ConstantNumber(o.Left) is { } l && ConstantNumber(o.Right) is { } r => o.Op switch
+        {
+            Operator.Add => l + r,
+            Operator.Sub => l - r,
+            Operator.Mul => l * r,
+            Operator.Div => l / r,
+            Operator.Mod => l % r,
+            _ => Math.Pow(l, r),
+        },
+        _ => null,
+    };
+
+    private long RequireInteger(string expected, long min, long max)
+    {
+        var token = Current;
+        if (token.Type != TokenType.Integer)
+        {
+            throw Expected(expected);
+        }
+
+        if (token.Integer < min || token.Integer > max)
+        {
+            throw Error(token.Position, $"expected {expected}, between {min} and {max}.");
+        }
+
+        _index++;
+        return token.Integer;
+    }
+
+    private IReadOnlyDictionary<string, TraceQLValue> ParseHints()
+    {
+        var hints = new Dictionary<string, TraceQLValue>(StringComparer.Ordinal);
+        if (!IsWord(out var word) || word != "with")
+        {
+            return hints;
+        }
+
+        _index++;
+        Require(TokenType.LeftParen, "'(' after with, as in with (most_recent=true)");
+        do
+        {
+            if (Current.Type != TokenType.Word)
+            {
+                throw Expected("a hint name, as in most_recent=true");
+            }
+
+            var name = Current.Text;
+            _index++;
+            Require(TokenType.Equal, $"'=' after the hint {name}");
+            var at = Current.Position;
+            var value = ParseField(0);
+            if (value.Expr is not Static s)
+            {
+                throw Error(at, $"the hint {name} takes a value, such as true, 0.1 or \"text\".");
+            }
+
+            hints[name] = s.Value;
+        }
+        while (Accept(TokenType.Comma));
+        Require(TokenType.RightParen, "',' or ')' to close with (");
+        return hints;
+    }
+
+    private List<FieldReference> ParseAttributeList(string context)
+    {
+        var list = new List<FieldReference>();
+        do
+        {
+            list.Add(ParseAttribute(context));
+        }
+        while (Accept(TokenType.Comma));
+        return list;
+    }
+
+    private FieldReference ParseAttribute(string context)
+    {
+        var at = Current.Position;
+        if (Current.Type is TokenType.Attribute or TokenType.ScopedIntrinsic or TokenType.Word)
+        {
+            var primary = ParsePrimary();
+            if (primary.Expr is FieldReference attribute)
+            {
+                return attribute;
+            }
+        }
+
+        throw Error(at, $"expected an attribute or an intrinsic in {context}…), such as resource.service.name, span.http.route or name.");
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Field expressions
+    // -----------------------------------------------------------------------------------------------------------
+
+    /// <summary>A field expression with its type when known (null: an attribute, whose type is only known per span).</summary>
+    private readonly record struct Typed(FieldExpression Expr, TraceQLType? Type);
+
+    private static int FieldPrecedence(TokenType type) => type switch
+    {
+        TokenType.And or TokenType.Or => 1,
+        TokenType.Equal or TokenType.NotEqual or TokenType.Less or TokenType.LessOrEqual or TokenType.Greater
+            or TokenType.GreaterOrEqual or TokenType.Match or TokenType.NotMatch => 2,
+        TokenType.Add or TokenType.Sub => 3,
+        TokenType.Mul or TokenType.Div or TokenType.Mod => 5,
+        TokenType.Pow => 6,
+        _ => 0,
+    };
+
+    private static Operator ArithmeticOp(TokenType type) => type switch
+    {
+        TokenType.Add => Operator.Add,
+        TokenType.Sub => Operator.Sub,
+        TokenType.Mul => Operator.Mul,
+        TokenType.Div => Operator.Div,
+        TokenType.Mod => Operator.Mod,
+        _ => Operator.Pow,
+    };
+
+    private Typed ParseField(int minPrecedence)
     {
         var left = ParseUnary();
-        while (Accept(TokenType.And))
+        while (FieldPrecedence(Current.Type) is var precedence && precedence > 0 && precedence >= minPrecedence)
         {
-            left = new AndCondition(left, ParseUnary());
+            var opToken = Current;
+            _index++;
+            var right = ParseField(opToken.Type == TokenType.Pow ? precedence : precedence + 1);
+            left = Combine(opToken, left, right);
         }
 
         return left;
     }
 
-    private SpanCondition ParseUnary()
+    private Typed ParseUnary()
     {
+        var token = Current;
         if (Accept(TokenType.Not))
         {
-            return new NotCondition(ParseUnary());
+            var operand = ParseField(5);
+            if (operand.Type is { } t && t != TraceQLType.Bool)
+            {
+                throw Error(token.Position, $"! negates a condition, and this is a {TypeName(t)}: write the comparison in parentheses, as in !(span.key = \"value\").");
+            }
+
+            return new Typed(new UnaryOperation(Operator.Not, operand.Expr), TraceQLType.Bool);
+        }
+
+        if (Accept(TokenType.Sub))
+        {
+            var operand = ParseField(5);
+            if (operand.Type is { } t && t is not (TraceQLType.Int or TraceQLType.Float or TraceQLType.Duration))
+            {
+                throw Error(token.Position, $"- negates a number or a duration, and this is a {TypeName(t)}.");
+            }
+
+            return operand.Expr is Static s
+                ? new Typed(new Static(Negate(s.Value)), operand.Type)
+                : new Typed(new UnaryOperation(Operator.Negate, operand.Expr), operand.Type);
         }
 
         if (Accept(TokenType.LeftParen))
         {
-            var inner = ParseConditionOr();
+            var inner = ParseField(0);
             Require(TokenType.RightParen, "')' to close the '('");
             return inner;
         }
 
-        if (Current.Type == TokenType.Identifier && Current.Text == "true")
-        {
-            _index++;
-            return new AnySpan();
-        }
-
-        if (Current.Type != TokenType.Identifier)
-        {
-            throw Expected("a field such as service, name, status, kind, duration or an attribute such as http.status_code");
-        }
-
-        var fieldToken = Current;
-        var field = ToField(fieldToken.Text);
-        _index++;
-        var opToken = Current;
-        var op = opToken.Type switch
-        {
-            TokenType.Equal => CompareOp.Equal,
-            TokenType.NotEqual => CompareOp.NotEqual,
-            TokenType.Match => CompareOp.Matches,
-            TokenType.NotMatch => CompareOp.NotMatches,
-            TokenType.Greater => CompareOp.Greater,
-            TokenType.GreaterOrEqual => CompareOp.GreaterOrEqual,
-            TokenType.Less => CompareOp.Less,
-            TokenType.LessOrEqual => CompareOp.LessOrEqual,
-            _ => throw Expected($"an operator (=, !=, =~, !~, >, >=, <, <=) after '{fieldToken.Text}'"),
-        };
-        _index++;
-        var valueToken = Current;
-        var value = ToLiteral(valueToken, field);
-        _index++;
-        Check(field, op, value, opToken, valueToken);
-        return new Comparison(field, op, value);
+        return ParsePrimary();
     }
 
-    private static Field ToField(string text) => text switch
+    private Typed ParsePrimary()
     {
-        "service" or "resource.service.name" => new Field(FieldKind.Service),
-        "name" => new Field(FieldKind.Name),
-        "status" => new Field(FieldKind.Status),
-        "kind" => new Field(FieldKind.Kind),
-        "duration" => new Field(FieldKind.Duration),
-        _ when text.StartsWith("span.", StringComparison.Ordinal) && text.Length > 5 => new Field(FieldKind.Attribute, AttributeScope.Span, text[5..]),
-        _ when text.StartsWith("resource.", StringComparison.Ordinal) && text.Length > 9 => new Field(FieldKind.Attribute, AttributeScope.Resource, text[9..]),
-        _ when text.StartsWith('.') => new Field(FieldKind.Attribute, AttributeScope.Any, text[1..]),
-        _ => new Field(FieldKind.Attribute, AttributeScope.Any, text),
-    };
-
-    private Literal ToLiteral(Token token, Field field)
-    {
+        var token = Current;
         switch (token.Type)
         {
             case TokenType.String:
-                return new Literal(LiteralKind.String, token.Text);
-            case TokenType.Number:
-                if (long.TryParse(token.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+                _index++;
+                return new Typed(new Static(TraceQLValue.FromString(token.Text)), TraceQLType.String);
+            case TokenType.Integer or TokenType.Float or TokenType.Duration:
+                var number = StaticNumber()!.Value;
+                return new Typed(new Static(number), number.Type);
+            case TokenType.Attribute:
+                _index++;
+                return new Typed(new FieldReference(token.Scope, token.Text, Intrinsic.None, token.Parent), null);
+            case TokenType.ScopedIntrinsic:
+                if (!s_scopedIntrinsics.TryGetValue(token.Text, out var scoped))
                 {
-                    return new Literal(LiteralKind.Integer, token.Text, integer);
+                    var scope = token.Text[..token.Text.IndexOf(':')];
+                    var valid = string.Join(", ", s_scopedIntrinsics.Keys.Where(k => k.StartsWith(scope + ":", StringComparison.Ordinal)));
+                    throw Error(token.Position, $"'{token.Text}' is not an intrinsic; the {scope} intrinsics are {valid}.");
                 }
 
-                if (double.TryParse(token.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-                {
-                    return new Literal(LiteralKind.Double, token.Text, number);
-                }
-
-                if (DurationText.TryParse(token.Text, out var duration))
-                {
-                    return new Literal(LiteralKind.Duration, token.Text, Nanos: duration.Ticks * 100);
-                }
-
-                throw new SearchSyntaxException(token.Position, $"At {token.Position}: '{token.Text}' is neither a number nor a duration (write 500, 0.5, 250ms or 1.5s).");
-            case TokenType.Identifier when token.Text is "true" or "false":
-                return new Literal(LiteralKind.Bool, token.Text, Bool: token.Text == "true");
-            case TokenType.Identifier when field.Kind is FieldKind.Status or FieldKind.Kind:
-                return new Literal(LiteralKind.Keyword, token.Text);
-            case TokenType.Identifier:
-                throw new SearchSyntaxException(token.Position, $"At {token.Position}: expected a value, found the bare word '{token.Text}'; quote text values: \"{token.Text}\".");
+                _index++;
+                return new Typed(new FieldReference(FieldReference.IntrinsicScope(scoped), token.Text, scoped), IntrinsicType(scoped));
+            case TokenType.Word:
+                return ParseWord(token);
             default:
-                throw Expected($"a value after the operator: a quoted string, a number, a duration such as 250ms, or true/false");
+                throw Expected("a field such as name, status, duration, span.http.route or resource.service.name, or a value");
         }
     }
 
-    private static void Check(Field field, CompareOp op, Literal value, Token opToken, Token valueToken)
+    private Typed ParseWord(Token token)
     {
-        var isRegex = op is CompareOp.Matches or CompareOp.NotMatches;
-        var isOrdering = op is CompareOp.Greater or CompareOp.GreaterOrEqual or CompareOp.Less or CompareOp.LessOrEqual;
-        string? problem = null;
-        var at = valueToken.Position;
-        switch (field.Kind)
+        var word = token.Text;
+        if (s_statics.TryGetValue(word, out var value))
         {
-            case FieldKind.Service or FieldKind.Name when value.Kind != LiteralKind.String:
-                problem = $"{field} takes a quoted string, such as {field} = \"{valueToken.Text}\"";
-                break;
-            case FieldKind.Service or FieldKind.Name when isOrdering:
-                (problem, at) = ($"{field} can be compared with =, !=, =~ or !~", opToken.Position);
-                break;
-            case FieldKind.Status when isRegex || isOrdering:
-            case FieldKind.Kind when isRegex || isOrdering:
-                (problem, at) = ($"{field} can be compared with = or !=", opToken.Position);
-                break;
-            case FieldKind.Status when ParseStatus(value) is null:
-                problem = "status is error, ok or unset";
-                break;
-            case FieldKind.Kind when ParseKind(value.Text) is null || value.Kind is not (LiteralKind.Keyword or LiteralKind.String):
-                problem = "kind is server, client, producer, consumer, internal or unspecified";
-                break;
-            case FieldKind.Duration when value.Kind != LiteralKind.Duration:
-                problem = "duration takes a duration with a unit, such as 250ms, 1.5s or 2m";
-                break;
-            case FieldKind.Duration when isRegex:
-                (problem, at) = ("duration is compared with =, !=, >, >=, < or <=", opToken.Position);
-                break;
-            case FieldKind.Attribute when isRegex && value.Kind != LiteralKind.String:
-                problem = "a regular expression is a quoted string, such as =~ \"5..\"";
-                break;
-            case FieldKind.Attribute when isOrdering && value.Kind is not (LiteralKind.Integer or LiteralKind.Double or LiteralKind.Duration):
-                problem = $"{OperatorText(op)} compares numbers: write a number, such as {field} {OperatorText(op)} 500";
-                break;
+            _index++;
+            return new Typed(new Static(value), value.Type);
         }
 
-        if (problem is null && isRegex)
+        if (s_unscopedIntrinsics.TryGetValue(word, out var intrinsic))
         {
-            try
-            {
-                _ = SpanConditionEvaluator.CompileRegex(value.Text);
-            }
-            catch (ArgumentException e)
-            {
-                problem = $"the regular expression does not parse: {e.Message}";
-            }
+            _index++;
+            return new Typed(new FieldReference(FieldReference.IntrinsicScope(intrinsic), word, intrinsic), IntrinsicType(intrinsic));
         }
 
-        if (problem is not null)
+        if (word is "parent" or "nestedSetLeft" or "nestedSetRight" or "nestedSetParent" or "childCount")
         {
-            throw new SearchSyntaxException(at, $"At {at}: {problem}.");
+            throw Error(token.Position, word == "childCount"
+                ? "childCount is written span:childCount."
+                : $"the intrinsic '{word}' is not supported; use span:parentID, or the structural operators (>, >>, <, <<) for relations between spans.");
         }
+
+        // Ariadne's shorthands from before TraceQL: service is the resource's service.name, and a bare word followed
+        // by a comparison is an unscoped attribute (TraceQL writes .key). Neither is a TraceQL keyword.
+        if (word == "service")
+        {
+            _index++;
+            return new Typed(FieldReference.OfResource("service.name"), null);
+        }
+
+        if (FieldPrecedence(Next.Type) == 2 && !IsAfterComparison())
+        {
+            _index++;
+            return new Typed(FieldReference.Unscoped(word), null);
+        }
+
+        if (IsAfterComparison() && _index >= 2 && _tokens[_index - 2] is { Type: TokenType.Word or TokenType.ScopedIntrinsic } left
+            && left.Text is "status" or "span:status" or "kind" or "span:kind")
+        {
+            throw Error(token.Position, left.Text.EndsWith("status", StringComparison.Ordinal)
+                ? "status is error, ok or unset."
+                : "kind is server, client, producer, consumer, internal or unspecified.");
+        }
+
+        throw Error(token.Position, $"expected a value, found the bare word '{word}'; quote text values: \"{word}\", and write attributes with a scope: span.{word}, resource.{word} or .{word}.");
     }
 
-    /// <summary>The span kind a name (any case) stands for, or null.</summary>
-    public static Model.SpanKind? ParseKind(string name)
+    private bool IsAfterComparison() => _index > 0 && FieldPrecedence(_tokens[_index - 1].Type) == 2;
+
+    private Typed Combine(Token opToken, Typed left, Typed right)
     {
-        var lower = name.ToLowerInvariant();
-        return lower == "unspecified" ? Model.SpanKind.Unspecified : Model.SpanMatcher.ParseSpanKindName(lower);
+        switch (opToken.Type)
+        {
+            case TokenType.And or TokenType.Or:
+                foreach (var side in (ReadOnlySpan<Typed>)[left, right])
+                {
+                    if (side.Type is { } t && t != TraceQLType.Bool)
+                    {
+                        throw Error(opToken.Position, $"{opToken.Text} joins conditions, and one side is a {TypeName(t)}: compare it, as in span.key = \"value\".");
+                    }
+                }
+
+                return new Typed(new BinaryOperation(opToken.Type == TokenType.And ? Operator.And : Operator.Or, left.Expr, right.Expr), TraceQLType.Bool);
+            case TokenType.Add or TokenType.Sub or TokenType.Mul or TokenType.Div or TokenType.Mod or TokenType.Pow:
+                foreach (var side in (ReadOnlySpan<Typed>)[left, right])
+                {
+                    if (side.Type is { } t && t is not (TraceQLType.Int or TraceQLType.Float or TraceQLType.Duration))
+                    {
+                        throw Error(opToken.Position, $"{opToken.Text} works on numbers and durations, and one side is a {TypeName(t)}.");
+                    }
+                }
+
+                var type = (left.Type, right.Type) switch
+                {
+                    (null, _) or (_, null) => (TraceQLType?)null,
+                    (TraceQLType.Duration, _) or (_, TraceQLType.Duration) => TraceQLType.Duration,
+                    (TraceQLType.Float, _) or (_, TraceQLType.Float) => TraceQLType.Float,
+                    _ => TraceQLType.Int,
+                };
+                return new Typed(new BinaryOperation(ArithmeticOp(opToken.Type), left.Expr, right.Expr), type);
+            case TokenType.Match or TokenType.NotMatch:
+                if (right.Expr is not Static { Value.Type: TraceQLType.String } pattern)
+                {
+                    throw Error(opToken.Position, $"{opToken.Text} takes a regular expression in quotes on its right, as in span.http.route =~ \"/api/.*\".");
+                }
+
+                if (left.Type is { } lt && lt != TraceQLType.String)
+                {
+                    throw Error(opToken.Position, $"{opToken.Text} matches text, and the left side is a {TypeName(lt)}.");
+                }
+
+                try
+                {
+                    _ = SpanFieldEvaluator.CompileRegex(pattern.Value.AsString);
+                }
+                catch (ArgumentException e)
+                {
+                    throw Error(right.Expr == pattern ? opToken.Position + opToken.Length + 1 : opToken.Position, $"the regular expression does not parse: {e.Message}");
+                }
+
+                return new Typed(new BinaryOperation(opToken.Type == TokenType.Match ? Operator.Regex : Operator.NotRegex, left.Expr, right.Expr), TraceQLType.Bool);
+            default:
+                return Compare(opToken, left, right);
+        }
     }
 
-    /// <summary>The status a literal names, or null.</summary>
-    public static Model.StatusCode? ParseStatus(Literal value) => value.Kind is LiteralKind.Keyword or LiteralKind.String
-        ? value.Text.ToLowerInvariant() switch
+    private Typed Compare(Token opToken, Typed left, Typed right)
+    {
+        var op = opToken.Type switch
         {
-            "error" => Model.StatusCode.Error,
-            "ok" => Model.StatusCode.Ok,
-            "unset" => Model.StatusCode.Unset,
-            _ => null,
+            TokenType.Equal => Operator.Equal,
+            TokenType.NotEqual => Operator.NotEqual,
+            TokenType.Less => Operator.Less,
+            TokenType.LessOrEqual => Operator.LessOrEqual,
+            TokenType.Greater => Operator.Greater,
+            _ => Operator.GreaterOrEqual,
+        };
+        var leftNil = left.Type == TraceQLType.Nil;
+        var rightNil = right.Type == TraceQLType.Nil;
+        if (leftNil || rightNil)
+        {
+            if (op is not (Operator.Equal or Operator.NotEqual))
+            {
+                throw Error(opToken.Position, "nil is compared with = (the field is missing) or != (it is present).");
+            }
+
+            if (leftNil && rightNil)
+            {
+                return new Typed(new Static(TraceQLValue.False), TraceQLType.Bool);
+            }
+
+            var field = leftNil ? right : left;
+            if (field.Expr is FieldReference { IsIntrinsic: true } || field.Expr is FieldReference { Scope: AttributeScope.Resource, Name: "service.name" } || field.Type is not null)
+            {
+                throw Error(opToken.Position, $"{field.Expr} is never nil: compare it with a value.");
+            }
+
+            return new Typed(new UnaryOperation(op == Operator.Equal ? Operator.NotExists : Operator.Exists, field.Expr), TraceQLType.Bool);
         }
-        : null;
+
+        if (left.Type is { } l && right.Type is { } r && !Comparable(l, r))
+        {
+            throw Error(opToken.Position, $"a {TypeName(l)} cannot be compared with a {TypeName(r)}{Example(left.Expr)}.");
+        }
+
+        var known = left.Type ?? right.Type;
+        if (known is TraceQLType.Status or TraceQLType.Kind or TraceQLType.Bool && op is not (Operator.Equal or Operator.NotEqual))
+        {
+            var name = known == TraceQLType.Bool ? "true or false" : (left.Expr as FieldReference)?.Name ?? TypeName(known.Value);
+            throw Error(opToken.Position, $"{name} can be compared with = or !=.");
+        }
+
+        return new Typed(new BinaryOperation(op, left.Expr, right.Expr), TraceQLType.Bool);
+    }
+
+    private static string Example(FieldExpression left) => left switch
+    {
+        UnaryOperation { Op: Operator.Not } => "; ! applies only to what follows it: write the comparison in parentheses, as in !(span.key = \"value\")",
+        FieldReference { Intrinsic: Intrinsic.Status } a => $"; {a.Name} is error, ok or unset",
+        FieldReference { Intrinsic: Intrinsic.Kind } a => $"; {a.Name} is server, client, producer, consumer, internal or unspecified",
+        FieldReference { Intrinsic: Intrinsic.Duration or Intrinsic.TraceDuration or Intrinsic.EventTimeSinceStart } a => $"; {a.Name} takes a duration with a unit, such as 250ms, 1.5s or 2m",
+        FieldReference { IsIntrinsic: true } a => $"; {a.Name} takes a quoted string",
+        _ => string.Empty,
+    };
+
+    private static bool Comparable(TraceQLType a, TraceQLType b) =>
+        a == b || (IsNumeric(a) && IsNumeric(b));
+
+    private static bool IsNumeric(TraceQLType t) => t is TraceQLType.Int or TraceQLType.Float or TraceQLType.Duration;
+
+    private void RequireSpanReference(Typed field, int at, string context)
+    {
+        if (!References(field.Expr))
+        {
+            throw Error(at, $"{context} needs a field of the span, such as duration or span.http.response_content_length, not a constant.");
+        }
+    }
+
+    private static bool References(FieldExpression e) => e switch
+    {
+        FieldReference => true,
+        BinaryOperation b => References(b.Left) || References(b.Right),
+        UnaryOperation u => References(u.Operand),
+        _ => false,
+    };
+
+    public static TraceQLType IntrinsicType(Intrinsic intrinsic) => intrinsic switch
+    {
+        Intrinsic.Status => TraceQLType.Status,
+        Intrinsic.Kind => TraceQLType.Kind,
+        Intrinsic.Duration or Intrinsic.TraceDuration or Intrinsic.EventTimeSinceStart => TraceQLType.Duration,
+        Intrinsic.ChildCount => TraceQLType.Int,
+        _ => TraceQLType.String,
+    };
+
+    private static string TypeName(TraceQLType type) => type switch
+    {
+        TraceQLType.Int => "integer",
+        TraceQLType.Float => "float",
+        TraceQLType.String => "string",
+        TraceQLType.Bool => "boolean",
+        TraceQLType.Duration => "duration",
+        TraceQLType.Status => "status",
+        TraceQLType.Kind => "kind",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Tokens
+    // -----------------------------------------------------------------------------------------------------------
+
+    private bool IsWord(out string word)
+    {
+        word = Current.Type == TokenType.Word ? Current.Text : string.Empty;
+        return Current.Type == TokenType.Word;
+    }
 
     private bool Accept(TokenType type)
     {
@@ -334,156 +1039,11 @@ public sealed class SearchParser
         }
     }
 
+    private SearchSyntaxException Error(int position, string problem) => SearchSyntaxException.At(_text, position, problem);
+
     private SearchSyntaxException Expected(string expected)
     {
         var found = Current.Type == TokenType.End ? "the end of the query" : $"'{_text.Substring(Current.Position, Current.Length)}'";
-        return new SearchSyntaxException(Current.Position, $"At {Current.Position}: expected {expected}, found {found}.");
+        return Error(Current.Position, $"expected {expected}, found {found}.");
     }
-
-    private enum TokenType
-    {
-        LeftBrace,
-        RightBrace,
-        LeftParen,
-        RightParen,
-        And,
-        Or,
-        Not,
-        Equal,
-        NotEqual,
-        Match,
-        NotMatch,
-        Greater,
-        GreaterOrEqual,
-        Less,
-        LessOrEqual,
-        Descendant,
-        String,
-        Number,
-        Identifier,
-        End,
-    }
-
-    private readonly record struct Token(TokenType Type, int Position, int Length, string Text);
-
-    private static List<Token> Lex(string text)
-    {
-        var tokens = new List<Token>();
-        var i = 0;
-        while (true)
-        {
-            while (i < text.Length && char.IsWhiteSpace(text[i]))
-            {
-                i++;
-            }
-
-            if (i >= text.Length)
-            {
-                tokens.Add(new Token(TokenType.End, text.Length, 0, string.Empty));
-                return tokens;
-            }
-
-            var c = text[i];
-            var next = i + 1 < text.Length ? text[i + 1] : '\0';
-            (TokenType Type, int Length)? symbol = (c, next) switch
-            {
-                ('{', _) => (TokenType.LeftBrace, 1),
-                ('}', _) => (TokenType.RightBrace, 1),
-                ('(', _) => (TokenType.LeftParen, 1),
-                (')', _) => (TokenType.RightParen, 1),
-                ('&', '&') => (TokenType.And, 2),
-                ('|', '|') => (TokenType.Or, 2),
-                ('!', '=') => (TokenType.NotEqual, 2),
-                ('!', '~') => (TokenType.NotMatch, 2),
-                ('!', _) => (TokenType.Not, 1),
-                ('=', '~') => (TokenType.Match, 2),
-                ('=', '=') => (TokenType.Equal, 2),
-                ('=', _) => (TokenType.Equal, 1),
-                ('>', '>') => (TokenType.Descendant, 2),
-                ('>', '=') => (TokenType.GreaterOrEqual, 2),
-                ('>', _) => (TokenType.Greater, 1),
-                ('<', '=') => (TokenType.LessOrEqual, 2),
-                ('<', _) => (TokenType.Less, 1),
-                _ => null,
-            };
-            if (symbol is { } s)
-            {
-                tokens.Add(new Token(s.Type, i, s.Length, text.Substring(i, s.Length)));
-                i += s.Length;
-                continue;
-            }
-
-            var start = i;
-            if (c is '"' or '\'')
-            {
-                tokens.Add(new Token(TokenType.String, start, 0, ReadString(text, ref i)) with { Length = i - start });
-            }
-            else if (char.IsAsciiDigit(c) || (c is '-' or '+' && char.IsAsciiDigit(next)))
-            {
-                i++;
-                while (i < text.Length && (char.IsAsciiLetterOrDigit(text[i]) || text[i] is '.' or 'µ' or 'μ'
-                    || (text[i] is '-' or '+' && text[i - 1] is 'e' or 'E')))
-                {
-                    i++;
-                }
-
-                tokens.Add(new Token(TokenType.Number, start, i - start, text[start..i]));
-            }
-            else if (IsIdentifierStart(c))
-            {
-                i++;
-                while (i < text.Length && IsIdentifierPart(text[i]))
-                {
-                    i++;
-                }
-
-                tokens.Add(new Token(TokenType.Identifier, start, i - start, text[start..i]));
-            }
-            else
-            {
-                throw new SearchSyntaxException(i, $"At {i}: '{c}' is not part of the search language; quote it inside a string if it is part of a value.");
-            }
-        }
-    }
-
-    private static string ReadString(string text, ref int i)
-    {
-        var quote = text[i];
-        var start = i;
-        var sb = new StringBuilder();
-        i++;
-        while (i < text.Length && text[i] != quote)
-        {
-            if (text[i] == '\\' && i + 1 < text.Length)
-            {
-                i++;
-                // Unknown escapes keep their backslash, so regexes read as written: "5\d\d" is 5\d\d.
-                sb.Append(text[i] switch
-                {
-                    'n' => "\n",
-                    't' => "\t",
-                    '"' or '\'' or '\\' => text[i].ToString(),
-                    var other => "\\" + other,
-                });
-            }
-            else
-            {
-                sb.Append(text[i]);
-            }
-
-            i++;
-        }
-
-        if (i >= text.Length)
-        {
-            throw new SearchSyntaxException(start, $"At {start}: the string is not closed: add a {quote} at its end.");
-        }
-
-        i++;
-        return sb.ToString();
-    }
-
-    private static bool IsIdentifierStart(char c) => char.IsAsciiLetter(c) || c is '_' or '.' or '@';
-
-    private static bool IsIdentifierPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '/' or ':' or '@';
 }

@@ -1,29 +1,66 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Ariadne.Analysis;
 using Ariadne.Model;
 
 namespace Ariadne.Search;
 
+/// <summary>A set of spans of one trace that a pipeline selected, with the by() values that made it.</summary>
+public sealed class Spanset(List<TraceNode> spans, IReadOnlyList<KeyValuePair<string, TraceQLValue>> attributes)
+{
+    /// <summary>The spans, in the trace's display order.</summary>
+    public List<TraceNode> Spans { get; } = spans;
+
+    /// <summary>The by() groups this spanset belongs to (<c>by(resource.service.name)</c> → "orders"), in pipeline order.</summary>
+    public IReadOnlyList<KeyValuePair<string, TraceQLValue>> Attributes { get; } = attributes;
+
+    /// <summary>The value of the last pipeline comparison (<c>count() &gt; 2</c> → the count), or nil.</summary>
+    public TraceQLValue Scalar { get; set; }
+}
+
 /// <summary>
-/// A parsed query, ready to run: the predicates the store can apply (<see cref="PushDown"/>) and the evaluation of
-/// the whole expression over one trace (<see cref="Match"/>).
+/// A parsed TraceQL query, ready to run: the predicates the store can apply (<see cref="PushDown"/>), the evaluation
+/// of the pipeline over one trace (<see cref="Evaluate"/>, <see cref="Match"/>), and, for a metrics query, the
+/// metrics stage (<see cref="Metrics"/>) with the fields it reads (<see cref="Read"/>).
 /// </summary>
 public sealed class SearchQuery
 {
-    private readonly SpanConditionEvaluator _evaluator = new();
+    private readonly Dictionary<FieldExpression, SpanFieldEvaluator> _fields = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FieldReference, SpanFieldEvaluator> _attributes = [];
 
-    private SearchQuery(string text, SpansetExpression expression)
+    private SearchQuery(string text, RootExpression root)
     {
         Text = text;
-        Expression = expression;
+        Root = root;
+        CompileAll(root.Pipeline);
+        foreach (var attribute in root.Metrics is { } m ? m.Aggregate.By.Append(m.Aggregate.Field) : [])
+        {
+            if (attribute is not null)
+            {
+                _attributes.TryAdd(attribute, SpanFieldEvaluator.Compile(attribute));
+            }
+        }
+
+        if (root.Metrics?.Aggregate.CompareFilter is { } compare)
+        {
+            Compile(compare.Condition);
+        }
     }
 
     public string Text { get; }
 
-    public SpansetExpression Expression { get; }
+    public RootExpression Root { get; }
 
-    /// <exception cref="SearchSyntaxException">The text does not parse.</exception>
+    /// <summary>The spanset pipeline: for a metrics query, the part before the metrics function.</summary>
+    public SpansetPipeline Pipeline => Root.Pipeline;
+
+    /// <summary>The metrics stage (<c>| rate() by (…)</c> and what follows), or null for a search.</summary>
+    public MetricsQuery? Metrics => Root.Metrics;
+
+    public bool IsMetrics => Root.Metrics is not null;
+
+    /// <summary>The fields of the last select() stage, for the results to show; empty without one.</summary>
+    public IReadOnlyList<FieldReference> SelectedFields => Pipeline.Elements.OfType<Select>().LastOrDefault()?.Fields ?? [];
+
+    /// <exception cref="SearchSyntaxException">The text does not parse, or uses a construct Ariadne does not run.</exception>
     public static SearchQuery Parse(string text) => new(text, SearchParser.Parse(text));
 
     /// <summary>
@@ -33,14 +70,59 @@ public sealed class SearchQuery
     public TraceQuery PushDown(DateTimeOffset start, DateTimeOffset end, int limit)
     {
         var query = new TraceQuery { StartTimeMin = start, StartTimeMax = end, Limit = limit };
-        return RequiredFilters(Expression)
-            .Select(f => Narrow(query, f.Condition))
+        if (Pipeline.Elements is not [SpansetExpression first, ..])
+        {
+            return query;
+        }
+
+        return RequiredFilters(first)
+            .SelectMany(f => new[] { Narrow(query, f.Condition, traceLevel: false), Narrow(query, f.Condition, traceLevel: true) })
             .OrderByDescending(Weight)
             .FirstOrDefault() ?? query;
     }
 
-    /// <summary>The spans the expression selects in a trace; the trace matches when there is at least one.</summary>
-    public IReadOnlyList<TraceNode> Match(TraceTree tree) => Evaluate(Expression, tree).ToList();
+    /// <summary>The spansets the pipeline gives for a trace; the trace matches when there is at least one.</summary>
+    public List<Spanset> Evaluate(TraceTree tree)
+    {
+        var trace = new TraceScope(tree);
+        var all = new List<TraceNode>(tree.Nodes);
+        return Run(Pipeline, [new Spanset(all, [])], trace);
+    }
+
+    /// <summary>The spans the pipeline selects in a trace (every spanset's), in display order; the trace matches when there is one.</summary>
+    public IReadOnlyList<TraceNode> Match(TraceTree tree)
+    {
+        var spansets = Evaluate(tree);
+        if (spansets.Count == 1)
+        {
+            return spansets[0].Spans;
+        }
+
+        var seen = new HashSet<TraceNode>(ReferenceEqualityComparer.Instance);
+        return spansets.SelectMany(s => s.Spans).Where(seen.Add).OrderBy(n => n.Index).ToList();
+    }
+
+    /// <summary>The value of a by(), select() or metrics field for one span (see <see cref="SpanFieldEvaluator.Read"/>).</summary>
+    public TraceQLValue Read(FieldReference field, TraceScope trace, TraceNode node)
+    {
+        if (!_attributes.TryGetValue(field, out var evaluator))
+        {
+            // Fields outside the query (a caller's own by list) are compiled on first use; not on the hot path.
+            lock (_attributes)
+            {
+                if (!_attributes.TryGetValue(field, out evaluator))
+                {
+                    _attributes[field] = evaluator = SpanFieldEvaluator.Compile(field);
+                }
+            }
+        }
+
+        return evaluator.Read(trace, node);
+    }
+
+    /// <summary>True when the span matches compare()'s filter (metrics queries with compare() only).</summary>
+    public bool MatchesCompareFilter(TraceScope trace, TraceNode node) =>
+        Metrics?.Aggregate.CompareFilter is { } filter && _fields[filter.Condition].Matches(trace, node);
 
     /// <summary>The first <paramref name="limit"/> of <paramref name="candidates"/> that match, in their order, each with its matched spans.</summary>
     public List<SearchHit> Hits(IEnumerable<IReadOnlyList<Span>> candidates, int limit)
@@ -55,7 +137,7 @@ public sealed class SearchQuery
                 continue;
             }
 
-            hits.Add(new SearchHit(TraceSummary.From(tree), matched.OrderBy(n => n.Index).Select(n => n.Span.SpanId).ToList()));
+            hits.Add(new SearchHit(TraceSummary.From(tree), matched.Select(n => n.Span.SpanId).ToList()));
             if (hits.Count == limit)
             {
                 break;
@@ -65,102 +147,407 @@ public sealed class SearchQuery
         return hits;
     }
 
-    private HashSet<TraceNode> Evaluate(SpansetExpression expression, TraceTree tree)
+    // -----------------------------------------------------------------------------------------------------------
+    // Compilation
+    // -----------------------------------------------------------------------------------------------------------
+
+    private void CompileAll(PipelineElement element)
     {
-        switch (expression)
+        switch (element)
         {
-            case SpanFilter filter:
-                return tree.Nodes.Where(n => _evaluator.Matches(filter.Condition, n.Span)).ToHashSet();
-            case SpansetLogical { IsAnd: true } and:
-                var left = Evaluate(and.Left, tree);
-                if (left.Count == 0)
+            case SpansetPipeline p:
+                foreach (var e in p.Elements)
                 {
-                    return left;
+                    CompileAll(e);
                 }
 
-                var right = Evaluate(and.Right, tree);
-                if (right.Count == 0)
+                break;
+            case SpansetFilter f:
+                Compile(f.Condition);
+                break;
+            case SpansetOperation o:
+                CompileAll(o.Left);
+                CompileAll(o.Right);
+                break;
+            case GroupBy g:
+                Compile(g.Field);
+                break;
+            case Select s:
+                foreach (var field in s.Fields)
                 {
-                    return right;
+                    _attributes.TryAdd(field, SpanFieldEvaluator.Compile(field));
                 }
 
-                left.UnionWith(right);
-                return left;
-            case SpansetLogical or:
-                var either = Evaluate(or.Left, tree);
-                either.UnionWith(Evaluate(or.Right, tree));
-                return either;
-            case StructuralExpression structural:
-                var parents = Evaluate(structural.Parent, tree);
-                if (parents.Count == 0)
+                break;
+            case ScalarFilter s:
+                CompileScalar(s.Left);
+                CompileScalar(s.Right);
+                break;
+        }
+    }
+
+    private void CompileScalar(ScalarExpression e)
+    {
+        switch (e)
+        {
+            case Aggregate { Field: { } field }:
+                Compile(field);
+                break;
+            case ScalarOperation o:
+                CompileScalar(o.Left);
+                CompileScalar(o.Right);
+                break;
+        }
+    }
+
+    private void Compile(FieldExpression e) => _fields.TryAdd(e, SpanFieldEvaluator.Compile(e));
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Evaluation
+    // -----------------------------------------------------------------------------------------------------------
+
+    private List<Spanset> Run(SpansetPipeline pipeline, List<Spanset> input, TraceScope trace)
+    {
+        var current = input;
+        foreach (var element in pipeline.Elements)
+        {
+            current = element switch
+            {
+                SpansetExpression e => Spansets(e, current, trace),
+                ScalarFilter f => current.Where(s => Holds(f, s, trace)).ToList(),
+                GroupBy g => Group(g, current, trace),
+                Coalesce => current.Count <= 1 ? current : [new Spanset(Union(current.Select(s => s.Spans)), [])],
+                _ => current,
+            };
+            if (current.Count == 0)
+            {
+                break;
+            }
+        }
+
+        return current;
+    }
+
+    private List<Spanset> Spansets(SpansetExpression expression, List<Spanset> input, TraceScope trace)
+    {
+        var output = new List<Spanset>(input.Count);
+        foreach (var spanset in input)
+        {
+            switch (expression)
+            {
+                case SpansetFilter filter:
+                    var evaluator = _fields[filter.Condition];
+                    List<TraceNode>? selected = null;
+                    foreach (var node in spanset.Spans)
+                    {
+                        if (evaluator.Matches(trace, node))
+                        {
+                            (selected ??= []).Add(node);
+                        }
+                    }
+
+                    if (selected is not null)
+                    {
+                        output.Add(new Spanset(selected, spanset.Attributes));
+                    }
+
+                    break;
+                case SpansetPipeline pipeline:
+                    output.AddRange(Run(pipeline, [spanset], trace));
+                    break;
+                case SpansetOperation operation:
+                    var left = Side(operation.Left, spanset, trace);
+                    var right = Side(operation.Right, spanset, trace);
+                    var result = Combine(operation.Op, left, right, trace.Tree);
+                    if (result.Count > 0)
+                    {
+                        output.Add(new Spanset(result, spanset.Attributes));
+                    }
+
+                    break;
+            }
+        }
+
+        return output;
+    }
+
+    private List<TraceNode> Side(PipelineElement side, Spanset input, TraceScope trace)
+    {
+        var spansets = side is SpansetExpression e ? Spansets(e, [input], trace) : Run(new SpansetPipeline([side]), [input], trace);
+        return spansets.Count switch
+        {
+            0 => [],
+            1 => spansets[0].Spans,
+            _ => Union(spansets.Select(s => s.Spans)),
+        };
+    }
+
+    private static List<TraceNode> Union(IEnumerable<List<TraceNode>> sets)
+    {
+        var seen = new HashSet<TraceNode>(ReferenceEqualityComparer.Instance);
+        return sets.SelectMany(s => s).Where(seen.Add).OrderBy(n => n.Index).ToList();
+    }
+
+    /// <summary>
+    /// A spanset operator over the spans of two sides. Structural operators give right-side spans (the union forms
+    /// also the left-side spans that took part); they work on marks indexed by the span's display position, in
+    /// linear time: display order is depth-first, so a parent is marked before its children.
+    /// </summary>
+    private static List<TraceNode> Combine(SpansetOperator op, List<TraceNode> left, List<TraceNode> right, TraceTree tree)
+    {
+        switch (op)
+        {
+            case SpansetOperator.And:
+                return left.Count == 0 || right.Count == 0 ? [] : Union([left, right]);
+            case SpansetOperator.Union:
+                return Union([left, right]);
+        }
+
+        var negated = op is SpansetOperator.NotChild or SpansetOperator.NotParent or SpansetOperator.NotDescendant
+            or SpansetOperator.NotAncestor or SpansetOperator.NotSibling;
+        if (right.Count == 0 || (left.Count == 0 && !negated))
+        {
+            return [];
+        }
+
+        var count = tree.Nodes.Count;
+        var inLeft = new bool[count];
+        foreach (var node in left)
+        {
+            inLeft[node.Index] = true;
+        }
+
+        Func<TraceNode, bool> related;
+        switch (op)
+        {
+            case SpansetOperator.Child or SpansetOperator.NotChild or SpansetOperator.UnionChild:
+                related = n => n.Parent is { } p && inLeft[p.Index];
+                break;
+            case SpansetOperator.Parent or SpansetOperator.NotParent or SpansetOperator.UnionParent:
+                related = n => n.Children.Exists(c => inLeft[c.Index]);
+                break;
+            case SpansetOperator.Descendant or SpansetOperator.NotDescendant or SpansetOperator.UnionDescendant:
+                var underLeft = new bool[count];
+                foreach (var node in tree.Nodes)
                 {
-                    return parents;
+                    underLeft[node.Index] = node.Parent is { } p && (inLeft[p.Index] || underLeft[p.Index]);
                 }
 
-                var children = Evaluate(structural.Child, tree);
-                children.RemoveWhere(c => !HasAncestorIn(c, parents, structural.Op == StructuralOp.Child));
-                return children;
+                related = n => underLeft[n.Index];
+                break;
+            case SpansetOperator.Ancestor or SpansetOperator.NotAncestor or SpansetOperator.UnionAncestor:
+                var aboveLeft = new bool[count];
+                foreach (var node in left)
+                {
+                    for (var a = node.Parent; a is not null && !aboveLeft[a.Index]; a = a.Parent)
+                    {
+                        aboveLeft[a.Index] = true;
+                    }
+                }
+
+                related = n => aboveLeft[n.Index];
+                break;
             default:
-                throw new InvalidOperationException($"Unknown expression {expression.GetType().Name}.");
-        }
-    }
+                var leftChildren = new int[count];
+                foreach (var node in left)
+                {
+                    if (node.Parent is { } p)
+                    {
+                        leftChildren[p.Index]++;
+                    }
+                }
 
-    private static bool HasAncestorIn(TraceNode node, HashSet<TraceNode> candidates, bool parentOnly)
-    {
-        for (var ancestor = node.Parent; ancestor is not null; ancestor = ancestor.Parent)
+                related = n => n.Parent is { } p && leftChildren[p.Index] - (inLeft[n.Index] ? 1 : 0) > 0;
+                break;
+        }
+
+        var matched = right.Where(n => related(n) != negated).ToList();
+        if (op is not (SpansetOperator.UnionChild or SpansetOperator.UnionParent or SpansetOperator.UnionDescendant
+            or SpansetOperator.UnionAncestor or SpansetOperator.UnionSibling) || matched.Count == 0)
         {
-            if (candidates.Contains(ancestor))
+            return matched;
+        }
+
+        // The left-side spans in the relation with a matched right-side span: the same relation, seen from the other end.
+        var inMatched = new bool[count];
+        foreach (var node in matched)
+        {
+            inMatched[node.Index] = true;
+        }
+
+        var partners = op switch
+        {
+            SpansetOperator.UnionChild => left.Where(l => l.Children.Exists(c => inMatched[c.Index])),
+            SpansetOperator.UnionParent => left.Where(l => l.Parent is { } p && inMatched[p.Index]),
+            SpansetOperator.UnionDescendant => left.Where(l => matched.Exists(m => IsAncestor(l, m))),
+            SpansetOperator.UnionAncestor => left.Where(l => matched.Exists(m => IsAncestor(m, l))),
+            _ => left.Where(l => l.Parent is { } p && matched.Exists(m => m != l && m.Parent == p)),
+        };
+        return Union([matched, partners.ToList()]);
+    }
+
+    private static bool IsAncestor(TraceNode ancestor, TraceNode node) =>
+        node.Index > ancestor.Index && node.Index <= ancestor.SubtreeEnd;
+
+    private List<Spanset> Group(GroupBy group, List<Spanset> input, TraceScope trace)
+    {
+        var evaluator = _fields[group.Field];
+        var label = group.ToString();
+        var output = new List<Spanset>();
+        foreach (var spanset in input)
+        {
+            var groups = new Dictionary<TraceQLValue, List<TraceNode>>();
+            foreach (var node in spanset.Spans)
             {
-                return true;
+                var value = evaluator.Read(trace, node);
+                if (!groups.TryGetValue(value, out var list))
+                {
+                    groups[value] = list = [];
+                }
+
+                list.Add(node);
             }
 
-            if (parentOnly)
+            foreach (var (value, spans) in groups)
             {
-                return false;
+                output.Add(new Spanset(spans, [.. spanset.Attributes, new(label, value)]));
             }
         }
 
-        return false;
+        return output;
     }
+
+    private bool Holds(ScalarFilter filter, Spanset spanset, TraceScope trace)
+    {
+        var left = Scalar(filter.Left, spanset, trace);
+        var right = Scalar(filter.Right, spanset, trace);
+        spanset.Scalar = filter.Left is Aggregate || filter.Right is not Aggregate ? left : right;
+        return SpanFieldEvaluator.Compare(filter.Op, left, right);
+    }
+
+    private TraceQLValue Scalar(ScalarExpression expression, Spanset spanset, TraceScope trace) => expression switch
+    {
+        ScalarStatic s => s.Value,
+        ScalarOperation o => SpanFieldEvaluator.Apply(o.Op, Scalar(o.Left, spanset, trace), Scalar(o.Right, spanset, trace)),
+        Aggregate { Kind: AggregateKind.Count } => TraceQLValue.FromInt(spanset.Spans.Count),
+        Aggregate a => AggregateValue(a, spanset, trace),
+        _ => TraceQLValue.Nil,
+    };
+
+    private TraceQLValue AggregateValue(Aggregate aggregate, Spanset spanset, TraceScope trace)
+    {
+        var evaluator = _fields[aggregate.Field!];
+        var (count, sum, min, max) = (0, 0.0, double.MaxValue, double.MinValue);
+        var allInts = true;
+        var durations = true;
+        foreach (var node in spanset.Spans)
+        {
+            var value = evaluator.Read(trace, node);
+            if (!value.IsNumeric)
+            {
+                continue;
+            }
+
+            var number = value.AsNumber;
+            (count, sum, min, max) = (count + 1, sum + number, Math.Min(min, number), Math.Max(max, number));
+            allInts &= value.Type == TraceQLType.Int;
+            durations &= value.Type == TraceQLType.Duration;
+        }
+
+        if (count == 0)
+        {
+            return TraceQLValue.Nil;
+        }
+
+        var result = aggregate.Kind switch
+        {
+            AggregateKind.Avg => sum / count,
+            AggregateKind.Min => min,
+            AggregateKind.Max => max,
+            _ => sum,
+        };
+        return durations ? TraceQLValue.FromDuration((long)result)
+            : allInts && aggregate.Kind != AggregateKind.Avg ? TraceQLValue.FromInt((long)result)
+            : TraceQLValue.FromFloat(result);
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Push-down
+    // -----------------------------------------------------------------------------------------------------------
 
     /// <summary>Span filters that must select a span in every matching trace (through &amp;&amp; and structure, not ||).</summary>
-    private static IEnumerable<SpanFilter> RequiredFilters(SpansetExpression expression) => expression switch
+    private static IEnumerable<SpansetFilter> RequiredFilters(PipelineElement element) => element switch
     {
-        SpanFilter filter => [filter],
-        SpansetLogical { IsAnd: true } and => RequiredFilters(and.Left).Concat(RequiredFilters(and.Right)),
-        StructuralExpression structural => RequiredFilters(structural.Parent).Concat(RequiredFilters(structural.Child)),
+        SpansetFilter filter => [filter],
+        SpansetPipeline { Elements: [var first, ..] } => RequiredFilters(first),
+        SpansetOperation { Op: SpansetOperator.Union } => [],
+        SpansetOperation { Op: SpansetOperator.NotChild or SpansetOperator.NotParent or SpansetOperator.NotDescendant or SpansetOperator.NotAncestor or SpansetOperator.NotSibling } o =>
+            RequiredFilters(o.Right),
+        SpansetOperation o => RequiredFilters(o.Left).Concat(RequiredFilters(o.Right)),
         _ => [],
     };
 
-    private static TraceQuery Narrow(TraceQuery query, SpanCondition condition)
+    /// <summary>
+    /// The store query for the conditions of one span filter that all hold on one span: span-level conditions, or
+    /// (<paramref name="traceLevel"/>) trace:rootService and trace:rootName, which hold on the root span.
+    /// </summary>
+    private static TraceQuery Narrow(TraceQuery query, FieldExpression condition, bool traceLevel)
     {
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var c in Conjuncts(condition).OfType<Comparison>())
+        foreach (var conjunct in Conjuncts(condition))
         {
-            switch (c.Field.Kind, c.Op)
+            if (conjunct is not BinaryOperation { Left: var l, Right: var r } c)
             {
-                case (FieldKind.Service, CompareOp.Equal):
-                    query = query with { ServiceName = c.Value.Text };
+                continue;
+            }
+
+            var (field, value, op) = (l, r) switch
+            {
+                (FieldReference a, Static s) => (a, s.Value, c.Op),
+                (Static s, FieldReference a) => (a, s.Value, Flip(c.Op)),
+                _ => (null, default, c.Op),
+            };
+            if (field is null || field.Parent)
+            {
+                continue;
+            }
+
+            switch (field.Intrinsic, field.Scope, op, value.Type)
+            {
+                case (Intrinsic.TraceRootService, _, Operator.Equal, TraceQLType.String) when traceLevel:
+                case (Intrinsic.None, AttributeScope.Resource, Operator.Equal, TraceQLType.String) when !traceLevel && field.Name == "service.name":
+                    query = query with { ServiceName = value.AsString };
                     break;
-                case (FieldKind.Name, CompareOp.Equal):
-                    query = query with { OperationName = c.Value.Text };
+                case (Intrinsic.TraceRootName, _, Operator.Equal, TraceQLType.String) when traceLevel:
+                case (Intrinsic.Name, _, Operator.Equal, TraceQLType.String) when !traceLevel:
+                    query = query with { OperationName = value.AsString };
                     break;
-                case (FieldKind.Duration, CompareOp.Greater or CompareOp.GreaterOrEqual or CompareOp.Equal):
-                    query = query with { MinDuration = Max(query.MinDuration, TimeSpan.FromTicks(c.Value.Nanos / 100)) };
+                case (Intrinsic.Duration, _, Operator.Greater or Operator.GreaterOrEqual or Operator.Equal, TraceQLType.Duration or TraceQLType.Int) when !traceLevel:
+                    query = query with { MinDuration = Max(query.MinDuration, TimeSpan.FromTicks(value.AsInt / 100)) };
                     break;
-                case (FieldKind.Duration, CompareOp.Less or CompareOp.LessOrEqual):
-                    query = query with { MaxDuration = Min(query.MaxDuration, TimeSpan.FromTicks((c.Value.Nanos + 99) / 100)) };
+                case (Intrinsic.Duration, _, Operator.Less or Operator.LessOrEqual, TraceQLType.Duration or TraceQLType.Int) when !traceLevel:
+                    query = query with { MaxDuration = Min(query.MaxDuration, TimeSpan.FromTicks((value.AsInt + 99) / 100)) };
                     break;
+
                 // The store compares tags as text. Numbers and booleans are compared by value here (500 = "500.0",
                 // true = "t"), which a text filter would miss, so only strings carry over.
-                case (FieldKind.Attribute, CompareOp.Equal) when c.Value.Kind == LiteralKind.String:
-                    tags[c.Field.Scope == AttributeScope.Resource ? "resource." + c.Field.Key : c.Field.Key] = c.Value.Text;
+                case (Intrinsic.None, AttributeScope.None or AttributeScope.Span or AttributeScope.Resource, Operator.Equal, TraceQLType.String) when !traceLevel:
+                    tags[field.Scope == AttributeScope.Resource ? "resource." + field.Name : field.Name] = value.AsString;
                     break;
             }
         }
 
         return tags.Count == 0 ? query : query with { Tags = tags };
     }
+
+    private static Operator Flip(Operator op) => op switch
+    {
+        Operator.Less => Operator.Greater,
+        Operator.LessOrEqual => Operator.GreaterOrEqual,
+        Operator.Greater => Operator.Less,
+        Operator.GreaterOrEqual => Operator.LessOrEqual,
+        _ => op,
+    };
 
     private static TimeSpan Max(TimeSpan? a, TimeSpan b) => a is { } x && x > b ? x : b;
 
@@ -169,139 +556,7 @@ public sealed class SearchQuery
     private static int Weight(TraceQuery q) =>
         (q.ServiceName is null ? 0 : 4) + (q.OperationName is null ? 0 : 2) + q.Tags.Count * 2 + (q.MinDuration is null ? 0 : 1) + (q.MaxDuration is null ? 0 : 1);
 
-    private static IEnumerable<SpanCondition> Conjuncts(SpanCondition condition) => condition is AndCondition and
+    private static IEnumerable<FieldExpression> Conjuncts(FieldExpression condition) => condition is BinaryOperation { Op: Operator.And } and
         ? Conjuncts(and.Left).Concat(Conjuncts(and.Right))
         : [condition];
-}
-
-/// <summary>Evaluates span conditions; caches compiled regular expressions per pattern.</summary>
-public sealed class SpanConditionEvaluator
-{
-    private static readonly TimeSpan s_regexTimeout = TimeSpan.FromMilliseconds(200);
-    private readonly Dictionary<string, Regex> _regexes = new(StringComparer.Ordinal);
-
-    /// <summary>Regexes match the whole value, as in TraceQL and PromQL: =~ "5.." matches 503, not 1503.</summary>
-    public static Regex CompileRegex(string pattern) =>
-        new($"^(?:{pattern})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, s_regexTimeout);
-
-    public bool Matches(SpanCondition condition, Span span) => condition switch
-    {
-        AnySpan => true,
-        AndCondition and => Matches(and.Left, span) && Matches(and.Right, span),
-        OrCondition or => Matches(or.Left, span) || Matches(or.Right, span),
-        NotCondition not => !Matches(not.Inner, span),
-        Comparison comparison => Compare(comparison, span),
-        _ => false,
-    };
-
-    private bool Compare(Comparison c, Span span)
-    {
-        switch (c.Field.Kind)
-        {
-            case FieldKind.Service:
-                return CompareText(c, span.ServiceName);
-            case FieldKind.Name:
-                return CompareText(c, span.Name);
-            case FieldKind.Status:
-                return (span.StatusCode == SearchParser.ParseStatus(c.Value)) == (c.Op == CompareOp.Equal);
-            case FieldKind.Kind:
-                return (span.Kind == SearchParser.ParseKind(c.Value.Text)) == (c.Op == CompareOp.Equal);
-            case FieldKind.Duration:
-                return CompareNumbers(span.DurationNanos, c.Op, c.Value.Nanos);
-        }
-
-        if (!TryGetAttribute(span, c.Field, out var value))
-        {
-            // As in TraceQL, a comparison (even !=) needs the attribute; !(key = "v") also selects spans without it.
-            return false;
-        }
-
-        switch (c.Value.Kind)
-        {
-            case LiteralKind.String:
-                return CompareText(c, value.ToString());
-            case LiteralKind.Bool:
-                var isBool = value.Type == AnyValueType.Bool ? value.AsBool : SpanMatcher.TryParseGoBool(value.ToString(), out var parsed) && parsed;
-                var known = value.Type == AnyValueType.Bool || SpanMatcher.TryParseGoBool(value.ToString(), out _);
-                return known && (isBool == c.Value.Bool) == (c.Op == CompareOp.Equal);
-            default:
-                var target = c.Value.Kind == LiteralKind.Duration ? c.Value.Nanos : c.Value.Number;
-                return TryGetNumber(value, out var number) && CompareNumbers(number, c.Op, target);
-        }
-    }
-
-    private bool CompareText(Comparison c, string actual) => c.Op switch
-    {
-        CompareOp.Equal => string.Equals(actual, c.Value.Text, StringComparison.Ordinal),
-        CompareOp.NotEqual => !string.Equals(actual, c.Value.Text, StringComparison.Ordinal),
-        CompareOp.Matches => Regex(c.Value.Text).IsMatch(actual),
-        CompareOp.NotMatches => !Regex(c.Value.Text).IsMatch(actual),
-        _ => false,
-    };
-
-    private Regex Regex(string pattern)
-    {
-        if (!_regexes.TryGetValue(pattern, out var regex))
-        {
-            _regexes[pattern] = regex = CompileRegex(pattern);
-        }
-
-        return regex;
-    }
-
-    private static bool CompareNumbers(double actual, CompareOp op, double target) => op switch
-    {
-        CompareOp.Equal => actual == target,
-        CompareOp.NotEqual => actual != target,
-        CompareOp.Greater => actual > target,
-        CompareOp.GreaterOrEqual => actual >= target,
-        CompareOp.Less => actual < target,
-        CompareOp.LessOrEqual => actual <= target,
-        _ => false,
-    };
-
-    /// <summary>Int and double attributes, and strings that hold a number (Zipkin and Jaeger send every tag as text).</summary>
-    private static bool TryGetNumber(AnyValue value, out double number)
-    {
-        switch (value.Type)
-        {
-            case AnyValueType.Int:
-                number = value.AsInt;
-                return true;
-            case AnyValueType.Double:
-                number = value.AsDouble;
-                return true;
-            case AnyValueType.String:
-                return double.TryParse(value.AsString, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
-            default:
-                number = 0;
-                return false;
-        }
-    }
-
-    private static bool TryGetAttribute(Span span, Field field, out AnyValue value)
-    {
-        value = default;
-        return field.Scope switch
-        {
-            AttributeScope.Span => Find(span.Attributes, field.Key, out value),
-            AttributeScope.Resource => Find(span.Resource.Attributes, field.Key, out value),
-            _ => Find(span.Attributes, field.Key, out value) || Find(span.Resource.Attributes, field.Key, out value),
-        };
-    }
-
-    private static bool Find(KeyValue[] attributes, string key, out AnyValue value)
-    {
-        foreach (var kv in attributes)
-        {
-            if (string.Equals(kv.Key, key, StringComparison.Ordinal))
-            {
-                value = kv.Value;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
-    }
 }

@@ -19,7 +19,7 @@ internal static class SearchApi
 
         if (string.IsNullOrWhiteSpace(q))
         {
-            return Results.BadRequest(new { error = "Give a query in ?q=, such as { service = \"orders\" && status = error } (see docs/search.md).", position = 0 });
+            return Results.BadRequest(new { error = "Give a query in ?q=, such as { resource.service.name = \"orders\" && status = error } (see docs/search.md).", position = 0 });
         }
 
         SearchQuery query;
@@ -29,7 +29,12 @@ internal static class SearchApi
         }
         catch (SearchSyntaxException e)
         {
-            return Results.BadRequest(new { error = e.Message, position = e.Position });
+            return Results.BadRequest(new { error = e.Message, position = e.Position, line = e.Line, column = e.Column });
+        }
+
+        if (query.IsMetrics)
+        {
+            return Results.BadRequest(new { error = "This is a TraceQL metrics query: run it on /api/metrics/query_range (Tempo's API), or remove the metrics function to search.", position = 0 });
         }
 
         if (!AnalysisApi.TryLookback(lookback, s_defaultLookback, out var window))
@@ -48,7 +53,7 @@ internal static class SearchApi
         var pushed = result.PushedDown;
         return Results.Json(new
         {
-            query = query.Expression.ToString(),
+            query = query.Root.ToString(),
             candidatesExamined = result.CandidatesExamined,
             truncated = result.Truncated,
             pushedDown = new
