@@ -41,6 +41,10 @@ public sealed class LowPriorityScheduler : TaskScheduler, IDisposable
     public Task RunAsync(Func<Task> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
+    /// <summary>Runs <paramref name="work"/> here and completes with it.</summary>
+    public Task RunAsync(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this);
+
     /// <summary>Stops taking work; the threads end once the queue is empty.</summary>
     public void Dispose() => _queue.CompleteAdding();
 

@@ -2,6 +2,7 @@ using Ariadne.Model;
 using Ariadne.Pipeline.Log;
 using Ariadne.Storage.Embedded.Aggregation;
 using Ariadne.Storage.Embedded.Blocks;
+using Ariadne.Threading;
 
 namespace Ariadne.Storage.Embedded;
 
@@ -36,6 +37,12 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     private LogPosition _durableThrough;
     private readonly HashSet<string> _flushedTenants = new(StringComparer.Ordinal);
     private Task _cutTask = Task.CompletedTask;
+
+    // Block cuts run for seconds of CPU each. On the thread pool they held its few threads (two on two cores) while
+    // queries queued behind them; on a thread of their own, at a priority between the queries' and ingest's, they
+    // neither starve the pool nor outrun the reads.
+    private const int BlockWriterNice = 5;
+    private readonly LowPriorityScheduler _blockWriter;
     private long _headSpans;
     private readonly FileStream _directoryLock;
     private bool _disposed;
@@ -54,6 +61,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         _aggregates = AggregateStore.Load(Path.Combine(directory, "aggregates"), files);
         _durableThrough = _lastTaken = ReadCheckpoint();
         LoadBlocks();
+        _blockWriter = new LowPriorityScheduler("ariadne block writer", 1, BlockWriterNice);
         _background = Task.Run(() => RunMaintenanceAsync(_stop.Token));
     }
 
@@ -167,7 +175,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 
             var flushing = _flushing;
             var through = _flushingThrough;
-            await Task.Run(() => WriteHead(flushing, through), cancellationToken).ConfigureAwait(false);
+            await _blockWriter.RunAsync(() => WriteHead(flushing, through)).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (through > _durableThrough)
             {
                 WriteCheckpoint(through);
@@ -239,6 +247,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 
         _stop.Dispose();
         await _directoryLock.DisposeAsync().ConfigureAwait(false);
+        _blockWriter.Dispose();
     }
 
     /// <summary>One process per data directory: a second server or a `storage compact` would corrupt the first's view.</summary>
