@@ -34,7 +34,7 @@ internal static class ProbeBlockWrite
             var watch = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             string blockDirectory;
-            using (var writer = new BlockWriter(directory, "default", traces.Count, new EmbeddedStorageOptions { CompressionLevel = level }, TimeProvider.System, Ariadne.Storage.DurableFiles.System))
+            using (var writer = new BlockWriter(directory, "default", new EmbeddedStorageOptions { CompressionLevel = level }, TimeProvider.System, Ariadne.Storage.DurableFiles.System))
             {
                 foreach (var (id, trace) in traces)
                 {

@@ -8,7 +8,11 @@ namespace Ariadne.Storage.Embedded;
 /// </summary>
 public static class DataDirectoryFormat
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2: blocks of format version 2 (time-ordered rows, traces.bin) may be present.</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>Directories of this version still open: their blocks are read as they are and compaction rewrites them.</summary>
+    private const int OldestReadableVersion = 1;
     public const string FileName = "FORMAT";
     private const string Magic = "ariadne-embedded";
 
@@ -26,9 +30,7 @@ public static class DataDirectoryFormat
                     "Point --data at an empty or Ariadne directory.");
             }
 
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, $"{Magic} {CurrentVersion}\n");
-            File.Move(temp, path);
+            Write(path);
             return;
         }
 
@@ -40,12 +42,26 @@ public static class DataDirectoryFormat
                 $"Data directory '{Path.GetFullPath(directory)}': {FileName} reads '{text}', not '{Magic} <version>'. The directory is damaged or not Ariadne's.");
         }
 
+        if (version is >= OldestReadableVersion and < CurrentVersion)
+        {
+            // An older build would quarantine the blocks this one writes: it must refuse the directory instead.
+            Write(path);
+            return;
+        }
+
         if (version != CurrentVersion)
         {
             throw new StorageFormatException(
-                $"Data directory '{Path.GetFullPath(directory)}' holds embedded storage format version {version}; this build reads version {CurrentVersion}. " +
+                $"Data directory '{Path.GetFullPath(directory)}' holds embedded storage format version {version}; this build reads versions {OldestReadableVersion} to {CurrentVersion}. " +
                 "Run the Ariadne release that wrote it, or move the directory away to start empty.");
         }
+    }
+
+    private static void Write(string path)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, $"{Magic} {CurrentVersion}\n");
+        File.Move(temp, path, overwrite: true);
     }
 }
 

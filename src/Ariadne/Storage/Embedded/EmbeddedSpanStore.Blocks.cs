@@ -135,6 +135,7 @@ public sealed partial class EmbeddedSpanStore
         var loaded = new List<Block>();
         foreach (var tenantDirectory in Directory.EnumerateDirectories(BlocksDirectory))
         {
+            RollBackUnfinishedCompactions(tenantDirectory);
             foreach (var blockDirectory in Directory.EnumerateDirectories(tenantDirectory))
             {
                 var name = Path.GetFileName(blockDirectory);

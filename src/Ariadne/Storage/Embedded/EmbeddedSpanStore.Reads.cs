@@ -86,13 +86,35 @@ public sealed partial class EmbeddedSpanStore
                 ReadBlock(block, () => block.Search(plan, results, cancellationToken));
             }
 
-            // Whole traces only for the answer, through the bloom filters and trace-id ranges.
-            var found = results.Newest();
-            var traces = new List<Span>[found.Count];
-            Parallel.For(0, found.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-                i => traces[i] = GetTrace(tenant, found[i], blocks));
-            var result = traces.Where(t => t.Count > 0)
-                .OrderByDescending(t => t.Min(s => s.StartTimeUnixNano))
+            // Whole traces only for the answer, through the bloom filters and row-group trace filters; each block reads
+            // a row group once for every answer trace in it.
+            var found = results.Newest().ToHashSet();
+            var fromBlocks = new List<Span>[blocks.Count];
+            Parallel.For(0, blocks.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => ReadBlock(blocks[i], () => fromBlocks[i] = blocks[i].GetTraces(found)));
+            var byTrace = found.ToDictionary(id => id, _ => new List<Span>());
+            foreach (var head in HeadsOf(tenant))
+            {
+                lock (_ingestLock)
+                {
+                    foreach (var id in found)
+                    {
+                        if (head.Traces.TryGetValue(id, out var trace))
+                        {
+                            byTrace[id].AddRange(trace);
+                        }
+                    }
+                }
+            }
+
+            foreach (var span in fromBlocks.Where(spans => spans is not null).SelectMany(spans => spans))
+            {
+                byTrace[span.TraceId].Add(span);
+            }
+
+            var result = byTrace.Values.Where(t => t.Count > 0)
+                .Select(Deduplicate)
+                .OrderByDescending(t => t[0].StartTimeUnixNano)
                 .Select(t => (IReadOnlyList<Span>)t)
                 .ToList();
             return ValueTask.FromResult<IReadOnlyList<IReadOnlyList<Span>>>(result);

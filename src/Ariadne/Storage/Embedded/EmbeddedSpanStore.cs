@@ -313,13 +313,18 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 
             var tenantDirectory = Path.Combine(BlocksDirectory, TenantDirectoryName(tenant));
             Directory.CreateDirectory(tenantDirectory);
-            using var writer = new BlockWriter(tenantDirectory, tenant, tenantHead.Traces.Count, _options, _time, _files);
+            using var writer = new BlockWriter(tenantDirectory, tenant, _options, _time, _files);
             writer.LogThrough = through == LogPosition.Start ? null : through.ToString();
-            var ids = tenantHead.Traces.Keys.ToArray();
-            Array.Sort(ids);
-            foreach (var id in ids)
+            var traces = new List<(TraceId TraceId, List<Span> Spans)>(tenantHead.Traces.Count);
+            foreach (var (id, spans) in tenantHead.Traces)
             {
-                writer.AddTrace(id, Deduplicate(tenantHead.Traces[id]));
+                traces.Add((id, Deduplicate(spans)));
+            }
+
+            traces.Sort(BlockOrder.Compare);
+            foreach (var (id, spans) in traces)
+            {
+                writer.AddTrace(id, spans);
             }
 
             writer.Complete();

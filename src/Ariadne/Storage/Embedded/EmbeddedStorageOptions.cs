@@ -21,7 +21,10 @@ public sealed class EmbeddedStorageOptions
     /// <summary>Compaction merges blocks until a block holds about this many spans.</summary>
     public long CompactionTargetSpans { get; set; } = 2_000_000;
 
-    /// <summary>Only blocks whose spans started in the same window merge, so retention can still drop whole blocks.</summary>
+    /// <summary>
+    /// Compaction splits its output at these boundaries of span time, so a merged block holds one window and retention
+    /// can drop whole blocks; blocks that straddle windows (a backfill, late spans, a replay) are split, not left out.
+    /// </summary>
     public TimeSpan CompactionWindow { get; set; } = TimeSpan.FromHours(1);
 
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromSeconds(30);

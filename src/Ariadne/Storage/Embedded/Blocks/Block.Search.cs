@@ -27,7 +27,7 @@ public sealed partial class Block
         {
             var rg = Meta.RowGroups[g];
             if (rg.MaxStartUnixNano < plan.FromNanos || rg.MinStartUnixNano > plan.ToNanos || rg.MaxDurationNanos < plan.MinDuration
-                || (_tags is not null && plan.TagHashes.Any(h => !_tags.MayContain(g, h))))
+                || (_tags is not null && plan.TagHashes.Any(h => !_tags.MayContain(g, h, TagFilters.Second(h)))))
             {
                 continue;
             }

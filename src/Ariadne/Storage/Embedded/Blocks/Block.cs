@@ -21,12 +21,14 @@ public sealed partial class Block
     private readonly TraceId[] _rowGroupMin;
     private readonly TraceId[] _rowGroupMax;
     private readonly BloomFilter _bloom;
-    private readonly TagFilters? _tags;
+    private readonly RowGroupFilters? _tags;
+    private readonly RowGroupFilters? _traces;
     private int _references = 1;
     private IDurableFiles? _deleteWith;
 
-    private Block(string directory, BlockMeta meta, BloomFilter bloom, TagFilters? tags)
+    private Block(string directory, BlockMeta meta, BloomFilter bloom, RowGroupFilters? tags, RowGroupFilters? traces)
     {
+        _traces = traces;
         Directory = directory;
         Meta = meta;
         _bloom = bloom;
@@ -45,7 +47,7 @@ public sealed partial class Block
 
     public string Id => Meta.Id;
 
-    public long DiskBytes => Meta.DataBytes + Meta.BloomBytes + Meta.TagsBytes;
+    public long DiskBytes => Meta.DataBytes + Meta.BloomBytes + Meta.TagsBytes + Meta.TracesBytes;
 
     /// <summary>
     /// Opens a block; with <paramref name="verifyData"/> also checks the data file's CRC. Throws
@@ -64,9 +66,10 @@ public sealed partial class Block
             throw new InvalidDataException($"{BlockMeta.FileName} is not valid JSON ({e.Message})", e);
         }
 
-        if (meta.FormatVersion != DataDirectoryFormat.CurrentVersion)
+        if (meta.FormatVersion is not (BlockMeta.TraceOrderedFormatVersion or BlockMeta.CurrentFormatVersion))
         {
-            throw new InvalidDataException($"block format version {meta.FormatVersion}, this build reads {DataDirectoryFormat.CurrentVersion}");
+            throw new InvalidDataException(
+                $"block format version {meta.FormatVersion}, this build reads versions {BlockMeta.TraceOrderedFormatVersion} and {BlockMeta.CurrentFormatVersion}");
         }
 
         var bloomBytes = File.ReadAllBytes(Path.Combine(directory, BlockMeta.BloomFileName));
@@ -87,7 +90,7 @@ public sealed partial class Block
             throw new InvalidDataException($"{BlockMeta.DataFileName} does not match its CRC-32 (bytes changed on disk)");
         }
 
-        TagFilters? tags = null;
+        RowGroupFilters? tags = null;
         if (meta.TagsBytes > 0)
         {
             var tagBytes = File.ReadAllBytes(Path.Combine(directory, TagFilters.FileName));
@@ -96,10 +99,22 @@ public sealed partial class Block
                 throw new InvalidDataException($"{TagFilters.FileName} does not match its checksum");
             }
 
-            tags = TagFilters.FromBytes(tagBytes, meta.RowGroups.Count);
+            tags = RowGroupFilters.FromBytes(tagBytes, meta.RowGroups.Count, TagFilters.FileName);
         }
 
-        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes), tags);
+        RowGroupFilters? traces = null;
+        if (meta.FormatVersion >= BlockMeta.CurrentFormatVersion)
+        {
+            var traceBytes = File.ReadAllBytes(Path.Combine(directory, BlockMeta.TracesFileName));
+            if (traceBytes.Length != meta.TracesBytes || Crc32.HashToUInt32(traceBytes) != meta.TracesCrc32)
+            {
+                throw new InvalidDataException($"{BlockMeta.TracesFileName} does not match its checksum");
+            }
+
+            traces = RowGroupFilters.FromBytes(traceBytes, meta.RowGroups.Count, BlockMeta.TracesFileName);
+        }
+
+        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes), tags, traces);
     }
 
     public bool TryAcquire()
@@ -161,47 +176,100 @@ public sealed partial class Block
         Meta.SpanCount > 0 && Meta.MaxStartUnixNano >= fromNanos && Meta.MinStartUnixNano <= toNanos;
 
     /// <summary>The spans of a trace in this block; empty when absent.</summary>
-    public List<Span> GetTrace(TraceId traceId)
+    public List<Span> GetTrace(TraceId traceId) => GetTraces([traceId]);
+
+    /// <summary>
+    /// The spans of every trace of <paramref name="traceIds"/> in this block, each row group read once for all the
+    /// traces it holds (a search's answer usually sits in a few row groups of the newest block).
+    /// </summary>
+    public List<Span> GetTraces(IReadOnlyCollection<TraceId> traceIds)
     {
-        if (!_bloom.MayContain(traceId))
+        var byRowGroup = new SortedDictionary<int, HashSet<TraceId>>();
+        foreach (var traceId in traceIds)
         {
-            return [];
-        }
-
-        var rowGroup = FindRowGroup(traceId);
-        if (rowGroup < 0)
-        {
-            return [];
-        }
-
-        return UseReader(reader =>
-        {
-            using var group = reader.RowGroup(rowGroup);
-            var (first, count) = ColumnRows.FindRun(group, BlockSchema.TraceId, (int)group.MetaData.NumRows, traceId);
-            if (count == 0)
+            if (!_bloom.MayContain(traceId))
             {
-                return [];
+                continue;
             }
 
-            // Only the trace's own rows are decoded into objects; the rest of the row group is skipped.
-            var columns = RowGroupColumns.Read(group, first, count);
-            var spans = new List<Span>(count);
-            var strings = new StringTable();
-            for (var i = 0; i < count; i++)
+            foreach (var g in RowGroupsOf(traceId))
             {
-                spans.Add(Materialize(columns, i, strings));
-            }
+                if (!byRowGroup.TryGetValue(g, out var ids))
+                {
+                    ids = [];
+                    byRowGroup.Add(g, ids);
+                }
 
-            return spans;
-        });
+                ids.Add(traceId);
+            }
+        }
+
+        var spans = new List<Span>();
+        foreach (var (rowGroup, ids) in byRowGroup)
+        {
+            UseReader(reader =>
+            {
+                using var group = reader.RowGroup(rowGroup);
+                var rows = (int)group.MetaData.NumRows;
+                var selected = ColumnRows.FindRows(group, BlockSchema.TraceId, rows, ids);
+                if (selected.Count == 0)
+                {
+                    return 0;
+                }
+
+                // Only the traces' own rows are decoded into objects; the rest of the row group is skipped.
+                var strings = new StringTable();
+                var columns = RowGroupColumns.ReadSelected(group, rows, selected, strings);
+                for (var i = 0; i < selected.Count; i++)
+                {
+                    spans.Add(Materialize(columns, i, strings));
+                }
+
+                return 0;
+            });
+        }
+
+        return spans;
     }
 
-    /// <summary>Every trace of the block in trace-id order, one row group at a time (for compaction and verify).</summary>
-    public IEnumerable<(TraceId TraceId, List<Span> Spans)> ReadTraces()
+    /// <summary>
+    /// Row groups that may hold the trace: by the trace-id filter of each row group (version 2), or the one row group
+    /// whose trace-id range holds it (version 1: rows sorted by trace id).
+    /// </summary>
+    private IEnumerable<int> RowGroupsOf(TraceId traceId)
+    {
+        if (_traces is null)
+        {
+            var g = FindRowGroup(traceId);
+            if (g >= 0)
+            {
+                yield return g;
+            }
+
+            yield break;
+        }
+
+        for (var g = 0; g < _rowGroupMin.Length; g++)
+        {
+            if (traceId.CompareTo(_rowGroupMin[g]) >= 0 && traceId.CompareTo(_rowGroupMax[g]) <= 0 && _traces.MayContain(g, traceId.Low, traceId.High))
+            {
+                yield return g;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every trace of the block in the block's order (version 2: by first span; version 1: by trace id), one row group
+    /// at a time (for compaction and verify). A trace stored as two runs of rows comes as two entries.
+    /// </summary>
+    public IEnumerable<(TraceId TraceId, List<Span> Spans)> ReadTraces() => ReadRowGroups().SelectMany(traces => traces);
+
+    /// <summary>The traces of each row group in turn, in the order of their rows (for compaction).</summary>
+    public IEnumerable<List<(TraceId TraceId, List<Span> Spans)>> ReadRowGroups()
     {
         for (var g = 0; g < Meta.RowGroups.Count; g++)
         {
-            var traces = UseReader(reader =>
+            yield return UseReader(reader =>
             {
                 using var group = reader.RowGroup(g);
                 var rows = (int)group.MetaData.NumRows;
@@ -221,10 +289,6 @@ public sealed partial class Block
 
                 return result;
             });
-            foreach (var trace in traces)
-            {
-                yield return trace;
-            }
         }
     }
 
@@ -257,7 +321,8 @@ public sealed partial class Block
 
     /// <summary>
     /// A parent among the trace's rows is stored as the row offset to it (blocks written before that column hold the
-    /// id in every row, empty for a root).
+    /// id in every row, empty for a root). A trace's run of rows is always read whole, so the offset also holds
+    /// between the rows of a selection.
     /// </summary>
     private static SpanId ParentOf(RowGroupColumns c, int i)
     {
@@ -359,6 +424,53 @@ public sealed partial class Block
         public required byte[][] Links { get; init; }
         public required long[] DroppedCounts { get; init; }
         public required int?[]? ParentRowOffsets { get; init; }
+
+        /// <summary>The <paramref name="selected"/> rows (ascending): byte columns visited row by row, number columns read over their range.</summary>
+        public static RowGroupColumns ReadSelected(RowGroupReader g, int rows, List<int> selected, StringTable strings)
+        {
+            var first = selected[0];
+            var count = selected[^1] - first + 1;
+            T[] Numbers<T>(int column)
+            {
+                var range = ColumnRows.ReadRange<T>(g, column, first, count);
+                var result = new T[selected.Count];
+                for (var k = 0; k < result.Length; k++)
+                {
+                    result[k] = range[selected[k] - first];
+                }
+
+                return result;
+            }
+
+            string[] Strings(int column)
+            {
+                var result = new string[selected.Count];
+                ColumnRows.Visit(g, column, rows, selected, (k, value) => result[k] = value.IsEmpty ? string.Empty : strings.Get(value));
+                return result;
+            }
+
+            return new RowGroupColumns
+            {
+                TraceIds = ColumnRows.Read(g, BlockSchema.TraceId, rows, selected),
+                SpanIds = ColumnRows.Read(g, BlockSchema.SpanId, rows, selected),
+                ParentSpanIds = ColumnRows.Read(g, BlockSchema.ParentSpanId, rows, selected),
+                Names = Strings(BlockSchema.Name),
+                Kinds = Numbers<int>(BlockSchema.Kind),
+                Starts = Numbers<long>(BlockSchema.StartTime),
+                Durations = Numbers<long>(BlockSchema.Duration),
+                StatusCodes = Numbers<int>(BlockSchema.StatusCode),
+                StatusMessages = Strings(BlockSchema.StatusMessage),
+                TraceStates = Strings(BlockSchema.TraceState),
+                Flags = Numbers<int>(BlockSchema.Flags),
+                Resources = ColumnRows.Read(g, BlockSchema.Resource, rows, selected),
+                Scopes = ColumnRows.Read(g, BlockSchema.Scope, rows, selected),
+                Attributes = ColumnRows.Read(g, BlockSchema.Attributes, rows, selected),
+                Events = ColumnRows.Read(g, BlockSchema.Events, rows, selected),
+                Links = ColumnRows.Read(g, BlockSchema.Links, rows, selected),
+                DroppedCounts = Numbers<long>(BlockSchema.DroppedCounts),
+                ParentRowOffsets = g.MetaData.NumColumns > BlockSchema.ParentRowOffset ? Numbers<int?>(BlockSchema.ParentRowOffset) : null,
+            };
+        }
 
         public static RowGroupColumns Read(RowGroupReader g, int first, int count) => new()
         {

@@ -14,6 +14,15 @@ public sealed class BlockMeta
     public const string FileName = "meta.json";
     public const string DataFileName = "data.parquet";
     public const string BloomFileName = "bloom.bin";
+    public const string TracesFileName = "traces.bin";
+
+    /// <summary>
+    /// 2: rows in the order of their trace's first span (time-sliced row groups) and a trace-id filter per row group
+    /// (traces.bin). 1: rows sorted by trace id, found through the row groups' trace-id ranges; still read.
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
+
+    public const int TraceOrderedFormatVersion = 1;
 
     internal static readonly JsonSerializerOptions s_json = new()
     {
@@ -22,7 +31,7 @@ public sealed class BlockMeta
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public int FormatVersion { get; set; } = DataDirectoryFormat.CurrentVersion;
+    public int FormatVersion { get; set; } = CurrentFormatVersion;
 
     public required string Id { get; set; }
 
@@ -64,6 +73,11 @@ public sealed class BlockMeta
 
     public uint TagsCrc32 { get; set; }
 
+    /// <summary>Size of traces.bin (the row groups' trace-id filters); 0 in a version 1 block, which has none.</summary>
+    public long TracesBytes { get; set; }
+
+    public uint TracesCrc32 { get; set; }
+
     /// <summary>Service → operations (name and span kind) present in the block.</summary>
     public SortedDictionary<string, List<OperationInfo>> Services { get; set; } = new(StringComparer.Ordinal);
 
@@ -78,7 +92,7 @@ public sealed class BlockMeta
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
 }
 
-/// <summary>Index entry of one row group: its trace-id range (rows are sorted by trace id) and time/duration bounds.</summary>
+/// <summary>Index entry of one row group: its lowest and highest trace id, and its time and duration bounds.</summary>
 public sealed class RowGroupMeta
 {
     public int Rows { get; set; }

@@ -8,9 +8,11 @@ using ParquetSharp;
 namespace Ariadne.Storage.Embedded.Blocks;
 
 /// <summary>
-/// Writes one block: traces must come in ascending trace-id order. Rows are buffered per row group and written
+/// Writes one block. Traces come in the order of their first span's start (ties by trace id), so each row group holds
+/// a slice of time and a search stops at the newest ones; the order is the caller's, and any order still reads back
+/// right (the row groups' statistics and trace-id filters are exact). Rows are buffered per row group and written
 /// column by column through ParquetSharp's column writers (no per-row objects). The block appears under its
-/// final name only once data, bloom filter and meta.json are on disk.
+/// final name only once data, filters and meta.json are on disk.
 /// </summary>
 public sealed class BlockWriter : IDisposable
 {
@@ -20,8 +22,9 @@ public sealed class BlockWriter : IDisposable
     private readonly string _tempDirectory;
     private readonly EmbeddedStorageOptions _options;
     private readonly BlockMeta _meta;
-    private readonly BloomFilter _bloom;
+    private readonly HashSet<TraceId> _traceIds = [];
     private readonly TagFilters.Builder _tags;
+    private readonly RowGroupFilters.Builder _traces;
     private readonly Aggregates _aggregates = new();
     private readonly ParquetFileWriter _writer;
     private readonly RowGroupBuffer _buffer;
@@ -30,10 +33,11 @@ public sealed class BlockWriter : IDisposable
     private readonly Dictionary<string, HashSet<OperationInfo>> _operations = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly Dictionary<SpanId, int> _rowOfSpan = [];
-    private TraceId _lastTrace;
+    private TraceId _groupMinTrace = new(ulong.MaxValue, ulong.MaxValue);
+    private TraceId _groupMaxTrace;
     private bool _completed;
 
-    public BlockWriter(string tenantDirectory, string tenant, long expectedTraces, EmbeddedStorageOptions options, TimeProvider time,
+    public BlockWriter(string tenantDirectory, string tenant, EmbeddedStorageOptions options, TimeProvider time,
         IDurableFiles files, int compactionLevel = 0, List<string>? sources = null)
     {
         var id = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
@@ -43,8 +47,8 @@ public sealed class BlockWriter : IDisposable
         _tempDirectory = _finalDirectory + ".tmp";
         System.IO.Directory.CreateDirectory(_tempDirectory);
         _options = options;
-        _bloom = BloomFilter.Create(expectedTraces, options.BloomFalsePositiveRate);
         _tags = new TagFilters.Builder(options.BloomFalsePositiveRate);
+        _traces = new RowGroupFilters.Builder(options.BloomFalsePositiveRate);
         _buffer = new RowGroupBuffer(options.RowGroupSpans);
         _meta = new BlockMeta
         {
@@ -58,7 +62,7 @@ public sealed class BlockWriter : IDisposable
         };
         using var properties = BlockSchema.WriterProperties(compactionLevel == 0 ? options.CompressionLevel : options.CompactionCompressionLevel);
         _writer = new ParquetFileWriter(Path.Combine(_tempDirectory, BlockMeta.DataFileName), BlockSchema.Columns(), properties,
-            new Dictionary<string, string> { ["ariadne.format_version"] = DataDirectoryFormat.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["ariadne.tenant"] = tenant });
+            new Dictionary<string, string> { ["ariadne.format_version"] = BlockMeta.CurrentFormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["ariadne.tenant"] = tenant });
     }
 
     public string Directory => _finalDirectory;
@@ -72,7 +76,10 @@ public sealed class BlockWriter : IDisposable
 
     public long SpanCount => _meta.SpanCount;
 
-    /// <summary>Adds the spans of one trace (sorted by start time, no duplicate span ids).</summary>
+    /// <summary>
+    /// Adds the spans of one trace (sorted by start time, no duplicate span ids). A trace added twice (its spans
+    /// split between two sources of a compaction) is stored as two runs of rows and read back as one trace.
+    /// </summary>
     public void AddTrace(TraceId traceId, IReadOnlyList<Span> spans)
     {
         if (spans.Count == 0)
@@ -80,14 +87,11 @@ public sealed class BlockWriter : IDisposable
             return;
         }
 
-        if (_meta.TraceCount > 0 && traceId.CompareTo(_lastTrace) <= 0)
-        {
-            throw new InvalidOperationException("Traces must be added in ascending trace-id order.");
-        }
-
-        _lastTrace = traceId;
         _meta.TraceCount++;
-        _bloom.Add(traceId);
+        _traceIds.Add(traceId);
+        _traces.Add(traceId.Low, traceId.High);
+        _groupMinTrace = traceId.CompareTo(_groupMinTrace) < 0 ? traceId : _groupMinTrace;
+        _groupMaxTrace = traceId.CompareTo(_groupMaxTrace) > 0 ? traceId : _groupMaxTrace;
         _aggregates.AddTrace(spans);
         Span<byte> traceBytes = stackalloc byte[TraceId.ByteLength];
         traceId.WriteBytes(traceBytes);
@@ -115,6 +119,16 @@ public sealed class BlockWriter : IDisposable
     /// <summary>Finishes the block and moves it to its final directory; returns its metadata.</summary>
     public BlockMeta Complete()
     {
+        Seal();
+        return Publish();
+    }
+
+    /// <summary>
+    /// Writes everything but meta.json, durably, in the temp directory: the block is not yet one (a crash now leaves a
+    /// temp directory that the next start removes). Compaction seals all its outputs before it publishes any.
+    /// </summary>
+    public void Seal()
+    {
         FlushRowGroup();
         _writer.Close();
         var dataPath = Path.Combine(_tempDirectory, BlockMeta.DataFileName);
@@ -122,7 +136,14 @@ public sealed class BlockWriter : IDisposable
         // data.parquet whose bytes never reached the disk, after the checkpoint moved past its spans.
         _files.SyncFile(dataPath);
         (_meta.DataBytes, _meta.DataCrc32) = Checksum(dataPath);
-        var bloom = _bloom.ToBytes();
+        // Sized by the traces actually written: a compaction's outputs each hold a part of its sources.
+        var bloomFilter = BloomFilter.Create(_traceIds.Count, _options.BloomFalsePositiveRate);
+        foreach (var traceId in _traceIds)
+        {
+            bloomFilter.Add(traceId);
+        }
+
+        var bloom = bloomFilter.ToBytes();
         _meta.BloomBytes = bloom.Length;
         _meta.BloomCrc32 = Crc32.HashToUInt32(bloom);
         DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.BloomFileName), bloom);
@@ -130,6 +151,10 @@ public sealed class BlockWriter : IDisposable
         _meta.TagsBytes = tags.Length;
         _meta.TagsCrc32 = Crc32.HashToUInt32(tags);
         DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, TagFilters.FileName), tags);
+        var traces = _traces.ToBytes();
+        _meta.TracesBytes = traces.Length;
+        _meta.TracesCrc32 = Crc32.HashToUInt32(traces);
+        DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.TracesFileName), traces);
         foreach (var (service, operations) in _operations)
         {
             _meta.Services[service] = operations.OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
@@ -141,11 +166,18 @@ public sealed class BlockWriter : IDisposable
         }
 
         _meta.Aggregates = _aggregates.ToDocument();
+    }
+
+    /// <summary>Writes meta.json and moves the sealed block to its final name: from here it is a block.</summary>
+    public BlockMeta Publish()
+    {
         DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.FileName), _meta.ToJson());
         _files.MoveDirectory(_tempDirectory, _finalDirectory);
         _completed = true;
         return _meta;
     }
+
+    public string Id => _meta.Id;
 
     /// <summary>
     /// Makes the new block's name durable (fsync of the tenant directory): done by the caller once the block is in
@@ -276,8 +308,8 @@ public sealed class BlockWriter : IDisposable
         _meta.RowGroups.Add(new RowGroupMeta
         {
             Rows = b.Count,
-            MinTraceId = TraceId.FromBytes(b.TraceIds[0]).ToHex(),
-            MaxTraceId = TraceId.FromBytes(b.TraceIds[b.Count - 1]).ToHex(),
+            MinTraceId = _groupMinTrace.ToHex(),
+            MaxTraceId = _groupMaxTrace.ToHex(),
             MinStartUnixNano = minStart,
             MaxStartUnixNano = maxStart,
             MaxDurationNanos = maxDuration,
@@ -305,6 +337,9 @@ public sealed class BlockWriter : IDisposable
         Write(rowGroup, b.ParentRowOffsets);
         b.Clear();
         _tags.EndRowGroup();
+        _traces.EndRowGroup();
+        _groupMinTrace = new TraceId(ulong.MaxValue, ulong.MaxValue);
+        _groupMaxTrace = default;
     }
 
     private static void Write<T>(RowGroupWriter rowGroup, List<T> values)

@@ -16,7 +16,10 @@ internal static class ColumnRows
 {
     private const int BatchRows = 1024;
 
-    /// <summary>Calls <paramref name="visit"/> with the index into <paramref name="selected"/> (ascending rows) and the row's value.</summary>
+    /// <summary>
+    /// Calls <paramref name="visit"/> with the index into <paramref name="selected"/> (ascending rows) and the row's
+    /// value; a null is visited as an empty value.
+    /// </summary>
     public static void Visit(RowGroupReader group, int column, int rows, IReadOnlyList<int> selected, ByteValueVisitor visit)
     {
         if (selected.Count == 0)
@@ -25,6 +28,7 @@ internal static class ColumnRows
         }
 
         using var reader = (ColumnReader<ByteArray>)group.Column(column);
+        var maxLevel = reader.ColumnDescriptor.MaxDefinitionLevel;
         var values = new ByteArray[Math.Min(rows, BatchRows)];
         var levels = new short[values.Length];
         var scratch = ArrayPool<byte>.Shared.Rent(256);
@@ -47,32 +51,33 @@ internal static class ColumnRows
                 }
 
                 var read = (int)reader.ReadBatch(Math.Min(values.Length, rows - row), levels, default, values, out var valuesRead);
-                if (read <= 0 || valuesRead != read)
+                if (read <= 0 || (maxLevel == 0 && valuesRead != read))
                 {
-                    throw new InvalidDataException($"column {column} ends at row {row} of {rows} or holds a null");
+                    throw new InvalidDataException($"column {column} ends at row {row} of {rows}");
                 }
 
-                for (var i = 0; i < read && next < selected.Count; i++)
+                for (int i = 0, v = 0; i < read && next < selected.Count; i++)
                 {
-                    if (selected[next] != row + i)
+                    var isNull = maxLevel > 0 && levels[i] < maxLevel;
+                    if (selected[next] == row + i)
                     {
-                        continue;
+                        var value = isNull ? default : values[v];
+                        if (value.Length > scratch.Length)
+                        {
+                            ArrayPool<byte>.Shared.Return(scratch);
+                            scratch = ArrayPool<byte>.Shared.Rent(value.Length);
+                        }
+
+                        if (value.Length > 0)
+                        {
+                            Marshal.Copy(value.Pointer, scratch, 0, value.Length);
+                        }
+
+                        visit(next, scratch.AsSpan(0, value.Length));
+                        next++;
                     }
 
-                    var value = values[i];
-                    if (value.Length > scratch.Length)
-                    {
-                        ArrayPool<byte>.Shared.Return(scratch);
-                        scratch = ArrayPool<byte>.Shared.Rent(value.Length);
-                    }
-
-                    if (value.Length > 0)
-                    {
-                        Marshal.Copy(value.Pointer, scratch, 0, value.Length);
-                    }
-
-                    visit(next, scratch.AsSpan(0, value.Length));
-                    next++;
+                    v += isNull ? 0 : 1;
                 }
 
                 row += read;
@@ -106,16 +111,15 @@ internal static class ColumnRows
         return kept;
     }
 
-    /// <summary>First row and row count of <paramref name="traceId"/> in a row group sorted by trace id.</summary>
-    public static (int First, int Count) FindRun(RowGroupReader group, int column, int rows, TraceId traceId)
+    /// <summary>The rows (ascending) whose trace id is one of <paramref name="traceIds"/>; the whole column is scanned, in any row order.</summary>
+    public static List<int> FindRows(RowGroupReader group, int column, int rows, IReadOnlySet<TraceId> traceIds)
     {
-        Span<byte> wanted = stackalloc byte[TraceId.ByteLength];
-        traceId.WriteBytes(wanted);
+        var found = new List<int>();
         var id = new byte[TraceId.ByteLength];
         using var reader = (ColumnReader<ByteArray>)group.Column(column);
         var values = new ByteArray[Math.Min(rows, BatchRows)];
         var levels = new short[values.Length];
-        int row = 0, first = -1, count = 0;
+        var row = 0;
         while (row < rows)
         {
             var read = (int)reader.ReadBatch(Math.Min(values.Length, rows - row), levels, default, values, out var valuesRead);
@@ -132,22 +136,16 @@ internal static class ColumnRows
                 }
 
                 Marshal.Copy(values[i].Pointer, id, 0, TraceId.ByteLength);
-                var order = id.AsSpan().SequenceCompareTo(wanted);
-                if (order == 0)
+                if (traceIds.Contains(TraceId.FromBytes(id)))
                 {
-                    first = first < 0 ? row + i : first;
-                    count++;
-                }
-                else if (order > 0)
-                {
-                    return (first, count);
+                    found.Add(row + i);
                 }
             }
 
             row += read;
         }
 
-        return (first, count);
+        return found;
     }
 
     /// <summary>Rows <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> of a column, the rows before skipped.</summary>

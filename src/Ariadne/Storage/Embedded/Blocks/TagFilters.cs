@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Ariadne.Model;
@@ -6,71 +6,56 @@ using Ariadne.Model;
 namespace Ariadne.Storage.Embedded.Blocks;
 
 /// <summary>
-/// One bloom filter per row group over the (key, value text) pairs of every attribute its spans carry: span, scope,
-/// resource, event and link attributes, the lists <see cref="SpanMatcher"/> compares a tag against. A search for a
-/// tag value skips every row group whose filter says the pair is absent without reading a byte of it; rows are
-/// sorted by trace id, so time and service statistics cannot skip row groups of a compacted block, but a rare value
-/// (a user id, an order id, an error message) is in few of them.
+/// <c>tags.bin</c>: per row group, a bloom filter over the (key, value text) pairs of every attribute its spans carry:
+/// span, scope, resource, event and link attributes, the lists <see cref="SpanMatcher"/> compares a tag against. A
+/// search for a tag value skips every row group whose filter says the pair is absent without reading a byte of it.
 /// </summary>
 /// <remarks>
-/// tags.bin: u32 row-group count, then per row group a u32 byte length and a <see cref="BloomFilter"/>; all
-/// little-endian. The hash is XXH3-64 of the value's UTF-16 text seeded with XXH3-64 of the key's; the second hash of
-/// double hashing is that hash with its halves swapped.
+/// The hash is XXH3-64 of the value's UTF-16 text (<see cref="AnyValue.ToString"/>) seeded with XXH3-64 of the key's;
+/// the second hash of double hashing is that hash with its halves swapped. The file is a <see cref="RowGroupFilters"/>.
 /// </remarks>
-public sealed class TagFilters
+public static class TagFilters
 {
     public const string FileName = "tags.bin";
 
-    private readonly BloomFilter[] _rowGroups;
+    public static ulong Hash(string key, string value) => HashValue(KeySeed(key), value);
 
-    private TagFilters(BloomFilter[] rowGroups) => _rowGroups = rowGroups;
+    public static ulong Second(ulong hash) => (hash >> 32) | (hash << 32);
 
-    public static ulong Hash(string key, string value)
+    private static long KeySeed(string key) => (long)XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()));
+
+    private static ulong HashValue(long seed, ReadOnlySpan<char> text) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text), seed);
+
+    /// <summary>
+    /// The hash of a value's text without allocating it for the scalar types (the text is formatted as
+    /// <see cref="AnyValue.ToString"/> formats it, so the filters of blocks written either way agree).
+    /// </summary>
+    private static ulong HashValue(long seed, AnyValue value)
     {
-        var seed = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()));
-        return XxHash3.HashToUInt64(MemoryMarshal.AsBytes(value.AsSpan()), (long)seed);
-    }
-
-    public bool MayContain(int rowGroup, ulong hash) => _rowGroups[rowGroup].MayContain(hash, Second(hash));
-
-    public static TagFilters FromBytes(ReadOnlySpan<byte> bytes, int rowGroups)
-    {
-        if (bytes.Length < 4 || BinaryPrimitives.ReadInt32LittleEndian(bytes) != rowGroups)
+        Span<char> text = stackalloc char[32];
+        switch (value.Type)
         {
-            throw new InvalidDataException($"{FileName} does not hold one filter per row group ({rowGroups}).");
+            case AnyValueType.String:
+                return HashValue(seed, value.AsString);
+            case AnyValueType.Bool:
+                return HashValue(seed, value.AsBool ? "true" : "false");
+            case AnyValueType.Int when value.AsInt.TryFormat(text, out var written, default, CultureInfo.InvariantCulture):
+                return HashValue(seed, text[..written]);
+            case AnyValueType.Double when value.AsDouble.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture):
+                return HashValue(seed, text[..written]);
+            default:
+                return HashValue(seed, value.ToString());
         }
-
-        var filters = new BloomFilter[rowGroups];
-        var offset = 4;
-        for (var g = 0; g < rowGroups; g++)
-        {
-            if (offset + 4 > bytes.Length)
-            {
-                throw new InvalidDataException($"{FileName} ends inside row group {g}.");
-            }
-
-            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]);
-            offset += 4;
-            if (length < 0 || offset + length > bytes.Length)
-            {
-                throw new InvalidDataException($"{FileName} ends inside row group {g}.");
-            }
-
-            filters[g] = BloomFilter.FromBytes(bytes.Slice(offset, length));
-            offset += length;
-        }
-
-        return new TagFilters(filters);
     }
-
-    private static ulong Second(ulong hash) => (hash >> 32) | (hash << 32);
 
     /// <summary>Collects the pairs of one row group at a time while a block is written.</summary>
     public sealed class Builder(double falsePositiveRate)
     {
-        private readonly HashSet<ulong> _hashes = [];
+        private readonly RowGroupFilters.Builder _filters = new(falsePositiveRate);
         private readonly HashSet<object> _shared = new(ReferenceEqualityComparer.Instance);
-        private readonly List<byte[]> _rowGroups = [];
+
+        // Keys are interned by the decoders, so most lookups hit by reference; the seed is hashed once per key.
+        private readonly Dictionary<string, long> _keySeeds = new(ReferenceEqualityComparer.Instance);
 
         public void Add(Span span)
         {
@@ -99,37 +84,29 @@ public sealed class TagFilters
 
         public void EndRowGroup()
         {
-            var filter = BloomFilter.Create(_hashes.Count, falsePositiveRate);
-            foreach (var hash in _hashes)
-            {
-                filter.Add(hash, Second(hash));
-            }
-
-            _rowGroups.Add(filter.ToBytes());
-            _hashes.Clear();
+            _filters.EndRowGroup();
             _shared.Clear();
-        }
-
-        public byte[] ToBytes()
-        {
-            var bytes = new byte[4 + _rowGroups.Sum(r => 4 + r.Length)];
-            BinaryPrimitives.WriteInt32LittleEndian(bytes, _rowGroups.Count);
-            var offset = 4;
-            foreach (var filter in _rowGroups)
+            if (_keySeeds.Count > 4096)
             {
-                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), filter.Length);
-                filter.CopyTo(bytes, offset + 4);
-                offset += 4 + filter.Length;
+                // Keys that were not interned would otherwise pile up for the whole block.
+                _keySeeds.Clear();
             }
-
-            return bytes;
         }
+
+        public byte[] ToBytes() => _filters.ToBytes();
 
         private void AddAll(KeyValue[] attributes)
         {
             foreach (var kv in attributes)
             {
-                _hashes.Add(Hash(kv.Key, kv.Value.ToString()));
+                if (!_keySeeds.TryGetValue(kv.Key, out var seed))
+                {
+                    seed = KeySeed(kv.Key);
+                    _keySeeds.Add(kv.Key, seed);
+                }
+
+                var hash = HashValue(seed, kv.Value);
+                _filters.Add(hash, Second(hash));
             }
         }
     }
