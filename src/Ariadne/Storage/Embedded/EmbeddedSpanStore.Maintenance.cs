@@ -12,15 +12,8 @@ public sealed partial class EmbeddedSpanStore
             await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
             try
             {
-                int headSpans;
-                long openedAt;
-                lock (_ingestLock)
-                {
-                    headSpans = _head.SpanCount;
-                    openedAt = _head.OpenedAtTimestamp;
-                }
-
-                if (headSpans > 0 && _time.GetElapsedTime(openedAt) >= _options.HeadMaxAge)
+                // A cut by size may be running: the first await only waits for it, and the second cuts what is still old.
+                for (var attempt = 0; attempt < 2 && HeadIsOld(); attempt++)
                 {
                     await StartCut().ConfigureAwait(false);
                 }
@@ -41,6 +34,14 @@ public sealed partial class EmbeddedSpanStore
             {
                 LogMaintenanceFailed(_logger, e.Message, e);
             }
+        }
+    }
+
+    private bool HeadIsOld()
+    {
+        lock (_ingestLock)
+        {
+            return _head.SpanCount > 0 && _time.GetElapsedTime(_head.OpenedAtTimestamp) >= _options.HeadMaxAge;
         }
     }
 
