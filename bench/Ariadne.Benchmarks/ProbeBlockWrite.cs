@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Ariadne.Model;
 using Ariadne.Storage.Embedded;
 using Ariadne.Storage.Embedded.Blocks;
-using ParquetSharp;
 
 namespace Ariadne.Benchmarks;
 
@@ -19,15 +18,16 @@ internal static class ProbeBlockWrite
         var levels = args.Length > 0 ? args.Select(int.Parse).ToArray() : [3];
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var generator = new RealisticSpans(1, start, TimeSpan.FromHours(1));
-        var traces = new SortedDictionary<TraceId, List<Span>>();
+        var traces = new List<(TraceId TraceId, List<Span> Spans)>();
         long spans = 0;
         while (spans < 200_000)
         {
             var trace = generator.NextTrace(spans / 200_000.0);
-            traces[trace[0].TraceId] = trace;
+            traces.Add((trace[0].TraceId, trace));
             spans += trace.Count;
         }
 
+        traces.Sort(BlockOrder.Compare); // as a head cut orders them
         foreach (var level in levels)
         {
             var directory = Directory.CreateTempSubdirectory("ariadne-block-write-").FullName;
@@ -48,30 +48,7 @@ internal static class ProbeBlockWrite
             var files = Directory.GetFiles(blockDirectory).Sum(f => new FileInfo(f).Length);
             Console.WriteLine($"zstd {level}: {spans:N0} spans in {watch.ElapsedMilliseconds} ms wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} ms CPU; " +
                 $"block {files:N0} bytes = {(double)files / spans:F2} B/span");
-            foreach (var file in Directory.GetFiles(blockDirectory).Order(StringComparer.Ordinal))
-            {
-                Console.WriteLine($"    file {Path.GetFileName(file),-17} {(double)new FileInfo(file).Length / spans,6:F2} B/span");
-            }
-
-            using (var reader = new ParquetFileReader(Path.Combine(blockDirectory, BlockMeta.DataFileName)))
-            {
-                var metadata = reader.FileMetaData;
-                var columns = new long[metadata.NumColumns];
-                for (var g = 0; g < metadata.NumRowGroups; g++)
-                {
-                    using var group = reader.RowGroup(g);
-                    for (var c = 0; c < columns.Length; c++)
-                    {
-                        columns[c] += group.MetaData.GetColumnChunkMetaData(c).TotalCompressedSize;
-                    }
-                }
-
-                foreach (var (bytes, c) in columns.Select((b, c) => (b, c)).OrderByDescending(x => x.b))
-                {
-                    Console.WriteLine($"    {metadata.Schema.Column(c).Name,-22} {(double)bytes / spans,6:F2} B/span");
-                }
-            }
-
+            ColumnBytes.Print(blockDirectory, spans);
             Directory.Delete(directory, recursive: true);
         }
     }

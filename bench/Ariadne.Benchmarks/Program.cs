@@ -15,6 +15,9 @@ switch (args.FirstOrDefault())
     case "otlp-decode-cpu":
         OtlpDecodeCpuBench.Run(args[1..]);
         break;
+    case "block-cut":
+        BenchmarkSwitcher.FromAssembly(typeof(BlockCutBenchmarks).Assembly).Run(["--filter", "*BlockCutBenchmarks*", .. args[1..]]);
+        break;
     case "otlp-decode":
         BenchmarkSwitcher.FromAssembly(typeof(OtlpDecodeBenchmarks).Assembly).Run(args[1..]);
         break;

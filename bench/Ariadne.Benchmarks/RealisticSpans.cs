@@ -6,7 +6,7 @@ namespace Ariadne.Benchmarks;
 /// A shop-like span mix: 8 services, ~40 operations, traces of 3–15 spans, HTTP/DB/messaging attributes with
 /// realistic cardinality (routes, status codes, user ids), 2% errors, log-normal durations.
 /// </summary>
-internal sealed class RealisticSpans(int seed, DateTimeOffset start, TimeSpan spread)
+internal sealed class RealisticSpans(int seed, DateTimeOffset start, TimeSpan spread) : ITraceGenerator
 {
     private static readonly string[] s_services = ["gateway", "catalog", "inventory", "orders", "payments", "notifications", "users", "search"];
     private static readonly string[] s_routes = ["/", "/products", "/products/{id}", "/cart", "/cart/items", "/checkout", "/orders/{id}", "/login", "/search", "/recommendations"];

@@ -28,8 +28,10 @@ internal static class StorageBench
 
     /// <summary>
     /// Usage: <c>[spans] [dir] [--engine embedded|clickhouse] [--url URL[,URL]] [--cluster NAME] [--database NAME]
-    /// [--scattered] [--row-group N] [--compaction-window MINUTES]</c>. With the embedded engine, spans 0 and an
-    /// existing dir re-runs the queries over what the dir holds.
+    /// [--scattered] [--row-group N] [--compaction-window MINUTES] [--data shop|wide] [--spread-hours H]</c>. With the
+    /// embedded engine, spans 0 and an existing dir re-runs the queries over what the dir holds. <c>--data wide</c> is
+    /// issue 16's data (<see cref="WideAttributeSpans"/>) and queries; <c>--spread-hours</c> the time the data covers
+    /// (default 2; the issue's run: 22, arriving in time order).
     /// </summary>
     public static async Task RunAsync(string[] args)
     {
@@ -37,7 +39,16 @@ internal static class StorageBench
         var directory = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
         var engine = Option(args, "--engine") ?? "embedded";
         var now = DateTimeOffset.UtcNow;
-        var spread = TimeSpan.FromHours(2);
+        var spread = TimeSpan.FromHours(double.Parse(Option(args, "--spread-hours") ?? "2", CultureInfo.InvariantCulture));
+        var wide = (Option(args, "--data") ?? "shop") switch
+        {
+            "shop" => false,
+            "wide" => true,
+            var other => throw new ArgumentException($"--data {other}: use shop or wide."),
+        };
+        Func<int, DateTimeOffset, TimeSpan, ITraceGenerator> generator = wide
+            ? (seed, from, over) => new WideAttributeSpans(seed, from, over)
+            : (seed, from, over) => new RealisticSpans(seed, from, over);
         var dataStart = now - spread;
 
         await using var target = engine switch
@@ -49,7 +60,7 @@ internal static class StorageBench
         List<TraceId> ids;
         if (totalSpans > 0)
         {
-            ids = await IngestAsync(target, totalSpans, dataStart, spread, args.Contains("--scattered"));
+            ids = await IngestAsync(target, totalSpans, dataStart, spread, args.Contains("--scattered"), generator);
         }
         else
         {
@@ -60,17 +71,24 @@ internal static class StorageBench
 
         var (spans, bytes, layout) = await target.MeasureAsync();
         Console.WriteLine($"stored ({engine}): {spans:N0} spans, {bytes:N0} bytes = {(double)bytes / spans:F1} B/span in {layout}; data {dataStart:u} + {spread}");
-        await QueryAsync(target.Store, ids, dataStart, spread);
+        target.PrintBytesByColumn(spans);
+        var windows = (Option(args, "--window-hours") ?? "1").Split(',').Select(h => TimeSpan.FromHours(double.Parse(h, CultureInfo.InvariantCulture))).ToList();
+        foreach (var window in windows)
+        {
+            await QueryAsync(target.Store, ids, dataStart, spread, wide, window, lookups: window == windows[0]);
+        }
+
         if (engine == "embedded" && directory is null)
         {
             target.DeleteData();
         }
     }
 
-    private static async Task<List<TraceId>> IngestAsync(BenchTarget target, long totalSpans, DateTimeOffset dataStart, TimeSpan spread, bool scattered)
+    private static async Task<List<TraceId>> IngestAsync(BenchTarget target, long totalSpans, DateTimeOffset dataStart, TimeSpan spread, bool scattered,
+        Func<int, DateTimeOffset, TimeSpan, ITraceGenerator> generator)
     {
         var generatorWatch = Stopwatch.StartNew();
-        var probe = new RealisticSpans(99, dataStart, spread);
+        var probe = generator(99, dataStart, spread);
         long generated = 0;
         while (generated < 200_000)
         {
@@ -84,14 +102,22 @@ internal static class StorageBench
         var cpu = MachineCpu.Start();
         var ingestWatch = Stopwatch.StartNew();
         long peakRss = 0;
+        var ticks = 0;
         using var progress = new Timer(_ =>
         {
-            peakRss = Math.Max(peakRss, Process.GetCurrentProcess().WorkingSet64);
+            var rss = Process.GetCurrentProcess().WorkingSet64;
+            peakRss = Math.Max(peakRss, rss);
+            if (++ticks % 10 == 0)
+            {
+                // RSS against spans stored, and the blocks waiting for compaction, over time (issue 16 item 3).
+                Console.WriteLine($"progress: {ingestWatch.Elapsed.TotalSeconds:F0} s, {Interlocked.Read(ref written):N0} spans, RSS {rss / 1048576} MiB{target.Backlog}");
+            }
+
             Console.Error.Write($"\ringest: {Interlocked.Read(ref written):N0} of {totalSpans:N0} spans, {ingestWatch.Elapsed:mm\\:ss}");
         }, null, 0, 1000);
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
         {
-            var spans = new RealisticSpans(w, dataStart, spread);
+            var spans = generator(w, dataStart, spread);
             sampled[w] = [];
             var batch = new List<Span>(BatchSpans + 16);
             var traces = 0;
@@ -125,30 +151,39 @@ internal static class StorageBench
     }
 
     /// <summary>
-    /// 1,000 lookups of random stored traces; then searches over a random 1-hour window, limit 20: a common filter
+    /// With <paramref name="lookups"/>, 1,000 lookups of random stored traces; then searches over a random window of
+    /// <paramref name="window"/>, limit 20. Issue 16's data (<paramref name="wide"/>): its search and one of each kind
+    /// its 100M run asks for. The shop mix: a common filter
     /// (many matches: the newest data answers it), a rare tag value (a few traces), a selective
     /// service+operation+duration filter with fewer matches than the limit and no tag (every row of the window is
     /// read: the worst case), and an error search (a tag derived from the status).
     /// </summary>
-    private static async Task QueryAsync(ISpanStore store, List<TraceId> ids, DateTimeOffset dataStart, TimeSpan spread)
+    private static async Task QueryAsync(ISpanStore store, List<TraceId> ids, DateTimeOffset dataStart, TimeSpan spread, bool wide, TimeSpan window, bool lookups)
     {
         var random = new Random(7);
-        var lookups = new List<double>();
-        var cpu = MachineCpu.Start();
-        for (var i = 0; i < 1000; i++)
+        if (lookups)
         {
-            var id = ids[random.Next(ids.Count)];
-            var watch = Stopwatch.StartNew();
-            var trace = await store.GetTraceAsync(Tenant, id, default);
-            lookups.Add(watch.Elapsed.TotalMilliseconds);
-            if (trace.Count == 0)
-            {
-                throw new InvalidOperationException($"trace {id} not found");
-            }
+            await LookupsAsync(store, ids, random);
         }
 
-        Console.WriteLine($"trace by id: {cpu.CpuMilliseconds() / lookups.Count:F2} ms of machine CPU per lookup");
-        Report("trace by id", lookups);
+        if (wide)
+        {
+            // Issue 16's search first, then the kinds of search its 100M run asks for.
+            await SearchAsync("issue 16: service+operation+tag+duration", _ => WideAttributeSpans.IssueSearch);
+            await SearchAsync("service only", _ => new TraceQuery { ServiceName = "payments" });
+            await SearchAsync("service+operation", _ => new TraceQuery { ServiceName = "inventory", OperationName = "inventory restock" });
+            await SearchAsync("service+tag", r => new TraceQuery
+            {
+                ServiceName = "payments", Tags = new Dictionary<string, string> { ["session.id"] = "session-" + r.Next(10_000).ToString(CultureInfo.InvariantCulture) },
+            });
+            await SearchAsync("tag only (rare)", r => new TraceQuery
+            {
+                Tags = new Dictionary<string, string> { ["customer.id"] = "customer-" + r.Next(100_000).ToString(CultureInfo.InvariantCulture) },
+            });
+            await SearchAsync("error=true", _ => new TraceQuery { Tags = new Dictionary<string, string> { ["error"] = "true" } });
+            await SearchAsync("duration > 100 ms", _ => new TraceQuery { MinDuration = TimeSpan.FromMilliseconds(100) });
+            return;
+        }
 
         await SearchAsync("service+tag+duration", _ => new TraceQuery
         {
@@ -174,8 +209,8 @@ internal static class StorageBench
             var found = 0;
             for (var i = 0; i < 100; i++)
             {
-                var windowStart = dataStart + TimeSpan.FromMinutes(random.Next((int)Math.Max(1, spread.TotalMinutes - 60)));
-                var query = make(random) with { StartTimeMin = windowStart, StartTimeMax = windowStart + TimeSpan.FromHours(1), Limit = 20 };
+                var windowStart = dataStart + TimeSpan.FromMinutes(random.Next((int)Math.Max(1, (spread - window).TotalMinutes)));
+                var query = make(random) with { StartTimeMin = windowStart, StartTimeMax = windowStart + window, Limit = 20 };
                 var queryCpu = MachineCpu.Start();
                 var watch = Stopwatch.StartNew();
                 found += (await store.FindTracesAsync(Tenant, query, default)).Count;
@@ -183,9 +218,30 @@ internal static class StorageBench
                 cpuMillis.Add(queryCpu.CpuMilliseconds());
             }
 
-            Report($"search {name}, 1 h, limit 20 ({found / 100.0:F1} traces per answer)", millis);
+            Report($"search {name}, {window.TotalHours:0.#} h, limit 20 ({found / 100.0:F1} traces per answer)", millis);
             Report("    its machine CPU time", cpuMillis);
         }
+    }
+
+    /// <summary>1,000 lookups of random stored traces.</summary>
+    private static async Task LookupsAsync(ISpanStore store, List<TraceId> ids, Random random)
+    {
+        var lookups = new List<double>();
+        var cpu = MachineCpu.Start();
+        for (var i = 0; i < 1000; i++)
+        {
+            var id = ids[random.Next(ids.Count)];
+            var watch = Stopwatch.StartNew();
+            var trace = await store.GetTraceAsync(Tenant, id, default);
+            lookups.Add(watch.Elapsed.TotalMilliseconds);
+            if (trace.Count == 0)
+            {
+                throw new InvalidOperationException($"trace {id} not found");
+            }
+        }
+
+        Console.WriteLine($"trace by id: {cpu.CpuMilliseconds() / lookups.Count:F2} ms of machine CPU per lookup");
+        Report("trace by id", lookups);
     }
 
     private static void Report(string what, List<double> millis)
@@ -253,6 +309,13 @@ internal static class StorageBench
         {
         }
 
+        public virtual void PrintBytesByColumn(long spans)
+        {
+        }
+
+        /// <summary>What waits for compaction, as a suffix of the progress line.</summary>
+        public virtual string Backlog => string.Empty;
+
         public ValueTask DisposeAsync() => Store.DisposeAsync();
     }
 
@@ -283,6 +346,10 @@ internal static class StorageBench
         }
 
         public override void DeleteData() => Directory.Delete(store.DataDirectory, recursive: true);
+
+        public override string Backlog => $", {store.BlockCount} blocks";
+
+        public override void PrintBytesByColumn(long spans) => ColumnBytes.Print(store.DataDirectory, spans);
     }
 
     private sealed class ClickHouseTarget(ClickHouseSpanStore store, ClickHouseSchema schema) : BenchTarget

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Issue 16 item 3: SPANS (default 100M; 10M when time is short) of issue 16's data over 7 days into the embedded
+# engine and into ClickHouse (zstd) in the same run, then for each engine: write rate, B/span, trace by id p50/p99,
+# search p50/p99 of every kind of search (service; service + operation; service + tag; tag only; error=true;
+# duration > 100 ms; the issue's combined one) over windows of 1 h, 24 h and 7 d, peak RSS, and the block count
+# every 10 s while writing (the compaction backlog; embedded only). A structural query is not part of the storage
+# push-down (TraceQuery) and is not run here. Raw outputs in $OUT; a Markdown table at the end.
+#
+#   bash bench/scale-100m.sh                    # hours on 2 cores
+#   SPANS=10000000 bash bench/scale-100m.sh
+#   ENGINES=embedded SPANS=200000 bash bench/scale-100m.sh   # a quick check
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SPANS=${SPANS:-100000000}
+ENGINES=${ENGINES:-embedded clickhouse}
+OUT=${OUT:-$(mktemp -d -t ariadne-scale-XXXXXX)}
+mkdir -p "$OUT"
+source bench/lib.sh
+source bench/clickhouse.sh
+trap 'ch_stop; stop_server' EXIT
+
+echo "==> building the benchmarks (Release)" >&2
+dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
+bench=(dotnet bench/Ariadne.Benchmarks/bin/Release/net10.0/Ariadne.Benchmarks.dll)
+args=(--data wide --spread-hours 168 --window-hours 1,24,168)
+outputs=()
+for engine in $ENGINES; do
+  echo "==> $engine: $SPANS spans (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  case $engine in
+    embedded) "${bench[@]}" "$SPANS" "$OUT/embedded-data" "${args[@]}" | tee "$OUT/embedded.txt" >&2
+              rm -rf "$OUT/embedded-data" ;;
+    clickhouse) ch_start "$OUT/clickhouse"
+                "${bench[@]}" "$SPANS" "${args[@]}" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
+                ch_stop; rm -rf "$OUT/clickhouse/data" ;;
+    *) echo "ENGINES: embedded and/or clickhouse, not $engine" >&2; exit 2 ;;
+  esac
+  outputs+=("$OUT/$engine.txt")
+done
+
+bash bench/search-table.sh "${outputs[@]}"
+echo "raw outputs: $OUT (search lines per window, RSS and block counts over time in each)" >&2
