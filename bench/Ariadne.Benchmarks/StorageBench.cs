@@ -181,7 +181,7 @@ internal static class StorageBench
                 Tags = new Dictionary<string, string> { ["customer.id"] = "customer-" + r.Next(100_000).ToString(CultureInfo.InvariantCulture) },
             });
             await SearchAsync("error=true", _ => new TraceQuery { Tags = new Dictionary<string, string> { ["error"] = "true" } });
-            await SearchAsync("duration > 100 ms", _ => new TraceQuery { MinDuration = TimeSpan.FromMilliseconds(100) });
+            await SearchAsync("duration > 50 ms", _ => new TraceQuery { MinDuration = TimeSpan.FromMilliseconds(50) });
             return;
         }
 

@@ -16,7 +16,7 @@ internal sealed class WideAttributeSpans(int seed, DateTimeOffset start, TimeSpa
         ServiceName = "checkout",
         OperationName = "checkout POST /orders",
         Tags = new Dictionary<string, string> { ["customer.tier"] = "gold" },
-        MinDuration = TimeSpan.FromMilliseconds(20),
+        MinDuration = TimeSpan.FromMilliseconds(3),
     };
 
     private static readonly string[] s_services = ["frontend", "checkout", "inventory", "payments"];
