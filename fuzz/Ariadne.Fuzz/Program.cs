@@ -4,9 +4,11 @@ using SharpFuzz;
 
 // ARIADNE_FUZZ_TARGET names the decoder (see FuzzTargets.All); libFuzzer owns the command line.
 //   seeds <dir>   writes the target's seed corpus into <dir>
-//   --afl         runs under afl-fuzz (SharpFuzz's fork server), the input on stdin
-//   <file>        outside libFuzzer, decodes the file once (replaying a corpus entry or a crash)
-// Under libFuzzer (scripts/fuzz.sh), every input is decoded; an exception other than the documented refusal
+//   mutate <executions> <seed> <corpus dir> <findings dir>
+//                 the in-process mutation fuzzer for that many executions (MutationRun; scripts/fuzz.sh's default)
+//   --afl         runs under afl-fuzz (SharpFuzz's fork server), the input on stdin (scripts/fuzz.sh afl)
+//   <file>        decodes the file once (replaying a corpus entry or a crash)
+// Otherwise it runs under libFuzzer: every input is decoded; an exception other than the documented refusal
 // escapes the decode and libFuzzer records the input as a crash.
 var name = Environment.GetEnvironmentVariable("ARIADNE_FUZZ_TARGET");
 if (name is null)
@@ -26,6 +28,18 @@ if (args is ["seeds", var directory])
     }
 
     Console.WriteLine($"{seeds.Length} seeds of {name} in {directory}.");
+    return 0;
+}
+
+if (args is ["mutate", var executions, var mutationSeed, var corpus, var findings])
+{
+    return Ariadne.Fuzz.MutationRun.Run(target, long.Parse(executions, System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(mutationSeed, System.Globalization.CultureInfo.InvariantCulture), corpus, findings);
+}
+
+if (args is [var file] && File.Exists(file))
+{
+    Console.WriteLine(target.Decode(File.ReadAllBytes(file)) ? $"{file}: decoded" : $"{file}: refused as malformed");
     return 0;
 }
 

@@ -11,27 +11,34 @@ namespace Ariadne.Fuzzing;
 
 /// <summary>
 /// <c>ariadne fuzz</c>: a black-box mutation fuzzer against a running server. Sends mutated OTLP (protobuf, JSON,
-/// gzip over HTTP; framed over gRPC) and Zipkin (JSON, protobuf) requests, counts the answers by status, and plants a
-/// valid canary trace every so often; at the end every acknowledged canary must be readable from the query API.
-/// Exits 1 when a request got a server error (5xx other than 503, gRPC UNKNOWN or INTERNAL) or a canary is missing.
+/// gzip over HTTP; framed over gRPC), Zipkin (JSON, protobuf) and Jaeger (Thrift over HTTP, a real client's batch;
+/// protobuf over gRPC) requests, counts the answers by status, and plants a valid canary trace every so often (on
+/// every channel but Jaeger Thrift, whose real batch has fixed ids); at the end every acknowledged canary must be
+/// readable from the query API. Reports progress every 10 s on stderr. Exits 1 when a request got a server error
+/// (5xx other than 503, gRPC UNKNOWN or INTERNAL) or a canary is missing.
 /// </summary>
 internal static class FuzzCommand
 {
-    private static readonly string[] s_channels = ["otlp-http-protobuf", "otlp-http-json", "otlp-http-gzip", "otlp-grpc", "zipkin-json", "zipkin-proto"];
+    private static readonly string[] s_channels =
+        ["otlp-http-protobuf", "otlp-http-json", "otlp-http-gzip", "otlp-grpc", "zipkin-json", "zipkin-proto", "jaeger-thrift-http", "jaeger-grpc"];
+
+    private static readonly TimeSpan s_progressEvery = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
         var otlpHttp = Address("--otlp-http", "OTLP/HTTP base address.", "http://localhost:4318");
         var otlpGrpc = Address("--otlp-grpc", "OTLP/gRPC base address (HTTP/2 without TLS).", "http://localhost:4317");
         var zipkin = Address("--zipkin", "Zipkin base address.", "http://localhost:9411");
+        var jaegerHttp = Address("--jaeger-http", "Jaeger collector's Thrift over HTTP base address.", "http://localhost:14268");
+        var jaegerGrpc = Address("--jaeger-grpc", "Jaeger collector's gRPC base address (HTTP/2 without TLS).", "http://localhost:14250");
         var query = Address("--query", "Query API base address, where the canaries are read back.", "http://localhost:16686");
         var requests = new Option<int>("--requests", "-n") { Description = "Requests to send, canaries included.", DefaultValueFactory = _ => 5_000 };
         var connections = new Option<int>("--connections", "-c") { Description = "Requests in flight at once.", DefaultValueFactory = _ => 4 };
         var canaryEvery = new Option<int>("--canary-every") { Description = "One valid canary trace per this many requests of each channel.", DefaultValueFactory = _ => 50 };
         var seed = new Option<int>("--seed") { Description = "Seed of the mutations: the same seed sends the same requests.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout." };
-        var command = new Command("fuzz", "Send mutated OTLP and Zipkin requests to a running server, count the answers by status, and check that every acknowledged canary trace is stored.");
-        foreach (var option in new Option[] { otlpHttp, otlpGrpc, zipkin, query, requests, connections, canaryEvery, seed, json })
+        var command = new Command("fuzz", "Send mutated OTLP, Zipkin and Jaeger requests to a running server, count the answers by status, and check that every acknowledged canary trace is stored.");
+        foreach (var option in new Option[] { otlpHttp, otlpGrpc, zipkin, jaegerHttp, jaegerGrpc, query, requests, connections, canaryEvery, seed, json })
         {
             command.Options.Add(option);
         }
@@ -49,7 +56,7 @@ internal static class FuzzCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var targets = new FuzzEndpoints(parse.GetValue(otlpHttp)!, parse.GetValue(otlpGrpc)!, parse.GetValue(zipkin)!, parse.GetValue(query)!);
+            var targets = new FuzzEndpoints(parse.GetValue(otlpHttp)!, parse.GetValue(otlpGrpc)!, parse.GetValue(zipkin)!, parse.GetValue(jaegerHttp)!, parse.GetValue(jaegerGrpc)!, parse.GetValue(query)!);
             var summary = await RunAsync(targets, parse.GetValue(requests), parse.GetValue(connections), parse.GetValue(canaryEvery), parse.GetValue(seed), cancellationToken);
             Print(summary, parse.GetValue(json));
             return summary.ServerErrors == 0 && summary.CanariesMissing == 0 ? 0 : 1;
@@ -70,6 +77,8 @@ internal static class FuzzCommand
         var answers = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var canaries = new ConcurrentBag<TraceId>();
         var next = -1;
+        using var stopProgress = new CancellationTokenSource();
+        var progress = ReportProgressAsync(() => Math.Min(Volatile.Read(ref next) + 1, requests), requests, answers, stopProgress.Token);
         await Task.WhenAll(Enumerable.Range(0, connections).Select(worker => Task.Run(async () =>
         {
             // One mutator per worker, seeded from the run's seed: a run is reproducible for a given --connections.
@@ -83,12 +92,14 @@ internal static class FuzzCommand
                 var trace = TraceId.FromBytes(Guid.NewGuid().ToByteArray());
                 var answer = await SendAsync(http, endpoints, channel, trace, canary ? null : mutator, cancellationToken);
                 answers.AddOrUpdate($"{channel} {answer}", 1, (_, n) => n + 1);
-                if (canary && answer is "http 200" or "http 202" or "grpc 0")
+                if (canary && channel != "jaeger-thrift-http" && answer is "http 200" or "http 202" or "grpc 0")
                 {
                     canaries.Add(trace);
                 }
             }
         }, cancellationToken)));
+        await stopProgress.CancelAsync();
+        await progress;
 
         var missing = 0;
         foreach (var trace in canaries)
@@ -111,7 +122,10 @@ internal static class FuzzCommand
             "otlp-grpc" => (new Uri(endpoints.OtlpGrpc, "/opentelemetry.proto.collector.trace.v1.TraceService/Export"), "application/grpc",
                 mutator is null ? Frame(FuzzSeeds.OtlpProtobuf(trace)) : mutator.GrpcFrame(Body(Seed("otlp-protobuf", trace, mutator))), true, false),
             "zipkin-json" => (new Uri(endpoints.Zipkin, "/api/v2/spans"), "application/json", Body(Seed("zipkin-json", trace, mutator)), false, false),
-            _ => (new Uri(endpoints.Zipkin, "/api/v2/spans"), "application/x-protobuf", Body(FuzzSeeds.ZipkinProto(trace)), false, false),
+            "zipkin-proto" => (new Uri(endpoints.Zipkin, "/api/v2/spans"), "application/x-protobuf", Body(FuzzSeeds.ZipkinProto(trace)), false, false),
+            "jaeger-thrift-http" => (new Uri(endpoints.JaegerHttp, "/api/traces"), "application/x-thrift", Body(FuzzSeeds.RealClient("go-collector-binary.bin")), false, false),
+            _ => (new Uri(endpoints.JaegerGrpc, Receivers.Jaeger.Grpc.JaegerGrpcReceiver.PostSpansPath), "application/grpc",
+                mutator is null ? Frame(FuzzSeeds.JaegerProto(trace)) : mutator.GrpcFrame(Body(FuzzSeeds.JaegerProto(trace))), true, false),
         };
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
@@ -148,6 +162,26 @@ internal static class FuzzCommand
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return "timeout";
+        }
+    }
+
+    private static async Task ReportProgressAsync(Func<int> sent, int requests, ConcurrentDictionary<string, int> answers, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(s_progressEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var done = sent();
+                var errors = new FuzzSummary(done, new SortedDictionary<string, int>(answers, StringComparer.Ordinal), 0, 0).ServerErrors;
+                await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"fuzz: {done:N0} of {requests:N0} requests ({done / started.Elapsed.TotalSeconds:N0}/s), server errors so far: {errors}"));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
         }
     }
 
@@ -208,7 +242,7 @@ internal static class FuzzCommand
     }
 }
 
-internal sealed record FuzzEndpoints(Uri OtlpHttp, Uri OtlpGrpc, Uri Zipkin, Uri Query);
+internal sealed record FuzzEndpoints(Uri OtlpHttp, Uri OtlpGrpc, Uri Zipkin, Uri JaegerHttp, Uri JaegerGrpc, Uri Query);
 
 internal sealed record FuzzSummary(int Requests, SortedDictionary<string, int> Answers, int CanariesAcknowledged, int CanariesMissing)
 {

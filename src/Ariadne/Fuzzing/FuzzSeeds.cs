@@ -122,6 +122,72 @@ internal static class FuzzSeeds
         return [.. all];
     }
 
+    /// <summary>
+    /// A payload a real client wrote, kept in Fuzzing/Seeds (embedded): <c>go-agent-compact.bin</c> (the Go OpenTelemetry
+    /// SDK's Jaeger exporter, agent datagram, Thrift compact), <c>go-collector-binary.bin</c> (the same exporter's HTTP
+    /// body, a Thrift binary Batch), <c>node-agent-binary.bin</c> (npm jaeger-client 3.19, agent datagram, Thrift binary).
+    /// </summary>
+    public static byte[] RealClient(string name)
+    {
+        using var stream = typeof(FuzzSeeds).Assembly.GetManifestResourceStream("fuzz-seeds/" + name)
+            ?? throw new ArgumentException($"no real client's payload '{name}' in Fuzzing/Seeds.", nameof(name));
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// A jaeger.api_v2.PostSpansRequest (protobuf) of one trace, shaped as the Collector's Jaeger exporter writes it:
+    /// a batch process with tags, spans with a CHILD_OF reference, tags of every type, and a log.
+    /// </summary>
+    public static byte[] JaegerProto(TraceId trace, int spans = 3)
+    {
+        var all = new List<byte>();
+        for (var i = 1; i <= spans; i++)
+        {
+            var span = new List<byte>();
+            span.AddRange(Bytes(1, trace.ToBytes()));
+            span.AddRange(Bytes(2, SpanIdBytes(i)));
+            span.AddRange(Text(3, $"operation {i}"));
+            if (i > 1)
+            {
+                span.AddRange(Bytes(4, [.. Bytes(1, trace.ToBytes()), .. Bytes(2, SpanIdBytes(1)), .. Varint(3, 0)])); // CHILD_OF
+            }
+
+            span.AddRange(Varint(5, 1)); // sampled
+            span.AddRange(Bytes(6, [.. Varint(1, 1_700_000_000), .. Varint(2, (ulong)i)])); // start_time
+            span.AddRange(Bytes(7, Varint(2, 1_000_000))); // duration: 1 ms
+            span.AddRange(Bytes(8, [.. Text(1, "span.kind"), .. Text(3, "server")]));
+            span.AddRange(Bytes(8, [.. Text(1, "http.status_code"), .. Varint(2, 2), .. Varint(5, 200)])); // INT64
+            span.AddRange(Bytes(8, [.. Text(1, "error"), .. Varint(2, 1), .. Varint(4, 1)])); // BOOL
+            span.AddRange(Bytes(8, [.. Text(1, "ratio"), .. Varint(2, 3), .. Fixed64(6, BitConverter.DoubleToInt64Bits(0.25))])); // FLOAT64
+            span.AddRange(Bytes(8, [.. Text(1, "blob"), .. Varint(2, 4), .. Bytes(7, [1, 2, 3])])); // BINARY
+            span.AddRange(Bytes(9, [.. Bytes(1, Varint(1, 1_700_000_000)), .. Bytes(2, [.. Text(1, "event"), .. Text(3, "retry é")])]));
+            all.AddRange(Bytes(1, [.. span]));
+        }
+
+        var process = Bytes(2, [.. Text(1, Service), .. Bytes(2, [.. Text(1, "hostname"), .. Text(3, "fuzz-host")])]);
+        return Bytes(1, [.. process, .. all]);
+    }
+
+    /// <summary>Queries of the search language (docs/search.md), each valid.</summary>
+    public static string[] SearchQueries { get; } =
+    [
+        """{ service = "orders" && http.status_code >= 500 } >> { service = "payments" && status = error }""",
+        """{ payment.method =~ "amex|discover" && duration > 800ms }""",
+        """{ customer.tier = "gold" } && { service = "payments" && !(payment.method = "amex") }""",
+        """{ resource.host.name = "orders-1" } || ({ kind = server && (http.route = "/checkout" || http.route = "/cart") } > { name = "charge" })""",
+        "{ }",
+    ];
+
+    /// <summary>Query strings of Jaeger's /api/traces search, each valid (times in µs, durations in Go's syntax).</summary>
+    public static string[] JaegerQueryStrings { get; } =
+    [
+        "service=orders&operation=checkout&start=1700000000000000&end=1700000360000000&limit=20&minDuration=1.5ms&maxDuration=2s&tag=http.status_code:500&tags=%7B%22error%22%3A%22true%22%7D",
+        "traceID=0102030405060708090a0b0c0d0e0f10&traceID=1112&raw=true",
+        "service=payments&lookback=1h&tag=a:b:c&prettyPrint=true",
+    ];
+
     /// <summary>The same request as <see cref="OtlpProtobuf"/> in OTLP/JSON.</summary>
     public static byte[] OtlpJson(TraceId trace, int spans = 3) => OtlpJsonRequest(string.Join(',', Enumerable.Range(1, spans).Select(i =>
         Fill("""{"traceId":"TRACE","spanId":"SPAN",PARENT"name":"operation N","kind":2,"startTimeUnixNano":"START","endTimeUnixNano":"END","attributes":[{"key":"attribute.0","value":{"stringValue":"value é"}},{"key":"n","value":{"intValue":"7"}}]}""",
@@ -197,6 +263,18 @@ internal static class FuzzSeeds
         }
 
         bytes.AddRange(content);
+        return [.. bytes];
+    }
+
+    private static byte[] Varint(int field, ulong value)
+    {
+        var bytes = new List<byte>(11) { (byte)(field << 3) };
+        for (; value >= 0x80; value >>= 7)
+        {
+            bytes.Add((byte)(value | 0x80));
+        }
+
+        bytes.Add((byte)value);
         return [.. bytes];
     }
 

@@ -224,7 +224,7 @@ internal static class JaegerApi
     }
 
     /// <summary>Jaeger's parseTraceQueryParams and validateQuery, in the same order, so the same error wins.</summary>
-    private static bool TryParseSearch(HttpRequest request, out Search search, out string error)
+    internal static bool TryParseSearch(HttpRequest request, out Search search, out string error)
     {
         search = null!;
         var now = DateTimeOffset.UtcNow;
@@ -435,5 +435,5 @@ internal static class JaegerApi
             w.WriteEndObject();
         });
 
-    private sealed record Search(TraceQuery Query, List<TraceId> TraceIds, bool Raw);
+    internal sealed record Search(TraceQuery Query, List<TraceId> TraceIds, bool Raw);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Ariadne.Configuration;
+using Ariadne.Fuzzing;
 using Ariadne.Hosting;
 using Ariadne.Model;
 using Ariadne.Storage;
@@ -216,5 +217,5 @@ public sealed class JaegerReceiverTests(JaegerServerFixture fixture) : IClassFix
 
     private static JaegerKeyValue Str(string key, string value) => new() { Key = key, VType = JaegerValueType.String, VStr = value };
 
-    private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Receivers", "Jaeger", "Fixtures", name));
+    private static byte[] Fixture(string name) => FuzzSeeds.RealClient(name);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Ariadne.Fuzzing;
 using Ariadne.Model;
 using Ariadne.Pipeline;
 using Ariadne.Receivers.Jaeger;
@@ -8,7 +9,7 @@ namespace Ariadne.Tests.Receivers.Jaeger;
 
 /// <summary>
 /// The Thrift readers and the Jaeger mapping on bytes real clients wrote (captured once from the programs in
-/// Fixtures/go and Fixtures/node): the Go OpenTelemetry SDK's Jaeger exporter 1.1.0 (Debian's), agent endpoint
+/// Fixtures/go and Fixtures/node, kept in src/Ariadne/Fuzzing/Seeds, where the fuzzers start from them too): the Go OpenTelemetry SDK's Jaeger exporter 1.1.0 (Debian's), agent endpoint
 /// (compact, one span per datagram) and collector endpoint (binary over HTTP); the npm jaeger-client 3.19.0's UDP sender
 /// (binary, emitBatch). Then hostile bytes: every prefix, huge declared lengths and counts, the wrong protocol.
 /// </summary>
@@ -195,6 +196,5 @@ public sealed class JaegerThriftDecoderTests
         return batch;
     }
 
-    private static byte[] Fixture(string name) =>
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Receivers", "Jaeger", "Fixtures", name));
+    private static byte[] Fixture(string name) => FuzzSeeds.RealClient(name);
 }
