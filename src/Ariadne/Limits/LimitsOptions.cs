@@ -64,6 +64,12 @@ public sealed class LimitsOptions
     /// <summary>Arrays and maps an attribute value may nest; deeper ones are kept as their JSON text. 0 is unlimited.</summary>
     public int MaxAttributeDepth { get; set; } = 8;
 
+    /// <summary>
+    /// Longest log record body in UTF-8 bytes (a string body, or the strings and byte arrays of a structured one);
+    /// longer ones are truncated. A log record's attributes get the attribute limits above. 0 is unlimited.
+    /// </summary>
+    public int MaxLogBodyBytes { get; set; } = 64 * 1024;
+
     /// <summary>Bytes a trace may send (about its OTLP size) while it is live; spans past it are refused (Tempo's max_bytes_per_trace). 0 is unlimited.</summary>
     public long MaxBytesPerTrace { get; set; } = 5_000_000;
 
@@ -116,7 +122,7 @@ public sealed class LimitsOptions
             errors.Add($"Limits:HeapSpikePercent: {HeapSpikePercent} must be between 0 (refuse only over MaxHeapBytes) and 90 (default 20).");
         }
 
-        SpanLimitErrors("Limits", MaxAttributeBytes, MaxAttributesPerSpan, MaxEventsPerSpan, MaxLinksPerSpan, MaxAttributeDepth, MaxBytesPerTrace, errors);
+        SpanLimitErrors("Limits", MaxAttributeBytes, MaxAttributesPerSpan, MaxEventsPerSpan, MaxLinksPerSpan, MaxAttributeDepth, MaxBytesPerTrace, MaxLogBodyBytes, errors);
         if (TraceIdlePeriod < TimeSpan.FromSeconds(1))
         {
             errors.Add($"Limits:TraceIdlePeriod: {TraceIdlePeriod} must be at least 00:00:01 (default 00:00:30).");
@@ -130,9 +136,9 @@ public sealed class LimitsOptions
         return errors;
     }
 
-    /// <summary>The span limits' checks, for the server-wide keys and each tenant's (null: not set).</summary>
+    /// <summary>The span and log record limits' checks, for the server-wide keys and each tenant's (null: not set).</summary>
     internal static void SpanLimitErrors(
-        string prefix, long? attributeBytes, long? attributes, long? events, long? links, long? depth, long? traceBytes, List<string> errors)
+        string prefix, long? attributeBytes, long? attributes, long? events, long? links, long? depth, long? traceBytes, long? logBodyBytes, List<string> errors)
     {
         Check("MaxAttributeBytes", attributeBytes, 16, "16384");
         Check("MaxAttributesPerSpan", attributes, 1, "128");
@@ -140,6 +146,7 @@ public sealed class LimitsOptions
         Check("MaxLinksPerSpan", links, 1, "128");
         Check("MaxAttributeDepth", depth, 1, "8");
         Check("MaxBytesPerTrace", traceBytes, 1024, "5000000");
+        Check("MaxLogBodyBytes", logBodyBytes, 16, "65536");
 
         void Check(string key, long? value, long least, string fallback)
         {

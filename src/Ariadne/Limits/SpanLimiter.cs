@@ -10,7 +10,8 @@ namespace Ariadne.Limits;
 /// byte limit are truncated; attributes, events and links past their count limit are dropped (and added to the
 /// span's dropped counts, as the SDK does); attribute values nested deeper than the depth limit are replaced by
 /// their JSON text; spans that would take their trace over its byte limit are refused. Applied once, in the ingest
-/// pipeline, so every receiver gets them; each hit is counted by reason and tenant.
+/// pipeline, so every receiver gets them; each hit is counted by reason and tenant. Log records get the same
+/// attribute limits and a body limit (<see cref="LimitsOptions.MaxLogBodyBytes"/>) in the log ingest pipeline.
 /// </summary>
 public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, TimeProvider time)
 {
@@ -64,6 +65,41 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
         return hits;
     }
 
+    /// <summary>
+    /// Applies the tenant's limits to log records in place: attribute bytes, count and depth as for spans, and the
+    /// body to Limits:MaxLogBodyBytes. Resources and scopes get the byte and depth limits once each, as for spans.
+    /// </summary>
+    public SpanLimitHits Apply(string tenant, List<LogRecord> records)
+    {
+        var shape = _byTenant.GetOrAdd(tenant, Create).Shape;
+        var hits = new SpanLimitHits();
+        if (!shape.Active)
+        {
+            return hits;
+        }
+
+        Resource? resource = null;
+        InstrumentationScope? scope = null;
+        foreach (var record in records)
+        {
+            if (!ReferenceEquals(record.Resource, resource))
+            {
+                resource = record.Resource;
+                shape.ApplyToValues(resource.Attributes, ref hits);
+            }
+
+            if (!ReferenceEquals(record.Scope, scope))
+            {
+                scope = record.Scope;
+                shape.ApplyToValues(scope.Attributes, ref hits);
+            }
+
+            shape.Apply(record, ref hits);
+        }
+
+        return hits;
+    }
+
     private TenantSpanLimits Create(string tenant)
     {
         var own = tenants.Find(tenant);
@@ -72,7 +108,8 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
             own?.MaxAttributesPerSpan ?? limits.MaxAttributesPerSpan,
             own?.MaxEventsPerSpan ?? limits.MaxEventsPerSpan,
             own?.MaxLinksPerSpan ?? limits.MaxLinksPerSpan,
-            own?.MaxAttributeDepth ?? limits.MaxAttributeDepth);
+            own?.MaxAttributeDepth ?? limits.MaxAttributeDepth,
+            own?.MaxLogBodyBytes ?? limits.MaxLogBodyBytes);
         var maxBytesPerTrace = own?.MaxBytesPerTrace ?? limits.MaxBytesPerTrace;
         return new TenantSpanLimits(shape, maxBytesPerTrace, maxBytesPerTrace > 0 ? new TraceSizes(limits.TraceIdlePeriod, time) : null);
     }
@@ -80,7 +117,7 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
     private sealed record TenantSpanLimits(SpanShapeLimits Shape, long MaxBytesPerTrace, TraceSizes? Traces);
 }
 
-/// <summary>How often each limit was hit in one batch: items truncated, dropped or flattened, spans refused.</summary>
+/// <summary>How often each limit was hit in one batch of spans or log records: items truncated, dropped or flattened, spans refused.</summary>
 public struct SpanLimitHits
 {
     public int AttributesTruncated;
@@ -89,4 +126,7 @@ public struct SpanLimitHits
     public int LinksDropped;
     public int AttributesFlattened;
     public int TraceTooLarge;
+
+    /// <summary>Log record bodies truncated or flattened.</summary>
+    public int BodiesLimited;
 }

@@ -6,12 +6,36 @@ using Ariadne.Model;
 namespace Ariadne.Limits;
 
 /// <summary>
-/// One tenant's limits on the shape of a span, applied in place. 0 turns a limit off. Event and link attributes
-/// get the same count limit as the span's, as the OTel SDK's defaults do.
+/// One tenant's limits on the shape of a span or a log record, applied in place. 0 turns a limit off. Event, link and
+/// log record attributes get the same count limit as the span's, as the OTel SDK's defaults do.
 /// </summary>
-internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, int maxEvents, int maxLinks, int maxDepth)
+internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, int maxEvents, int maxLinks, int maxDepth, int maxLogBodyBytes)
 {
-    public bool Active => maxAttributeBytes > 0 || maxAttributes > 0 || maxEvents > 0 || maxLinks > 0 || maxDepth > 0;
+    public bool Active => maxAttributeBytes > 0 || maxAttributes > 0 || maxEvents > 0 || maxLinks > 0 || maxDepth > 0 || maxLogBodyBytes > 0;
+
+    /// <summary>
+    /// Limits a log record: its attributes as a span's, its body to <c>maxLogBodyBytes</c> (strings and byte arrays,
+    /// also inside a structured body) and to the depth limit (deeper parts kept as JSON text).
+    /// </summary>
+    public void Apply(LogRecord record, ref SpanLimitHits hits)
+    {
+        var dropped = Keep(record.Attributes, maxAttributes, out var attributes);
+        if (dropped > 0)
+        {
+            record.Attributes = attributes;
+            record.DroppedAttributesCount += (uint)dropped;
+            hits.AttributesDropped += dropped;
+        }
+
+        LimitValues(record.Attributes, ref hits);
+        var body = new SpanLimitHits();
+        var limited = Limit(record.Body, 0, maxLogBodyBytes, ref body);
+        if (body.AttributesTruncated + body.AttributesFlattened > 0)
+        {
+            record.Body = limited;
+            hits.BodiesLimited++;
+        }
+    }
 
     public void Apply(Span span, ref SpanLimitHits hits)
     {
@@ -93,8 +117,8 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
         {
             var (key, value) = attributes[i];
             var before = hits.AttributesTruncated + hits.AttributesFlattened;
-            var limitedKey = Truncate(key, ref hits);
-            var limited = Limit(value, 0, ref hits);
+            var limitedKey = Truncate(key, maxAttributeBytes, ref hits);
+            var limited = Limit(value, 0, maxAttributeBytes, ref hits);
             if (hits.AttributesTruncated + hits.AttributesFlattened != before)
             {
                 attributes[i] = new KeyValue(limitedKey, limited);
@@ -103,26 +127,27 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
     }
 
     /// <param name="depth">How many arrays and maps enclose the value.</param>
-    private AnyValue Limit(AnyValue value, int depth, ref SpanLimitHits hits)
+    /// <param name="maxBytes">The byte limit of its strings and byte arrays.</param>
+    private AnyValue Limit(AnyValue value, int depth, int maxBytes, ref SpanLimitHits hits)
     {
         switch (value.Type)
         {
             case AnyValueType.String:
                 var text = value.AsString;
-                var truncated = Truncate(text, ref hits);
+                var truncated = Truncate(text, maxBytes, ref hits);
                 return ReferenceEquals(truncated, text) ? value : AnyValue.FromString(truncated);
-            case AnyValueType.Bytes when maxAttributeBytes > 0 && value.AsBytes.Length > maxAttributeBytes:
+            case AnyValueType.Bytes when maxBytes > 0 && value.AsBytes.Length > maxBytes:
                 hits.AttributesTruncated++;
-                return AnyValue.FromBytes(value.AsBytes[..maxAttributeBytes]);
+                return AnyValue.FromBytes(value.AsBytes[..maxBytes]);
             case AnyValueType.Array or AnyValueType.KeyValueList when maxDepth > 0 && depth >= maxDepth:
                 // Too deep to keep as a structure: its JSON text keeps what it said, searchable as a string.
                 hits.AttributesFlattened++;
-                return Limit(AnyValue.FromString(AnyValueJson.Serialize(value)), depth, ref hits);
+                return Limit(AnyValue.FromString(AnyValueJson.Serialize(value)), depth, maxBytes, ref hits);
             case AnyValueType.Array:
                 var items = value.AsArray;
                 for (var i = 0; i < items.Length; i++)
                 {
-                    items[i] = Limit(items[i], depth + 1, ref hits);
+                    items[i] = Limit(items[i], depth + 1, maxBytes, ref hits);
                 }
 
                 return value;
@@ -130,7 +155,7 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
                 var entries = value.AsKeyValueList;
                 for (var i = 0; i < entries.Length; i++)
                 {
-                    entries[i] = entries[i] with { Value = Limit(entries[i].Value, depth + 1, ref hits) };
+                    entries[i] = entries[i] with { Value = Limit(entries[i].Value, depth + 1, maxBytes, ref hits) };
                 }
 
                 return value;
@@ -140,20 +165,20 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
     }
 
     /// <summary>The longest prefix of <paramref name="text"/> that is at most the byte limit in UTF-8, never splitting a character.</summary>
-    private string Truncate(string text, ref SpanLimitHits hits)
+    private static string Truncate(string text, int maxBytes, ref SpanLimitHits hits)
     {
         // A UTF-16 character is at most three UTF-8 bytes: most values need no counting at all.
-        if (maxAttributeBytes <= 0 || text.Length <= maxAttributeBytes / 3 || Encoding.UTF8.GetByteCount(text) <= maxAttributeBytes)
+        if (maxBytes <= 0 || text.Length <= maxBytes / 3 || Encoding.UTF8.GetByteCount(text) <= maxBytes)
         {
             return text;
         }
 
         hits.AttributesTruncated++;
-        var buffer = ArrayPool<byte>.Shared.Rent(maxAttributeBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(maxBytes);
         try
         {
             // Stops before the first character that does not fit whole; a surrogate pair is one character here.
-            Utf8.FromUtf16(text, buffer.AsSpan(0, maxAttributeBytes), out var charsRead, out _, replaceInvalidSequences: true, isFinalBlock: false);
+            Utf8.FromUtf16(text, buffer.AsSpan(0, maxBytes), out var charsRead, out _, replaceInvalidSequences: true, isFinalBlock: false);
             return text[..charsRead];
         }
         finally

@@ -15,6 +15,7 @@ public sealed class IngestMetrics
     private readonly Counter _logsUncorrelated;
     private readonly Counter _discarded;
     private readonly Counter _limited;
+    private readonly Counter _logsLimited;
 
     public IngestMetrics(CollectorRegistry registry)
     {
@@ -27,6 +28,7 @@ public sealed class IngestMetrics
         _logsRejected = factory.CreateCounter("ariadne_log_records_rejected_total", "Log records rejected individually (ids of the wrong length), reported as OTLP partial success.", ["protocol", "tenant"]);
         _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", ["protocol", "tenant"]);
         _discarded = factory.CreateCounter("ariadne_discarded_spans_total", "Spans refused by a per-tenant limit (as Tempo's tempo_discarded_spans_total): reason trace_too_large (Limits:MaxBytesPerTrace).", ["reason", "tenant"]);
+        _logsLimited = factory.CreateCounter("ariadne_log_limited_items_total", "Parts of log records changed by a per-tenant limit: reason body_limited (bodies over Limits:MaxLogBodyBytes, truncated, or nested deeper than Limits:MaxAttributeDepth, flattened), attribute_truncated, attribute_dropped, attribute_flattened (as for spans).", ["reason", "tenant"]);
         _limited = factory.CreateCounter("ariadne_span_limited_items_total", "Parts of spans changed by a per-tenant span limit: reason attribute_truncated (keys and values over Limits:MaxAttributeBytes), attribute_dropped, event_dropped, link_dropped (over Limits:MaxAttributesPerSpan / MaxEventsPerSpan / MaxLinksPerSpan), attribute_flattened (nested deeper than Limits:MaxAttributeDepth).", ["reason", "tenant"]);
     }
 
@@ -48,14 +50,15 @@ public sealed class IngestMetrics
         Add(_limited, "event_dropped", tenant, hits.EventsDropped);
         Add(_limited, "link_dropped", tenant, hits.LinksDropped);
         Add(_limited, "attribute_flattened", tenant, hits.AttributesFlattened);
+    }
 
-        static void Add(Counter counter, string reason, string tenant, int count)
-        {
-            if (count > 0)
-            {
-                counter.WithLabels(reason, tenant).Inc(count);
-            }
-        }
+    /// <summary>What the limits did to one batch of log records.</summary>
+    public void RecordLogLimits(string tenant, in SpanLimitHits hits)
+    {
+        Add(_logsLimited, "body_limited", tenant, hits.BodiesLimited);
+        Add(_logsLimited, "attribute_truncated", tenant, hits.AttributesTruncated);
+        Add(_logsLimited, "attribute_dropped", tenant, hits.AttributesDropped);
+        Add(_logsLimited, "attribute_flattened", tenant, hits.AttributesFlattened);
     }
 
     public void RecordLogIngest(string protocol, string tenant, int accepted, int rejected, int uncorrelated)
@@ -81,4 +84,12 @@ public sealed class IngestMetrics
 
     /// <summary>Items of a signal accepted without storing: signal is metrics (metrics).</summary>
     public void RecordIgnoredSignal(string signal, long items) => _signalsIgnored.WithLabels(signal).Inc(items);
+
+    private static void Add(Counter counter, string reason, string tenant, int count)
+    {
+        if (count > 0)
+        {
+            counter.WithLabels(reason, tenant).Inc(count);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Ariadne.Limits;
 using Ariadne.Operations;
 using Ariadne.Storage;
 
@@ -6,9 +7,10 @@ namespace Ariadne.Pipeline;
 /// <summary>
 /// Where every receiver hands its decoded log records. Ariadne keeps the records that belong to a trace, to show
 /// them in the trace view; a record without a trace id is accepted (it is valid OTLP, and refusing it would make
-/// SDKs log errors for every plain log line) but not stored, and counted as dropped.
+/// SDKs log errors for every plain log line) but not stored, and counted as dropped. The tenant's limits apply to
+/// the stored ones (<see cref="SpanLimiter.Apply(string, List{Model.LogRecord})"/>).
 /// </summary>
-public sealed class LogIngestPipeline(ILogStore store, IngestMetrics metrics)
+public sealed class LogIngestPipeline(ILogStore store, IngestMetrics metrics, SpanLimiter limits)
 {
     public async ValueTask<LogIngestResult> IngestAsync(string tenant, string protocol, LogBatch batch, CancellationToken cancellationToken)
     {
@@ -16,6 +18,7 @@ public sealed class LogIngestPipeline(ILogStore store, IngestMetrics metrics)
         var uncorrelated = records.RemoveAll(record => record.TraceId.IsEmpty);
         if (records.Count > 0)
         {
+            metrics.RecordLogLimits(tenant, limits.Apply(tenant, records));
             try
             {
                 await store.AppendAsync(tenant, records, cancellationToken);

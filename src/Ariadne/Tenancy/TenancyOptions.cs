@@ -69,7 +69,7 @@ public sealed class TenancyOptions
             }
 
             Limits.LimitsOptions.SpanLimitErrors(key, tenant.MaxAttributeBytes, tenant.MaxAttributesPerSpan, tenant.MaxEventsPerSpan,
-                tenant.MaxLinksPerSpan, tenant.MaxAttributeDepth, tenant.MaxBytesPerTrace, errors);
+                tenant.MaxLinksPerSpan, tenant.MaxAttributeDepth, tenant.MaxBytesPerTrace, tenant.MaxLogBodyBytes, errors);
             if (tenant.DetailedRetention is { } retention && retention <= TimeSpan.Zero)
             {
                 errors.Add($"{key}:DetailedRetention: {retention} must be positive, such as 3.00:00:00 for three days.");
@@ -111,6 +111,9 @@ public sealed class TenantOptions
 
     /// <summary>Default Limits:MaxBytesPerTrace.</summary>
     public long? MaxBytesPerTrace { get; set; }
+
+    /// <summary>Default Limits:MaxLogBodyBytes.</summary>
+    public int? MaxLogBodyBytes { get; set; }
 
     /// <summary>How long the embedded engine keeps this tenant's spans. Default Embedded:DetailedRetention.</summary>
     public TimeSpan? DetailedRetention { get; set; }

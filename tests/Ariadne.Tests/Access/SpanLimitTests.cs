@@ -24,6 +24,7 @@ public sealed class SmallSpanLimitsServerFixture : ServerFixture
         options.Limits.MaxLinksPerSpan = 1;
         options.Limits.MaxAttributeDepth = 2;
         options.Limits.MaxBytesPerTrace = 20_000;
+        options.Limits.MaxLogBodyBytes = 100;
         options.Tenancy.Tenants.Add(new TenantOptions { Id = "roomy", MaxAttributeBytes = 0 });
     }
 }
@@ -76,6 +77,40 @@ public sealed class SpanLimitTests(SmallSpanLimitsServerFixture fixture) : IClas
         foreach (var reason in new[] { "attribute_truncated", "attribute_dropped", "event_dropped", "link_dropped", "attribute_flattened" })
         {
             Assert.Contains($"ariadne_span_limited_items_total{{reason=\"{reason}\",tenant=\"default\"}}", metrics, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Issue 13: log records get the attribute limits and a body limit, counted on /metrics by reason.</summary>
+    [Fact]
+    public async Task Log_records_over_the_limits_have_their_body_and_attributes_cut_and_counted()
+    {
+        using var http = fixture.CreateClient(Listener.OtlpHttp);
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var attributes = string.Join(',', Enumerable.Range(0, 6).Select(i => $$$"""{"key":"a{{{i}}}","value":{"stringValue":"{{{(i == 0 ? new string('v', 100) : "x")}}}"}}"""));
+        const string Deep = """{"key":"deep","value":{"arrayValue":{"values":[{"arrayValue":{"values":[{"arrayValue":{"values":[{"intValue":"1"}]}}]}}]}}}""";
+        var body = $$$"""
+            {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"log-limits"}}]},"scopeLogs":[{"logRecords":[
+              {"traceId":"{{{traceId}}}","timeUnixNano":"1700000000000000000","body":{"stringValue":"{{{new string('b', 300)}}}"},"attributes":[{{{attributes}}}]},
+              {"traceId":"{{{traceId}}}","timeUnixNano":"1700000000000000001","body":{"stringValue":"short"},"attributes":[{{{Deep}}}]}]}]}]}
+            """;
+        using var response = await http.PostAsync("/v1/logs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var stored = System.Text.Json.JsonDocument.Parse(await fixture.Query.GetStringAsync($"/api/ariadne/traces/{traceId}/logs"));
+        var logs = stored.RootElement.GetProperty("logs").EnumerateArray().ToList();
+        Assert.Equal(2, logs.Count);
+        var wide = logs.Single(l => l.GetProperty("body").GetString() != "short");
+        Assert.Equal(new string('b', 100), wide.GetProperty("body").GetString());
+        Assert.Equal(4, wide.GetProperty("attributes").EnumerateObject().Count());
+        Assert.Equal(2, wide.GetProperty("droppedAttributesCount").GetInt32());
+        Assert.Equal(64, wide.GetProperty("attributes").GetProperty("a0").GetString()!.Length);
+        var deep = logs.Single(l => l.GetProperty("body").GetString() == "short");
+        Assert.Equal(System.Text.Json.JsonValueKind.String, deep.GetProperty("attributes").GetProperty("deep")[0][0].ValueKind);
+
+        var metrics = await fixture.Query.GetStringAsync("/metrics");
+        foreach (var reason in new[] { "body_limited", "attribute_truncated", "attribute_dropped", "attribute_flattened" })
+        {
+            Assert.Contains($"ariadne_log_limited_items_total{{reason=\"{reason}\",tenant=\"default\"}}", metrics, StringComparison.Ordinal);
         }
     }
 
