@@ -86,10 +86,14 @@ public sealed class AriadneServer : IAsyncDisposable
         // Open storage and replay the ingest log now, before any listener takes a request, so a bad data directory
         // fails start-up instead of the first request; sizes go on /metrics.
         StorageMetrics.Register(registry, App.Services.GetRequiredService<ISpanStore>(), App.Services.GetRequiredService<IngestPipeline>());
+        // Over the memory bound, the tail sampler decides what it holds now, not at the end of each trace's wait, and
+        // then the head (recent spans, in memory) is written out as blocks now, not at its age.
+        var memoryLimiter = App.Services.GetRequiredService<Limits.IngestMemoryLimiter>();
+        var pipeline = App.Services.GetRequiredService<IngestPipeline>();
+        memoryLimiter.AddRelief(pipeline.DecideHeldTracesAsync);
         if (App.Services.GetRequiredService<ISpanStore>() is EmbeddedSpanStore embedded)
         {
-            // Over the memory bound, the head (recent spans, in memory) is written out as blocks now, not at its age.
-            App.Services.GetRequiredService<Limits.IngestMemoryLimiter>().AddRelief(() => embedded.CutHeadAsync());
+            memoryLimiter.AddRelief(() => embedded.CutHeadAsync());
         }
 
         App.UseRouting();

@@ -8,7 +8,7 @@ namespace Ariadne.Limits;
 /// <para>
 /// The heap has a hard limit (Limits:MaxHeapBytes) and a soft one below it (less Limits:HeapSpikePercent). Ingest
 /// is refused while the heap is over the soft limit. Over it, what holds memory is asked to give it back (the
-/// embedded engine cuts its head into blocks) and a full, compacting GC is forced: at most every 5 s over the soft
+/// tail sampler decides the traces it holds, the embedded engine cuts its head into blocks) and a full, compacting GC is forced: at most every 5 s over the soft
 /// limit, every second over the hard one. Without the forced GC the server would refuse for ever: a refusing
 /// server allocates little, so no full GC comes by itself, and the heap figure keeps the garbage of the burst.
 /// </para>
@@ -42,8 +42,9 @@ public sealed class IngestMemoryLimiter
     public long InFlightBytes => Volatile.Read(ref _inFlightBytes);
 
     /// <summary>
-    /// Registers something that holds ingested data in memory and can give it back (write it out, drop a cache);
-    /// called when the heap is over the soft limit, before the forced GC.
+    /// Registers something that holds ingested data in memory and can give it back (decide and hand on, write it out,
+    /// drop a cache); called when the heap is over the soft limit, before the forced GC, one after the other in the
+    /// order added (the tail sampler hands kept traces to the head before the head is cut).
     /// </summary>
     public void AddRelief(Func<Task> relieve)
     {
@@ -116,8 +117,11 @@ public sealed class IngestMemoryLimiter
                     relief = [.. _relief];
                 }
 
-                // A failed relief (a head cut that could not write) still leaves the GC to do what it can.
-                await Task.WhenAll(relief.Select(r => r())).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                // A failed relief (a head cut that could not write) still leaves the next one and the GC to do what they can.
+                foreach (var relieve in relief)
+                {
+                    await Task.Run(relieve).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
 
                 // Aggressive: compacts the large-object heap too (big strings live there) and returns the freed
                 // memory to the OS, so RSS falls with the heap.

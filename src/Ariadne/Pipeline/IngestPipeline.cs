@@ -162,6 +162,15 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     }
 
     /// <summary>
+    /// Gives back the tail sampler's buffers when the heap is over its bound (an <see cref="Limits.IngestMemoryLimiter"/>
+    /// relief): every held trace is decided now, by the same policies as at the end of its wait, and the kept ones go
+    /// to storage as usual. Traces whose spans arrive later are decided again from those spans alone, as after an early
+    /// decision when the buffer is full (Sampling:Tail:MaxTraces, MaxBytes).
+    /// </summary>
+    public Task DecideHeldTracesAsync() =>
+        _sampler.Buffering && _sampler.BufferedTraces > 0 ? CommitAsync(_sampler.DecideAll()) : Task.CompletedTask;
+
+    /// <summary>
     /// Stops deciding. With a log, what the sampler holds stays in the log and is held again after the next start;
     /// without one, every held trace is decided now so that a clean stop loses nothing the policies would keep.
     /// </summary>

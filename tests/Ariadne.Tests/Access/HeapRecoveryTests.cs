@@ -17,9 +17,24 @@ public sealed class HeapRecoveryTests : IDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("ariadne-heap-").FullName;
 
     [Fact]
-    public async Task After_a_burst_over_the_heap_bound_stops_a_well_formed_request_is_accepted_again()
+    public Task After_a_burst_over_the_heap_bound_stops_a_well_formed_request_is_accepted_again() =>
+        BurstThenRecoverAsync(string.Empty, TimeSpan.FromSeconds(60));
+
+    /// <summary>
+    /// The same with tail sampling waiting 10 minutes for each trace: the burst is held in the sampler's buffers, not the
+    /// head, and must be decided early. Without that it would be refused for the whole 10 minutes. The issue asks for
+    /// 10 s on a quiet machine; a loaded one (CI on 2 cores, the full suite beside) has taken 15 s, so the test allows 30.
+    /// </summary>
+    [Fact]
+    public Task After_a_burst_held_by_the_tail_sampler_a_well_formed_request_is_accepted_again() =>
+        BurstThenRecoverAsync(
+            "ARIADNE__Sampling__Tail__Policies__0__Name=all ARIADNE__Sampling__Tail__Policies__0__Type=always_sample " +
+            "ARIADNE__Sampling__Tail__DecisionWait=00:10:00 ARIADNE__Sampling__Tail__MaxBytes=4294967296",
+            TimeSpan.FromSeconds(30));
+
+    private async Task BurstThenRecoverAsync(string settings, TimeSpan deadline)
     {
-        await using var server = await ServerProcess.StartAsync(_data, $"export ARIADNE__Limits__MaxHeapBytes={MaxHeapBytes};");
+        await using var server = await ServerProcess.StartAsync(_data, $"export ARIADNE__Limits__MaxHeapBytes={MaxHeapBytes} {settings};");
         using var http = new HttpClient { BaseAddress = server.OtlpHttp };
 
         // Each request holds about 3 MB in the head (200 spans of a fresh trace, with an 8,000-character attribute each), so the
@@ -37,11 +52,13 @@ public sealed class HeapRecoveryTests : IDisposable
         Assert.True(status == HttpStatusCode.TooManyRequests, $"after {sent} requests the server answered {status}, not 429; output:{Environment.NewLine}{server.Output}");
 
         // The burst has stopped. A small request must be accepted again, without anything else happening meanwhile.
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
         await Poll.UntilAsync(async () =>
         {
             using var response = await PostAsync(http, Spans(1));
             return response.StatusCode == HttpStatusCode.OK;
         }, "ingest to resume after the burst", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+        Assert.True(stopped.Elapsed <= deadline, $"ingest resumed {stopped.Elapsed.TotalSeconds:F1} s after the burst, later than {deadline.TotalSeconds} s; output:{Environment.NewLine}{server.Output}");
         using var query = new HttpClient { BaseAddress = server.Query };
         using var services = await query.GetAsync("/api/services");
         Assert.Equal(HttpStatusCode.OK, services.StatusCode);
