@@ -19,7 +19,7 @@ public sealed class SamplingReporter(
         {
             if (!rows.TryGetValue((service, operation), out var row))
             {
-                var served = provider.GetStrategy(service).ProbabilityFor(operation);
+                var served = provider.GetStrategy(tenant, service).ProbabilityFor(operation);
                 rows[(service, operation)] = row = new OperationReport { Service = service, Operation = operation, Probability = served };
             }
 

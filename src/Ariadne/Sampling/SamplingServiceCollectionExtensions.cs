@@ -25,6 +25,7 @@ public static class SamplingServiceCollectionExtensions
                 sampling,
                 sp.GetRequiredService<ThroughputAggregator>(),
                 options.DataDirectory,
+                options.Tenancy.DefaultTenant,
                 sp.GetRequiredService<ILogger<AdaptiveStrategyProvider>>()));
             services.AddSingleton<ISamplingStrategyProvider>(sp => sp.GetRequiredService<AdaptiveStrategyProvider>());
         }

@@ -32,6 +32,9 @@ public sealed class TenantWalkFixture : ServerFixture
             .. Tenants.Select(t => new TokenOptions { Token = t.Token, Tenant = t.Id, Scopes = ["ingest", "query"] }),
             new TokenOptions { Token = OperatorToken, Scopes = ["query"] },
         ];
+        // Adaptive sampling, recalculated every second, so /api/sampling and the Sampling page hold each tenant's operations.
+        options.Sampling.Mode = Ariadne.Sampling.SamplingOptions.AdaptiveMode;
+        options.Sampling.Adaptive.CalculationInterval = TimeSpan.FromSeconds(1);
         options.Alerts.Rules =
         [
             .. Tenants.Select(t => new AlertRuleOptions { Name = t.RuleName, Tenant = t.Id, Service = t.Frontend, Signal = AlertSignal.Latency, Above = 60_000 }),
@@ -42,6 +45,9 @@ public sealed class TenantWalkFixture : ServerFixture
 /// <summary>A tenant of the walk: its token, its two services (a frontend calling a backend), its alert rule.</summary>
 public sealed record WalkTenant(string Id, string Token, string Frontend, string Backend, string RuleName)
 {
+    /// <summary>The root operation, named after the frontend so that showing it to the other tenant is a leak the walk sees.</summary>
+    public string RootOperation => $"GET /{Frontend}";
+
     public IEnumerable<string> Secrets(TraceId traceId) => [Frontend, Backend, RuleName, traceId.ToHex()];
 }
 
@@ -66,6 +72,25 @@ public sealed class TenantWalkTests(TenantWalkFixture fixture) : IClassFixture<T
             await Poll.UntilAsync(
                 async () => (await GetAsync(query, $"/api/traces?service={tenant.Frontend}&lookback=1h", tenant.Token)).Body.Contains(traceId.ToHex(), StringComparison.Ordinal),
                 $"tenant {tenant.Id}'s trace to be searchable");
+        }
+
+        // Adaptive sampling keeps each tenant's operations apart (issue 13): once calculated, a tenant's strategy names
+        // its root operation, on the query port by its token and on the open sampling port by the tenant header.
+        using var sampling = fixture.CreateClient(Listener.Sampling);
+        foreach (var tenant in TenantWalkFixture.Tenants)
+        {
+            await Poll.UntilAsync(
+                async () => (await GetAsync(query, $"/api/sampling?service={tenant.Frontend}", tenant.Token)).Body.Contains(tenant.RootOperation, StringComparison.Ordinal),
+                $"tenant {tenant.Id}'s adaptive strategy");
+            using var byHeader = new HttpRequestMessage(HttpMethod.Get, $"/sampling?service={tenant.Frontend}");
+            byHeader.Headers.Add("x-tenant", tenant.Id);
+            using var strategy = await sampling.SendAsync(byHeader);
+            Assert.Contains(tenant.RootOperation, await strategy.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.DoesNotContain(tenant.RootOperation, await sampling.GetStringAsync($"/sampling?service={tenant.Frontend}"), StringComparison.Ordinal);
+            foreach (var other in TenantWalkFixture.Tenants.Where(t => t != tenant))
+            {
+                Assert.DoesNotContain(other.RootOperation, (await GetAsync(query, $"/api/sampling?service={other.Frontend}", tenant.Token)).Body, StringComparison.Ordinal);
+            }
         }
 
         var routes = GetRoutes();
@@ -140,7 +165,7 @@ public sealed class TenantWalkTests(TenantWalkFixture fixture) : IClassFixture<T
         };
 
         return OtlpProtobufDecoderTests.Request(
-            OtlpProtobufDecoderTests.ResourceSpans([OtlpProtobufDecoderTests.Attribute("service.name", tenant.Frontend)], Span(1, 0, "GET /home", PTrace.Span.Types.SpanKind.Server), Span(2, 1, "GET /stock", PTrace.Span.Types.SpanKind.Client)),
+            OtlpProtobufDecoderTests.ResourceSpans([OtlpProtobufDecoderTests.Attribute("service.name", tenant.Frontend)], Span(1, 0, tenant.RootOperation, PTrace.Span.Types.SpanKind.Server), Span(2, 1, "GET /stock", PTrace.Span.Types.SpanKind.Client)),
             OtlpProtobufDecoderTests.ResourceSpans([OtlpProtobufDecoderTests.Attribute("service.name", tenant.Backend)], Span(3, 2, "GET /stock", PTrace.Span.Types.SpanKind.Server)));
     }
 

@@ -23,7 +23,7 @@ public sealed class AdaptiveSamplingTests : IDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
         using var aggregator = new ThroughputAggregator(options, time);
-        using var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance);
+        using var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance);
         double[] rates = [2, 5, 10, 30, 100, 300, 1_000, 3_000, 10_000, 20_000];
         var random = new Random(7);
         var resource = new Resource { ServiceName = "shop" };
@@ -35,7 +35,7 @@ public sealed class AdaptiveSamplingTests : IDisposable
             for (var op = 0; op < rates.Length; op++)
             {
                 var name = $"op-{op}";
-                var probability = provider.GetStrategy("shop").ProbabilityFor(name)!.Value;
+                var probability = provider.GetStrategy("default", "shop").ProbabilityFor(name)!.Value;
                 // What the SDK's probabilistic sampler lets through in one interval (expectation plus rounding noise).
                 var expected = rates[op] * intervalSeconds * probability;
                 var sampled = (int)expected + (random.NextDouble() < expected - Math.Floor(expected) ? 1 : 0);
@@ -52,7 +52,7 @@ public sealed class AdaptiveSamplingTests : IDisposable
         var target = options.Adaptive.TargetSamplesPerSecond;
         for (var op = 0; op < rates.Length; op++)
         {
-            var probability = provider.GetStrategy("shop").ProbabilityFor($"op-{op}")!.Value;
+            var probability = provider.GetStrategy("default", "shop").ProbabilityFor($"op-{op}")!.Value;
             var sampledPerSecond = rates[op] * probability;
             Assert.True(
                 Math.Abs(sampledPerSecond - target) / target <= options.Adaptive.DeltaTolerance,
@@ -72,26 +72,66 @@ public sealed class AdaptiveSamplingTests : IDisposable
         var resource = new Resource { ServiceName = "shop" };
         double browse;
         using (var aggregator = new ThroughputAggregator(options, time))
-        using (var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance))
+        using (var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance))
         {
             // 6,000 root spans a minute at p=0.001 for each: 100,000 traces/s, far above the target.
             aggregator.Observe("default", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "GET /browse", 0, 0.001)).ToList());
             aggregator.Observe("default", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "POST /checkout", 0, 0.001)).ToList());
             time.Advance(options.Adaptive.CalculationInterval);
-            browse = provider.GetStrategy("shop").ProbabilityFor("GET /browse")!.Value;
+            browse = provider.GetStrategy("default", "shop").ProbabilityFor("GET /browse")!.Value;
             Assert.Equal(options.Adaptive.MinSamplingProbability, browse);
-            Assert.Equal(0.2, provider.GetStrategy("shop").ProbabilityFor("POST /checkout"));
+            Assert.Equal(0.2, provider.GetStrategy("default", "shop").ProbabilityFor("POST /checkout"));
         }
 
         Assert.True(File.Exists(Path.Combine(_dataDirectory, "sampling", "adaptive-state.json")));
         using var restartedAggregator = new ThroughputAggregator(options, time);
-        using var restarted = new AdaptiveStrategyProvider(options, restartedAggregator, _dataDirectory, NullLogger<AdaptiveStrategyProvider>.Instance);
-        Assert.Equal(browse, restarted.GetStrategy("shop").ProbabilityFor("GET /browse"));
-        Assert.Equal(0.2, restarted.GetStrategy("shop").ProbabilityFor("POST /checkout"));
+        using var restarted = new AdaptiveStrategyProvider(options, restartedAggregator, _dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance);
+        Assert.Equal(browse, restarted.GetStrategy("default", "shop").ProbabilityFor("GET /browse"));
+        Assert.Equal(0.2, restarted.GetStrategy("default", "shop").ProbabilityFor("POST /checkout"));
         // An unknown service gets Jaeger's adaptive default: the initial probability and the lower bound.
-        var unknown = restarted.GetStrategy("new-service");
+        var unknown = restarted.GetStrategy("default", "new-service");
         Assert.Equal(0.001, unknown.OperationSampling!.DefaultSamplingProbability);
         Assert.Equal(1.0 / 60, unknown.OperationSampling.DefaultLowerBoundTracesPerSecond);
+    }
+
+    /// <summary>
+    /// Issue 13: tenant B flooding a service name that tenant C also runs must not move C's probability, and each
+    /// tenant's strategy names only its own operations, across a restart too.
+    /// </summary>
+    [Fact]
+    public void Each_tenant_has_its_own_probabilities_for_a_service_name_they_share()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
+        var resource = new Resource { ServiceName = "shop" };
+        using (var aggregator = new ThroughputAggregator(options, time))
+        using (var provider = new AdaptiveStrategyProvider(options, aggregator, _dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance))
+        {
+            for (var interval = 0; interval < 3; interval++)
+            {
+                aggregator.Observe("B", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "GET /flood", 0, 0.001)).ToList());
+                aggregator.Observe("C", [RootSpan(resource, "GET /home", 0, 0.001)]);
+                time.Advance(options.Adaptive.CalculationInterval);
+            }
+
+            AssertApart(provider);
+            Assert.Equal(["B", "C"], provider.States.Select(s => s.Tenant).Order().ToArray());
+        }
+
+        using var restartedAggregator = new ThroughputAggregator(options, time);
+        using var restarted = new AdaptiveStrategyProvider(options, restartedAggregator, _dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance);
+        AssertApart(restarted);
+
+        void AssertApart(AdaptiveStrategyProvider provider)
+        {
+            var b = provider.GetStrategy("B", "shop").OperationSampling!.Operations;
+            var c = provider.GetStrategy("C", "shop").OperationSampling!.Operations;
+            Assert.Equal(options.Adaptive.MinSamplingProbability, Assert.Single(b, o => o.Operation == "GET /flood").SamplingRate);
+            Assert.True(Assert.Single(c, o => o.Operation == "GET /home").SamplingRate > options.Adaptive.InitialSamplingProbability);
+            Assert.DoesNotContain(c, o => o.Operation == "GET /flood");
+            Assert.DoesNotContain(b, o => o.Operation == "GET /home");
+            Assert.Empty(provider.GetStrategy("default", "shop").OperationSampling!.Operations);
+        }
     }
 
     [Theory]

@@ -4,7 +4,7 @@ using Ariadne.Sampling.Remote;
 namespace Ariadne.Sampling.Adaptive;
 
 /// <summary>The adaptive state of one operation, for the sampling API and /metrics.</summary>
-public readonly record struct AdaptiveOperationState(string Service, string Operation, double Probability, double SampledPerSecond, double EstimatedTracesPerSecond);
+public readonly record struct AdaptiveOperationState(string Tenant, string Service, string Operation, double Probability, double SampledPerSecond, double EstimatedTracesPerSecond);
 
 /// <summary>
 /// Jaeger's adaptive sampling (internal/sampling/samplingstrategy/adaptive: aggregator, post-aggregator, provider)
@@ -20,7 +20,10 @@ public readonly record struct AdaptiveOperationState(string Service, string Oper
 /// the sampled rate the served probability yields is that traffic times the probability. With an SDK that follows,
 /// this is Jaeger's calculation; with one that lags or ignores us, the estimate stays right.
 /// </para>
-/// State (probabilities, throughput buckets) is saved to the data directory after every calculation and read back at start.
+/// Each tenant has its own state: the same service name in two tenants is two services, and one tenant's traffic
+/// never moves another's probabilities. State (probabilities, throughput buckets) is saved to the data directory
+/// after every calculation and read back at start; a state file from before tenants were kept apart is read as the
+/// default tenant's.
 /// </summary>
 public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDisposable
 {
@@ -32,13 +35,15 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     private readonly string _stateFile;
     private readonly ILogger<AdaptiveStrategyProvider> _logger;
     private readonly Lock _lock = new();
-    private readonly Dictionary<(string Service, string Operation), double> _probabilities = [];
+    private readonly string _defaultTenant;
+    private readonly Dictionary<OperationKey, double> _probabilities = [];
     private readonly List<Bucket> _buckets = [];
-    private readonly Dictionary<string, SamplingStrategy> _responses = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tenant, string Service), SamplingStrategy> _responses = [];
     private IReadOnlyList<AdaptiveOperationState> _states = [];
 
-    public AdaptiveStrategyProvider(SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, ILogger<AdaptiveStrategyProvider> logger)
+    public AdaptiveStrategyProvider(SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, string defaultTenant, ILogger<AdaptiveStrategyProvider> logger)
     {
+        _defaultTenant = defaultTenant;
         _options = options.Adaptive;
         _critical = options.BusinessCritical;
         _aggregator = aggregator;
@@ -56,27 +61,18 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     /// <summary>Per-operation probabilities and throughput of the last calculation.</summary>
     public IReadOnlyList<AdaptiveOperationState> States => Volatile.Read(ref _states);
 
-    public SamplingStrategy GetStrategy(string service)
+    public SamplingStrategy GetStrategy(string tenant, string service)
     {
         lock (_lock)
         {
-            return _responses.TryGetValue(service, out var strategy) ? strategy : DefaultStrategy(service);
-        }
-    }
-
-    /// <summary>The probability currently served for an operation.</summary>
-    public double ServedProbability(string service, string operation)
-    {
-        lock (_lock)
-        {
-            return Served(service, operation);
+            return _responses.TryGetValue((tenant, service), out var strategy) ? strategy : DefaultStrategy(tenant, service);
         }
     }
 
     public void Dispose() => _aggregator.IntervalClosed -= OnIntervalClosed;
 
-    private double Served(string service, string operation) =>
-        _probabilities.TryGetValue((service, operation), out var p) ? p : Floor(service, operation, _options.InitialSamplingProbability);
+    private double Served(OperationKey key) =>
+        _probabilities.TryGetValue(key, out var p) ? p : Floor(key.Service, key.Operation, _options.InitialSamplingProbability);
 
     private void OnIntervalClosed(ThroughputInterval interval)
     {
@@ -102,9 +98,9 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
             var bucket = new Bucket { End = interval.End, Seconds = interval.Length.TotalSeconds };
             foreach (var op in interval.Operations)
             {
-                var key = (op.Service, op.Operation);
+                var key = new OperationKey(op.Tenant, op.Service, op.Operation);
                 bucket.Operations.TryGetValue(key, out var counts);
-                bucket.Operations[key] = new Counts(counts.Sampled + op.Count, counts.Estimated + op.EstimatedTraces(Served(op.Service, op.Operation)));
+                bucket.Operations[key] = new Counts(counts.Sampled + op.Count, counts.Estimated + op.EstimatedTraces(Served(key)));
             }
 
             _buckets.Insert(0, bucket);
@@ -124,9 +120,9 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
                     estimated += rates[i].Estimated * weights[i];
                 }
 
-                var probability = NextProbability(key.Service, key.Operation, estimated);
+                var probability = NextProbability(key, estimated);
                 _probabilities[key] = probability;
-                states.Add(new AdaptiveOperationState(key.Service, key.Operation, probability, sampled, estimated));
+                states.Add(new AdaptiveOperationState(key.Tenant, key.Service, key.Operation, probability, sampled, estimated));
             }
 
             Volatile.Write(ref _states, states);
@@ -136,9 +132,9 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     }
 
     /// <summary>Per operation, its rates in the newest buckets it appears in (Jaeger's throughputToQPS).</summary>
-    private Dictionary<(string Service, string Operation), List<Counts>> RecentRates()
+    private Dictionary<OperationKey, List<Counts>> RecentRates()
     {
-        var rates = new Dictionary<(string, string), List<Counts>>();
+        var rates = new Dictionary<OperationKey, List<Counts>>();
         foreach (var bucket in _buckets)
         {
             foreach (var (key, counts) in bucket.Operations)
@@ -158,9 +154,9 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
         return rates;
     }
 
-    private double NextProbability(string service, string operation, double tracesPerSecond)
+    private double NextProbability(OperationKey key, double tracesPerSecond)
     {
-        var old = Served(service, operation);
+        var old = Served(key);
         var target = _options.TargetSamplesPerSecond;
         var sampledAtOld = tracesPerSecond * old;
         double next;
@@ -182,7 +178,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
             }
         }
 
-        return Floor(service, operation, Math.Min(1, Math.Max(_options.MinSamplingProbability, next)));
+        return Floor(key.Service, key.Operation, Math.Min(1, Math.Max(_options.MinSamplingProbability, next)));
     }
 
     private double Floor(string service, string operation, double probability)
@@ -222,14 +218,14 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     /// with the default probability: the proto allows both, Jaeger SDKs use operationSampling when present, and
     /// OpenTelemetry's remote samplers (JS, Java) need probabilisticSampling when the operation list is empty.
     /// </summary>
-    private SamplingStrategy DefaultStrategy(string service)
+    private SamplingStrategy DefaultStrategy(string tenant, string service)
     {
         var operations = new List<OperationStrategy>();
         foreach (var critical in _critical)
         {
             if (critical.Service == service && !string.IsNullOrEmpty(critical.Operation))
             {
-                operations.Add(new OperationStrategy(critical.Operation, Served(service, critical.Operation)));
+                operations.Add(new OperationStrategy(critical.Operation, Served(new OperationKey(tenant, service, critical.Operation))));
             }
         }
 
@@ -240,13 +236,13 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     private void Publish()
     {
         _responses.Clear();
-        foreach (var service in _probabilities.Keys.Select(k => k.Service).Distinct())
+        foreach (var service in _probabilities.GroupBy(p => (p.Key.Tenant, p.Key.Service)))
         {
-            var strategy = DefaultStrategy(service);
-            var operations = strategy.OperationSampling!.Operations.Where(o => !_probabilities.ContainsKey((service, o.Operation))).ToList();
-            operations.AddRange(_probabilities.Where(p => p.Key.Service == service).OrderBy(p => p.Key.Operation, StringComparer.Ordinal)
-                .Select(p => new OperationStrategy(p.Key.Operation, p.Value)));
-            _responses[service] = strategy with { OperationSampling = strategy.OperationSampling with { Operations = operations } };
+            var (tenant, name) = service.Key;
+            var strategy = DefaultStrategy(tenant, name);
+            var operations = strategy.OperationSampling!.Operations.Where(o => !_probabilities.ContainsKey(new OperationKey(tenant, name, o.Operation))).ToList();
+            operations.AddRange(service.OrderBy(p => p.Key.Operation, StringComparer.Ordinal).Select(p => new OperationStrategy(p.Key.Operation, p.Value)));
+            _responses[service.Key] = strategy with { OperationSampling = strategy.OperationSampling with { Operations = operations } };
         }
     }
 
@@ -254,12 +250,12 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     {
         var state = new PersistedState
         {
-            Probabilities = _probabilities.Select(p => new PersistedProbability { Service = p.Key.Service, Operation = p.Key.Operation, Probability = p.Value }).ToList(),
+            Probabilities = _probabilities.Select(p => new PersistedProbability { Tenant = p.Key.Tenant, Service = p.Key.Service, Operation = p.Key.Operation, Probability = p.Value }).ToList(),
             Buckets = _buckets.Select(b => new PersistedBucket
             {
                 End = b.End,
                 Seconds = b.Seconds,
-                Operations = b.Operations.Select(o => new PersistedCounts { Service = o.Key.Service, Operation = o.Key.Operation, Sampled = o.Value.Sampled, Estimated = o.Value.Estimated }).ToList(),
+                Operations = b.Operations.Select(o => new PersistedCounts { Tenant = o.Key.Tenant, Service = o.Key.Service, Operation = o.Key.Operation, Sampled = o.Value.Sampled, Estimated = o.Value.Estimated }).ToList(),
             }).ToList(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(_stateFile)!);
@@ -285,7 +281,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
 
             foreach (var p in state.Probabilities)
             {
-                _probabilities[(p.Service, p.Operation)] = p.Probability;
+                _probabilities[new OperationKey(p.Tenant ?? _defaultTenant, p.Service, p.Operation)] = p.Probability;
             }
 
             foreach (var b in state.Buckets.Take(_options.AggregationBuckets))
@@ -293,7 +289,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
                 var bucket = new Bucket { End = b.End, Seconds = b.Seconds };
                 foreach (var o in b.Operations)
                 {
-                    bucket.Operations[(o.Service, o.Operation)] = new Counts(o.Sampled, o.Estimated);
+                    bucket.Operations[new OperationKey(o.Tenant ?? _defaultTenant, o.Service, o.Operation)] = new Counts(o.Sampled, o.Estimated);
                 }
 
                 _buckets.Add(bucket);
@@ -307,6 +303,8 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
         }
     }
 
+    private readonly record struct OperationKey(string Tenant, string Service, string Operation);
+
     private readonly record struct Counts(double Sampled, double Estimated);
 
     private sealed class Bucket
@@ -315,7 +313,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
 
         public double Seconds { get; init; }
 
-        public Dictionary<(string Service, string Operation), Counts> Operations { get; } = [];
+        public Dictionary<OperationKey, Counts> Operations { get; } = [];
     }
 
     private sealed class PersistedState
@@ -327,6 +325,9 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
 
     private sealed class PersistedProbability
     {
+        /// <summary>Null in a state file written before tenants were kept apart: the default tenant's.</summary>
+        public string? Tenant { get; set; }
+
         public string Service { get; set; } = string.Empty;
 
         public string Operation { get; set; } = string.Empty;
@@ -345,6 +346,8 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
 
     private sealed class PersistedCounts
     {
+        public string? Tenant { get; set; }
+
         public string Service { get; set; } = string.Empty;
 
         public string Operation { get; set; } = string.Empty;

@@ -3,7 +3,8 @@ namespace Ariadne.Sampling.Remote;
 /// <summary>What the remote sampling endpoint serves: static strategies, or adaptive ones.</summary>
 public interface ISamplingStrategyProvider
 {
-    SamplingStrategy GetStrategy(string service);
+    /// <summary>The strategy for a tenant's service; tenants running services of the same name get their own.</summary>
+    SamplingStrategy GetStrategy(string tenant, string service);
 }
 
 /// <summary>
@@ -35,7 +36,8 @@ public sealed class StaticStrategyProvider : ISamplingStrategyProvider, IDisposa
 
     public StrategiesFile Strategies => _strategies;
 
-    public SamplingStrategy GetStrategy(string service) => _strategies.For(service);
+    /// <summary>The strategies file is the operator's, one for every tenant.</summary>
+    public SamplingStrategy GetStrategy(string tenant, string service) => _strategies.For(service);
 
     public void Reload()
     {
