@@ -21,6 +21,7 @@ public static class UiEndpoints
     public static WebApplicationBuilder AddAriadneUi(this WebApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddSingleton<PrerenderedTraces>();
         // Circuit state dies with the process anyway; keys in memory write nothing to the user profile.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
 

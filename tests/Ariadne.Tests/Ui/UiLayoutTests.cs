@@ -180,6 +180,51 @@ public sealed class UiLayoutTests(UiFixture fixture) : IClassFixture<UiFixture>
         await page.CloseAsync();
     }
 
+    /// <summary>Issue 17: the prerendered rows stay on screen while the page goes live; no "Loading trace…" in between.</summary>
+    [Fact]
+    public async Task The_trace_page_goes_live_without_showing_loading_in_between()
+    {
+        var page = await fixture.OpenAsync("search");
+        await page.AddInitScriptAsync("""
+            window.loadingSeen = false;
+            new MutationObserver(() => { if (document.querySelector('.loading')) window.loadingSeen = true; })
+                .observe(document, { subtree: true, childList: true });
+            """);
+        await page.GotoAsync($"trace/{s_slow}");
+        await UiFixture.WaitInteractiveAsync(page);
+        await Expect(page.Locator(".span-row[data-operation='charge']")).ToBeVisibleAsync();
+        await page.Locator(".span-row[data-operation='charge']").ClickAsync();
+        await Expect(page.Locator("#span-details")).ToBeVisibleAsync();
+        Assert.False(await page.EvaluateAsync<bool>("() => window.loadingSeen"), "the trace page showed 'Loading trace…' on its way from the prerendered rows to the live page");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_search_pages_custom_range_is_shown_and_typed_in_the_chosen_time_zone()
+    {
+        var start = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+        static long Micros(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks / 10;
+        var page = await fixture.OpenAsync($"search?service=gateway&lookback=custom&start={Micros(start)}&end={Micros(start.AddHours(2))}", timeZone: "Asia/Kolkata");
+        var from = page.Locator("#from");
+        var zone = page.Locator("label:has(#from) .time-zone-name");
+        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:00");
+        await Expect(zone).ToHaveTextAsync("UTC+05:30");
+        await Expect(page.Locator("#to")).ToHaveValueAsync("2026-03-01T17:30:00");
+
+        await page.Locator("[data-time-zone-choice=utc]").ClickAsync();
+        await Expect(from).ToHaveValueAsync("2026-03-01T10:00:00");
+        await Expect(zone).ToHaveTextAsync("UTC");
+
+        // Typed in local time, sent to the server in UTC: 12:00 in India is 06:30 UTC.
+        await page.Locator("[data-time-zone-choice=local]").ClickAsync();
+        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:00");
+        await from.FillAsync("2026-03-01T12:00:00");
+        await page.Locator("#find-traces").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"start={Micros(new DateTimeOffset(2026, 3, 1, 6, 30, 0, TimeSpan.Zero))}"));
+        await Expect(from).ToHaveValueAsync("2026-03-01T12:00:00");
+        await page.CloseAsync();
+    }
+
     /// <summary>
     /// <paramref name="function"/> with fits(cell) in scope: whether the cell's text, measured in the cell's font, fits
     /// its content box (an ellipsis is painted over text that does not; scrollWidth does not report it for table cells).

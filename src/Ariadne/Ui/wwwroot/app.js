@@ -62,6 +62,33 @@ window.ariadne = {
             if (element.title !== other) element.title = other;
         }
     };
+    // The Search page's custom range: a visible datetime-local input in the chosen zone (data-utc holds its UTC value)
+    // for each hidden input Blazor binds in UTC (data-utc-input names it). A value the viewer types is converted to
+    // UTC and handed to the hidden input as a change event, so the server keeps the one source of the form's state.
+    const shownInputs = new WeakMap();
+    const inputText = (date, utc) => format(date, "full", utc).slice(0, 19).replace(" ", "T");
+    const zonedInput = (input) => {
+        const date = new Date(`${input.dataset.utc}Z`);
+        if (isNaN(date)) return;
+        const key = `${input.dataset.utc}|${choice}`;
+        if (shownInputs.get(input) === key) return; // already shown: leave what the viewer is typing alone
+        shownInputs.set(input, key);
+        input.value = inputText(date, choice === "utc");
+        const name = input.closest("label")?.querySelector(".time-zone-name")?.firstChild;
+        const shownZone = choice === "utc" ? "UTC" : zone(date);
+        if (name && name.nodeType === Node.TEXT_NODE && name.nodeValue !== shownZone) name.nodeValue = shownZone;
+    };
+    document.addEventListener("change", (event) => {
+        const input = event.target;
+        if (!input.matches?.("input.zoned-time")) return;
+        const hidden = document.getElementById(input.dataset.utcInput);
+        const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(input.value);
+        if (!hidden || !parts) return;
+        const [y, mo, d, h, mi, s] = parts.slice(1).map((p) => Number(p ?? 0));
+        const date = choice === "utc" ? new Date(Date.UTC(y, mo - 1, d, h, mi, s)) : new Date(y, mo - 1, d, h, mi, s);
+        hidden.value = inputText(date, true);
+        hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    });
     const showChoice = (root) => {
         root.querySelectorAll("[data-time-zone-choice]").forEach((button) => {
             const pressed = String(button.dataset.timeZoneChoice === choice);
@@ -72,6 +99,8 @@ window.ariadne = {
         if (root.nodeType !== Node.ELEMENT_NODE) return;
         if (root.matches(".local-time")) localise(root);
         root.querySelectorAll(".local-time").forEach(localise);
+        if (root.matches("input.zoned-time")) zonedInput(root);
+        root.querySelectorAll("input.zoned-time").forEach(zonedInput);
         showChoice(root);
     };
     const choose = (value) => {
@@ -97,6 +126,7 @@ window.ariadne = {
         for (const mutation of mutations) {
             const target = mutation.type === "characterData" ? mutation.target.parentElement : mutation.target;
             if (target?.closest?.(".local-time")) localise(target.closest(".local-time"));
+            if (target?.matches?.("input.zoned-time")) zonedInput(target);
             mutation.addedNodes.forEach(scan);
         }
     }).observe(document.documentElement, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-utc"] });
