@@ -202,26 +202,27 @@ public sealed class UiLayoutTests(UiFixture fixture) : IClassFixture<UiFixture>
     [Fact]
     public async Task The_search_pages_custom_range_is_shown_and_typed_in_the_chosen_time_zone()
     {
-        var start = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+        // Seconds that are not zero: Chromium shows a datetime-local value without its ":00".
+        var start = new DateTimeOffset(2026, 3, 1, 10, 0, 5, TimeSpan.Zero);
         static long Micros(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks / 10;
         var page = await fixture.OpenAsync($"search?service=gateway&lookback=custom&start={Micros(start)}&end={Micros(start.AddHours(2))}", timeZone: "Asia/Kolkata");
         var from = page.Locator("#from");
         var zone = page.Locator("label:has(#from) .time-zone-name");
-        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:00");
+        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:05");
         await Expect(zone).ToHaveTextAsync("UTC+05:30");
-        await Expect(page.Locator("#to")).ToHaveValueAsync("2026-03-01T17:30:00");
+        await Expect(page.Locator("#to")).ToHaveValueAsync("2026-03-01T17:30:05");
 
         await page.Locator("[data-time-zone-choice=utc]").ClickAsync();
-        await Expect(from).ToHaveValueAsync("2026-03-01T10:00:00");
+        await Expect(from).ToHaveValueAsync("2026-03-01T10:00:05");
         await Expect(zone).ToHaveTextAsync("UTC");
 
         // Typed in local time, sent to the server in UTC: 12:00 in India is 06:30 UTC.
         await page.Locator("[data-time-zone-choice=local]").ClickAsync();
-        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:00");
-        await from.FillAsync("2026-03-01T12:00:00");
+        await Expect(from).ToHaveValueAsync("2026-03-01T15:30:05");
+        await from.FillAsync("2026-03-01T12:00:07");
         await page.Locator("#find-traces").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex($"start={Micros(new DateTimeOffset(2026, 3, 1, 6, 30, 0, TimeSpan.Zero))}"));
-        await Expect(from).ToHaveValueAsync("2026-03-01T12:00:00");
+        await Expect(page).ToHaveURLAsync(new Regex($"start={Micros(new DateTimeOffset(2026, 3, 1, 6, 30, 7, TimeSpan.Zero))}"));
+        await Expect(from).ToHaveValueAsync("2026-03-01T12:00:07");
         await page.CloseAsync();
     }
 
