@@ -27,7 +27,7 @@ ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
 grpc=$(free_port) http=$(free_port) zipkin=$(free_port) jaeger_http=$(free_port) jaeger_grpc=$(free_port) query=$(free_port)
 ARIADNE__Limits__MaxHeapBytes="$MAX_HEAP_BYTES" "${ariadne[@]}" serve --storage embedded --data "$OUT/data" --listen-address 127.0.0.1 \
   --otlp-grpc-port "$grpc" --otlp-http-port "$http" --zipkin-port "$zipkin" --query-port "$query" --sampling-port 0 \
-  --jaeger-thrift-http-port "$jaeger_http" --jaeger-grpc-port "$jaeger_grpc" --jaeger-compact-port 0 --jaeger-binary-port 0 \
+  --jaeger-thrift-http-port "$jaeger_http" --jaeger-grpc-port "$jaeger_grpc" --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 \
   >"$OUT/server.log" 2>&1 &
 server_pid=$!
 for port in "$grpc" "$http" "$zipkin" "$jaeger_http" "$jaeger_grpc" "$query"; do wait_for_port "$port"; done
