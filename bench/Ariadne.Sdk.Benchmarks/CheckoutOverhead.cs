@@ -12,12 +12,16 @@ namespace Ariadne.Sdk.Benchmarks;
 /// SDK overhead on the demo checkout, measured side by side in one run: two copies of the shop (six processes
 /// each), one tracing every request (always_on, exporting over OTLP to a real Ariadne server), one with the SDK
 /// disabled (OTEL_SDK_DISABLED=true). Checkouts alternate between them, in random order per pair, so load and
-/// machine noise hit both equally.
+/// machine noise hit both equally. With <c>sink</c>, the traced shop exports to an OTLP endpoint that reads each
+/// request and answers success without decoding it, instead of the Ariadne server: on one machine the server's
+/// ingest competes with the shop for the same cores, and the ADR's overhead is the application's, so the two
+/// figures together tell the SDK's cost from the server's.
 /// </summary>
 internal static class CheckoutOverhead
 {
-    public static async Task<int> RunAsync(int pairs, int warmup, bool simulatedCardLatency)
+    public static async Task<int> RunAsync(int pairs, int warmup, bool simulatedCardLatency, bool sink)
     {
+        var loadBefore = LoadAverage();
         var data = Directory.CreateTempSubdirectory("ariadne-overhead-").FullName;
         var options = new AriadneOptions
         {
@@ -27,16 +31,18 @@ internal static class CheckoutOverhead
         };
         await using var server = AriadneServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await server.StartAsync();
+        await using var discard = sink ? await OtlpSink.StartAsync() : null;
+        var endpoint = discard?.Endpoint ?? server.GetUri(Listener.OtlpGrpc);
         var quiet = new Dictionary<string, string>
         {
             ["Logging__LogLevel__Default"] = "Warning",
             ["DEMO_CARD_PROCESSOR_MEDIAN_MS"] = simulatedCardLatency ? "70" : "0",
         };
         await using var traced = await DemoShop.StartAsync(
-            new DemoShopOptions { OtlpEndpoint = server.GetUri(Listener.OtlpGrpc), Environment = new Dictionary<string, string>(quiet) { ["OTEL_TRACES_SAMPLER"] = "always_on" } },
+            new DemoShopOptions { OtlpEndpoint = endpoint, Environment = new Dictionary<string, string>(quiet) { ["OTEL_TRACES_SAMPLER"] = "always_on" } },
             CancellationToken.None);
         await using var untraced = await DemoShop.StartAsync(
-            new DemoShopOptions { OtlpEndpoint = server.GetUri(Listener.OtlpGrpc), Environment = new Dictionary<string, string>(quiet) { ["OTEL_SDK_DISABLED"] = "true" } },
+            new DemoShopOptions { OtlpEndpoint = endpoint, Environment = new Dictionary<string, string>(quiet) { ["OTEL_SDK_DISABLED"] = "true" } },
             CancellationToken.None);
 
         using var tracedClient = new HttpClient { BaseAddress = traced.Gateway };
@@ -64,17 +70,21 @@ internal static class CheckoutOverhead
             }
         }
 
-        Console.WriteLine($"SDK overhead on demo checkout: {tracedMs.Count} pairs ({failedPairs} failed pairs dropped) after {warmup} warm-up pairs, simulated card processor latency {(simulatedCardLatency ? "on (median 70 ms)" : "off")}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"SDK overhead on demo checkout: {tracedMs.Count} pairs ({failedPairs} failed pairs dropped) after {warmup} warm-up pairs, simulated card processor latency {(simulatedCardLatency ? "on (median 70 ms)" : "off")}, exporting to {(sink ? "a discarding OTLP sink" : "the Ariadne server")}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"load average (1, 5, 15 min): {loadBefore} before, {LoadAverage()} after");
         Console.WriteLine("| shop | mean ms | p50 ms | p90 ms | p99 ms |");
         Console.WriteLine("|---|---|---|---|---|");
         Console.WriteLine(Row("tracing disabled (OTEL_SDK_DISABLED)", untracedMs));
         Console.WriteLine(Row("tracing at 100% (always_on, OTLP export)", tracedMs));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio traced/untraced: mean {tracedMs.Average() / untracedMs.Average():F3}, p50 {Percentile(tracedMs, 0.5) / Percentile(untracedMs, 0.5):F3}, p90 {Percentile(tracedMs, 0.9) / Percentile(untracedMs, 0.9):F3}"));
+            $"ratio traced/untraced: mean {tracedMs.Average() / untracedMs.Average():F3}, p50 {Percentile(tracedMs, 0.5) / Percentile(untracedMs, 0.5):F3}, p90 {Percentile(tracedMs, 0.9) / Percentile(untracedMs, 0.9):F3}, p99 {Percentile(tracedMs, 0.99) / Percentile(untracedMs, 0.99):F3}"));
         await server.StopAsync();
         Directory.Delete(data, recursive: true);
         return 0;
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static async Task<double?> CheckoutAsync(HttpClient gateway, int i)
     {
