@@ -21,6 +21,9 @@ switch (args.FirstOrDefault())
     case "otlp-decode":
         BenchmarkSwitcher.FromAssembly(typeof(OtlpDecodeBenchmarks).Assembly).Run(args[1..]);
         break;
+    case "dependencies":
+        await DependenciesBench.RunAsync(args[1..]);
+        break;
     case "tail-sampling":
         await TailSamplingBench.RunAsync(args[1..]);
         break;

@@ -30,3 +30,15 @@ public interface ICheckpointedAggregator : IIngestAggregator
     /// <summary>Replaces the state with what <see cref="WriteCheckpoint"/> wrote; called once, before any span is observed.</summary>
     void ReadCheckpoint(BinaryReader reader);
 }
+
+/// <summary>
+/// An aggregator that writes its figures to an outside store and makes those writes idempotent by log position: the
+/// pipeline tells it the position of each record right after <see cref="IIngestAggregator.Observe"/> saw it, live and
+/// during recovery, so after a crash it can tell records whose figures the store already holds from the rest.
+/// Without an ingest log (memory engine) it is never called.
+/// </summary>
+public interface IPositionedAggregator : IIngestAggregator
+{
+    /// <summary>The record just observed is at <paramref name="position"/>; on the same thread as <c>Observe</c>.</summary>
+    void ObservedAt(Log.LogPosition position);
+}

@@ -275,7 +275,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             try
             {
-                Observe(observed.Tenant, observed.Spans);
+                Observe(observed.Tenant, observed.Spans, position);
             }
             catch (Exception e)
             {
@@ -345,6 +345,15 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         foreach (var aggregator in _aggregators)
         {
             aggregator.Observe(tenant, spans);
+        }
+    }
+
+    private void Observe(string tenant, IReadOnlyList<Span> spans, LogPosition position)
+    {
+        foreach (var aggregator in _aggregators)
+        {
+            aggregator.Observe(tenant, spans);
+            (aggregator as IPositionedAggregator)?.ObservedAt(position);
         }
     }
 

@@ -63,6 +63,7 @@ public static partial class LogRecovery
                     foreach (var aggregator in aggregation.Aggregators)
                     {
                         aggregator.Observe(observed.Tenant, observed.Spans);
+                        (aggregator as IPositionedAggregator)?.ObservedAt(position);
                     }
                 }
 

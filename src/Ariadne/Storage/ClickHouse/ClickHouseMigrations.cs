@@ -17,6 +17,7 @@ public static class ClickHouseMigrations
         new(1, "spans, trace index, operations", Initial),
         new(2, "RED per minute", RedPerMinute),
         new(3, "log records", Logs),
+        new(4, "RED and dependency edges per minute, counted before sampling", PreSamplingMinutes),
     ];
 
     public static int Latest => All[^1].Version;
@@ -156,6 +157,36 @@ public static class ClickHouseMigrations
         $"tenant {s.Dictionary}, trace_id FixedString(16), time_ns UInt64, records String",
         $"MergeTree PARTITION BY {ClickHouseSchema.DayOf("time_ns")} ORDER BY (tenant, trace_id, time_ns) SETTINGS index_granularity = 1024",
         "cityHash64(trace_id)");
+
+    /// <summary>
+    /// Figures per minute from every span before sampling (<see cref="Minutes.ClickHouseMinuteFeed"/>): one row per
+    /// key per write, each with the writing node and the log position it reaches (what makes a replay count once).
+    /// Sharded by node, so one INSERT lands on one shard whole. The after-sampling <c>red_minutes</c> view stops:
+    /// its counts were a sample's; the table keeps what it holds until retention drops it.
+    /// </summary>
+    private static IEnumerable<string> PreSamplingMinutes(ClickHouseSchema s)
+    {
+        const string Origin = "node String, through_segment UInt64, through_offset UInt64";
+        foreach (var statement in s.CreateTable(
+            "call_minutes",
+            $"{Origin}, tenant {s.Dictionary}, service {s.Dictionary}, name {s.Dictionary}, kind UInt8, minute DateTime, calls UInt64, errors UInt64, duration_sum Int64, duration_buckets Array(UInt64)",
+            "MergeTree PARTITION BY toDate(minute) ORDER BY (tenant, service, name, kind, minute)",
+            "cityHash64(node)"))
+        {
+            yield return statement;
+        }
+
+        foreach (var statement in s.CreateTable(
+            "edge_minutes",
+            $"{Origin}, tenant {s.Dictionary}, parent {s.Dictionary}, child {s.Dictionary}, minute DateTime, calls UInt64, errors UInt64",
+            "MergeTree PARTITION BY toDate(minute) ORDER BY (tenant, minute, parent, child)",
+            "cityHash64(node)"))
+        {
+            yield return statement;
+        }
+
+        yield return $"DROP TABLE IF EXISTS {s.Database}.red_minutes_mv";
+    }
 
     private static IEnumerable<string> RedPerMinute(ClickHouseSchema s)
     {

@@ -64,6 +64,9 @@ public sealed class ClickHouseOptions
     /// <summary>Days of per-minute aggregates (RED) kept.</summary>
     public int AggregateRetentionDays { get; set; } = 30;
 
+    /// <summary>How often the per-minute RED and dependency figures counted before sampling are written (<c>call_minutes</c>, <c>edge_minutes</c>).</summary>
+    public TimeSpan MinutesInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often retention runs and the size figures are refreshed.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -128,6 +131,11 @@ public sealed class ClickHouseOptions
         if (MaxBacklogSpans < 1000)
         {
             errors.Add($"ClickHouse:MaxBacklogSpans: {MaxBacklogSpans} must be at least 1000 (default 1000000).");
+        }
+
+        if (MinutesInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"ClickHouse:MinutesInterval: {MinutesInterval} must be positive, such as 00:00:05.");
         }
 
         if (MaintenanceInterval <= TimeSpan.Zero)

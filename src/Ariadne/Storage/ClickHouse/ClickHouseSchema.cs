@@ -39,6 +39,8 @@ public sealed class ClickHouseSchema(string database, string? cluster, ClickHous
         ("operations", false, "day"),
         ("red_minutes", true, "toDate(minute)"),
         ("logs", false, DayOf("time_ns")),
+        ("call_minutes", true, "toDate(minute)"),
+        ("edge_minutes", true, "toDate(minute)"),
     ];
 
     public string Database { get; } = database;

@@ -166,10 +166,21 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
         return traces.OrderByDescending(t => t.Min(s => s.StartTimeUnixNano)).ThenBy(t => t[0].TraceId).ToList();
     }
 
+    /// <summary>
+    /// True once a <see cref="Minutes.ClickHouseMinuteFeed"/> counts edges before sampling: dependencies then read
+    /// <c>edge_minutes</c> (whole minutes) instead of joining spans.
+    /// </summary>
+    public bool DependenciesFromMinutes { get; internal set; }
+
     public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var schema = await InitializeAsync(cancellationToken);
         var t = ClickHouseSql.Quote(tenant);
+        if (DependenciesFromMinutes)
+        {
+            return await DependenciesFromMinutesAsync(schema, t, endTime - lookback, endTime, cancellationToken);
+        }
+
         var from = ClickHouseSql.Number(ToNanos(endTime - lookback));
         var to = ClickHouseSql.Number(ToNanos(endTime));
 
@@ -194,6 +205,24 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
         var rows = await QueryRowsAsync(sql, cancellationToken, DistributedSettings(schema));
         return rows.Select(r => new DependencyLink(r[0], r[1], long.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)))
             .OrderBy(l => l.Parent, StringComparer.Ordinal).ThenBy(l => l.Child, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Edges of the minutes that overlap [<paramref name="start"/>, <paramref name="end"/>]: a minute partly inside
+    /// the window counts whole (the figures are per minute). Reads a day's rows, not its spans.
+    /// </summary>
+    private async Task<IReadOnlyList<DependencyLink>> DependenciesFromMinutesAsync(ClickHouseSchema schema, string tenant, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var from = Math.Max(0, start.ToUnixTimeSeconds()) / 60 * 60;
+        var to = Math.Clamp(end.ToUnixTimeSeconds(), 0, uint.MaxValue);
+        var rows = await QueryRowsAsync(
+            $"SELECT parent, child, sum(calls), sum(errors) FROM {schema.Table("edge_minutes")} " +
+            $"WHERE tenant = {tenant} AND minute >= toDateTime({ClickHouseSql.Number(from)}) AND minute <= toDateTime({ClickHouseSql.Number(to)}) AND parent != child " +
+            "GROUP BY parent, child",
+            cancellationToken);
+        return DependencyLink.Sorted(rows.ToDictionary(
+            r => (r[0], r[1]),
+            r => (long.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture))));
     }
 
     public StorageStats GetStats() => _stats;
