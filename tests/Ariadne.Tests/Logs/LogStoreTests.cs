@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Ariadne.Tests.Logs;
 
-/// <summary>The log stores: the embedded one across reopen, day directories and retention; the memory one's bound.</summary>
+/// <summary>The log stores beyond the contract (<see cref="Storage.LogStoreContractTests"/>): the embedded one's day directories, retention and torn segments; the memory one's bound.</summary>
 public sealed class LogStoreTests : IAsyncDisposable
 {
     private static readonly TraceId s_trace = TraceId.FromBytes(Enumerable.Range(1, 16).Select(i => (byte)i).ToArray());
@@ -17,46 +17,6 @@ public sealed class LogStoreTests : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("ariadne-logs-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero));
     private readonly EmbeddedStorageOptions _options = new() { DetailedRetention = TimeSpan.FromDays(2) };
-
-    [Fact]
-    public async Task Embedded_log_records_survive_reopening_the_data_directory_with_every_field()
-    {
-        var record = Record(s_trace, 10, "order placed");
-        record.SeverityText = "Information";
-        record.Attributes = [new("order.id", AnyValue.FromInt(42)), new("tags", AnyValue.FromArray([AnyValue.FromString("a"), AnyValue.FromBool(true)]))];
-        record.Body = AnyValue.FromKeyValueList([new("msg", AnyValue.FromString("order placed"))]);
-        record.EventName = "order.placed";
-        record.Flags = 1;
-        record.DroppedAttributesCount = 3;
-        record.Scope = new InstrumentationScope { Name = "Orders.Api", Version = "2.1" };
-        await using (var store = Open())
-        {
-            await store.AppendAsync("t1", [record, Record(s_trace, 5, "earlier")], CancellationToken.None);
-            await store.AppendAsync("t2", [Record(s_trace, 7, "other tenant")], CancellationToken.None);
-        }
-
-        await using var reopened = Open();
-        var logs = await reopened.GetTraceLogsAsync("t1", s_trace, CancellationToken.None);
-
-        Assert.Equal(["earlier", "order placed"], logs.Select(l => l.Body.Type == AnyValueType.String ? l.Body.AsString : l.Body.AsKeyValueList[0].Value.AsString));
-        var read = logs[1];
-        Assert.Equal(record.TimeUnixNano, read.TimeUnixNano);
-        Assert.Equal(record.ObservedTimeUnixNano, read.ObservedTimeUnixNano);
-        Assert.Equal(9, read.SeverityNumber);
-        Assert.Equal("Information", read.SeverityText);
-        Assert.Equal(record.SpanId, read.SpanId);
-        Assert.Equal(s_trace, read.TraceId);
-        Assert.Equal(record.Attributes, read.Attributes);
-        Assert.Equal(record.Body, read.Body);
-        Assert.Equal("order.placed", read.EventName);
-        Assert.Equal(1u, read.Flags);
-        Assert.Equal(3u, read.DroppedAttributesCount);
-        Assert.Equal("orders", read.ServiceName);
-        Assert.Equal(s_resource.Attributes, read.Resource.Attributes);
-        Assert.Equal("Orders.Api", read.Scope.Name);
-        Assert.Equal("other tenant", Assert.Single(await reopened.GetTraceLogsAsync("t2", s_trace, CancellationToken.None)).Body.AsString);
-        Assert.Empty(await reopened.GetTraceLogsAsync("t3", s_trace, CancellationToken.None));
-    }
 
     [Fact]
     public async Task Embedded_logs_go_to_one_directory_per_day_and_retention_drops_whole_days()

@@ -42,3 +42,35 @@ public sealed class ClickHouseClusterSpanStoreContractTests(ClickHouseClusterFix
         return await CreateStoreAsync();
     }
 }
+
+/// <summary>The log store contract on one real clickhouse-server.</summary>
+public sealed class ClickHouseLogStoreContractTests(ClickHouseFixture fixture) : LogStoreContractTests, IClassFixture<ClickHouseFixture>
+{
+    private readonly string _database = ClickHouseFixture.NewDatabase();
+
+    protected override async Task<ILogStore> CreateStoreAsync()
+    {
+        var store = new ClickHouseSpanStore(new ClickHouseOptions { Url = fixture.Server.Url.ToString(), Database = _database });
+        await store.InitializeAsync();
+        return new Owning(store);
+    }
+
+    protected override async Task<ILogStore> ReopenAsync(ILogStore store)
+    {
+        await store.DisposeAsync();
+        return await CreateStoreAsync();
+    }
+
+    /// <summary>The log store with the span store that owns its connections, closed together.</summary>
+    private sealed class Owning(ClickHouseSpanStore store) : ILogStore
+    {
+        private readonly ClickHouseLogStore _logs = new(store);
+
+        public ValueTask AppendAsync(string tenant, IReadOnlyList<Ariadne.Model.LogRecord> records, CancellationToken cancellationToken) => _logs.AppendAsync(tenant, records, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Ariadne.Model.LogRecord>> GetTraceLogsAsync(string tenant, Ariadne.Model.TraceId traceId, CancellationToken cancellationToken) =>
+            _logs.GetTraceLogsAsync(tenant, traceId, cancellationToken);
+
+        public ValueTask DisposeAsync() => store.DisposeAsync();
+    }
+}
