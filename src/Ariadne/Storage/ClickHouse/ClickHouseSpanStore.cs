@@ -208,16 +208,19 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
     }
 
     /// <summary>
-    /// Edges of the minutes that overlap [<paramref name="start"/>, <paramref name="end"/>]: a minute partly inside
-    /// the window counts whole (the figures are per minute). Reads a day's rows, not its spans.
+    /// Edges of the minutes that overlap [<paramref name="start"/>, <paramref name="end"/>): a minute partly inside
+    /// the window counts whole (the figures are per minute), and a window ending on a minute's first instant leaves
+    /// that minute out, so two windows that meet there (the pre-sampling correction splits one at a whole minute)
+    /// count it once. Reads a day's rows, not its spans.
     /// </summary>
     private async Task<IReadOnlyList<DependencyLink>> DependenciesFromMinutesAsync(ClickHouseSchema schema, string tenant, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
         var from = Math.Max(0, start.ToUnixTimeSeconds()) / 60 * 60;
-        var to = Math.Clamp(end.ToUnixTimeSeconds(), 0, uint.MaxValue);
+        var endNanos = Math.Min(ToNanos(end), long.MaxValue - 60_000_000_000);
+        var to = Math.Clamp((endNanos + 59_999_999_999) / 60_000_000_000 * 60, 0, uint.MaxValue);
         var rows = await QueryRowsAsync(
             $"SELECT parent, child, sum(calls), sum(errors) FROM {schema.Table("edge_minutes")} " +
-            $"WHERE tenant = {tenant} AND minute >= toDateTime({ClickHouseSql.Number(from)}) AND minute <= toDateTime({ClickHouseSql.Number(to)}) AND parent != child " +
+            $"WHERE tenant = {tenant} AND minute >= toDateTime({ClickHouseSql.Number(from)}) AND minute < toDateTime({ClickHouseSql.Number(to)}) AND parent != child " +
             "GROUP BY parent, child",
             cancellationToken);
         return DependencyLink.Sorted(rows.ToDictionary(

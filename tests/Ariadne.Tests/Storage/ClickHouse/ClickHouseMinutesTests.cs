@@ -156,6 +156,21 @@ public sealed class ClickHouseMinuteFeedTests(ClickHouseFixture fixture) : IClas
         Assert.Equal(oracle.ToLinks(), await store.GetDependenciesAsync("acme", s_start.AddHours(1), TimeSpan.FromHours(2), default));
     }
 
+    [Fact]
+    public async Task Two_windows_meeting_on_a_minute_count_that_minute_once()
+    {
+        var trace = TraceData.Checkout(10, s_start.AddSeconds(1));
+        await using var store = await OpenAsync();
+        await using var feed = NewFeed(store);
+        Observe(feed, trace, new LogPosition(6, 0));
+        await feed.FlushAsync();
+
+        var oracle = new DependencyCalculator();
+        oracle.AddTrace(trace);
+        Assert.Empty(await store.GetDependenciesAsync("acme", s_start, TimeSpan.FromMinutes(1), default));
+        Assert.Equal(oracle.ToLinks(), await store.GetDependenciesAsync("acme", s_start.AddMinutes(1), TimeSpan.FromMinutes(1), default));
+    }
+
     private static void Observe(ClickHouseMinuteFeed feed, List<Span> spans, LogPosition position)
     {
         feed.Observe("acme", spans);
