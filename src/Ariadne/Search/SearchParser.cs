@@ -424,6 +424,11 @@ public sealed class SearchParser
             return new ScalarStatic(number);
         }
 
+        if (Current.Type == TokenType.LeftBrace)
+        {
+            throw Error(Current.Position, "arithmetic between metrics queries, such as ({ } | rate()) / ({ } | count_over_time()), is not supported: run each query on its own.");
+        }
+
         if (IsWord(out var word) && s_aggregates.TryGetValue(word, out var kind))
         {
             _index++;
@@ -591,6 +596,13 @@ public sealed class SearchParser
             _index++;
             var at = Current.Position;
             var value = ParseScalar(0);
+            if (value is ScalarStatic { Value.Type: TraceQLType.Duration } duration)
+            {
+                // Durations in metrics values are seconds (Tempo's avg_over_time(duration) > 1s).
+                stages.Add(new MetricsFilter(op.Value, duration.Value.AsInt / 1e9));
+                continue;
+            }
+
             if (HasAggregate(value) || ConstantNumber(value) is not { } number)
             {
                 throw Error(at, "a metrics filter compares with a number, as in | rate() > 10.");
@@ -935,7 +947,8 @@ public sealed class SearchParser
             }
 
             var field = leftNil ? right : left;
-            if (field.Expr is FieldReference { IsIntrinsic: true } || field.Expr is FieldReference { Scope: AttributeScope.Resource, Name: "service.name" } || field.Type is not null)
+            if (field.Type is TraceQLType.Status or TraceQLType.Kind or TraceQLType.Duration || field.Expr is FieldReference { Scope: AttributeScope.Resource, Name: "service.name" }
+                || (field.Type is not null && field.Expr is not FieldReference))
             {
                 throw Error(opToken.Position, $"{field.Expr} is never nil: compare it with a value.");
             }

@@ -209,7 +209,8 @@ public abstract class SpanFieldEvaluator
             return Coerce(op, left.AsString, right, swapped: false);
         }
 
-        if (right.Type == TraceQLType.String && (left.IsNumeric || left.Type == TraceQLType.Bool))
+        // A number against text only compares for equality (TraceQL itself never equates them).
+        if (right.Type == TraceQLType.String && (left.IsNumeric || left.Type == TraceQLType.Bool) && op is Operator.Equal or Operator.NotEqual)
         {
             return Coerce(op, right.AsString, left, swapped: true);
         }
