@@ -6,9 +6,12 @@ namespace Ariadne.Search;
 /// A query that does not parse or uses a construct Ariadne does not run: where (0-based character offset, and
 /// 1-based line and column) and what was expected there. The HTTP layers answer it with 400.
 /// </summary>
-public sealed class SearchSyntaxException(int position, int line, int column, string message) : Exception(message)
+public sealed class SearchSyntaxException(int position, int line, int column, string problem, string message) : Exception(message)
 {
     public int Position { get; } = position;
+
+    /// <summary>What is wrong, without where (<see cref="Exception.Message"/> starts with where), for callers that say where their own way.</summary>
+    public string Problem { get; } = problem;
 
     public int Line { get; } = line;
 
@@ -25,7 +28,7 @@ public sealed class SearchSyntaxException(int position, int line, int column, st
         }
 
         var where = line == 1 ? $"At {position}" : $"At {position} (line {line}, column {column})";
-        return new SearchSyntaxException(position, line, column, $"{where}: {problem}");
+        return new SearchSyntaxException(position, line, column, problem, $"{where}: {problem}");
     }
 }
 

@@ -93,7 +93,7 @@ internal static partial class TempoApi
         }
         catch (SearchSyntaxException e)
         {
-            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e.Position, e.Message));
+            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, e.Position, e.Problem));
         }
     }
 

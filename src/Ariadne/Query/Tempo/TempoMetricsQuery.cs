@@ -50,7 +50,7 @@ public sealed record TempoMetricsQuery(SearchQuery Filter, TempoMetricsFunction 
             }
             catch (SearchSyntaxException e)
             {
-                throw new MetricsSyntaxException(e.Position, e.Message);
+                throw new MetricsSyntaxException(e.Position, e.Problem);
             }
 
             return new StageParser(text, pipe + 1).Parse(filter);

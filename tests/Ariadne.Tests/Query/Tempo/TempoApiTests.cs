@@ -237,7 +237,7 @@ public sealed partial class TempoApiTests(TempoServerFixture fixture) : IClassFi
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.StartsWith("text/plain", contentType, StringComparison.Ordinal);
-        Assert.Equal($"parse error at line 1, col {expected.Position + 1}: {expected.Message}", Encoding.UTF8.GetString(body));
+        Assert.Equal($"parse error at line 1, col {expected.Position + 1}: {expected.Problem}", Encoding.UTF8.GetString(body));
     }
 
     [Theory]
