@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Ariadne.Model;
 using Ariadne.Query;
+using static Ariadne.Model.OtlpFieldNumbers;
 
 namespace Ariadne.LoadGen;
 
@@ -10,32 +11,6 @@ namespace Ariadne.LoadGen;
 /// </summary>
 internal sealed class OtlpPayload
 {
-    // opentelemetry/proto/collector/trace/v1/trace_service.proto and trace/v1/trace.proto field numbers.
-    private const int RequestResourceSpans = 1;
-    private const int ResourceSpansResource = 1;
-    private const int ResourceSpansScopeSpans = 2;
-    private const int ResourceAttributes = 1;
-    private const int ScopeSpansScope = 1;
-    private const int ScopeSpansSpans = 2;
-    private const int ScopeName = 1;
-    private const int ScopeVersion = 2;
-    private const int SpanTraceId = 1;
-    private const int SpanSpanId = 2;
-    private const int SpanParentSpanId = 4;
-    private const int SpanName = 5;
-    private const int SpanKindField = 6;
-    private const int SpanStartTime = 7;
-    private const int SpanEndTime = 8;
-    private const int SpanAttributes = 9;
-    private const int SpanEvents = 11;
-    private const int SpanStatus = 15;
-    private const int SpanFlags = 16;
-    private const int EventTime = 1;
-    private const int EventName = 2;
-    private const int EventAttributes = 3;
-    private const int StatusMessage = 2;
-    private const int StatusCodeField = 3;
-
     private const string TierAttribute = "customer.tier";
 
     private readonly byte[] _bytes;

@@ -1,4 +1,5 @@
 using Ariadne.Model;
+using static Ariadne.Model.OtlpFieldNumbers;
 
 namespace Ariadne.Query;
 
@@ -11,55 +12,6 @@ namespace Ariadne.Query;
 /// </summary>
 public static class OtlpProtobufWriter
 {
-    private const int TracesDataResourceSpans = 1;
-    private const int ResourceSpansResource = 1;
-    private const int ResourceSpansScopeSpans = 2;
-    private const int ResourceAttributes = 1;
-    private const int ResourceDroppedAttributesCount = 2;
-    private const int ScopeSpansScope = 1;
-    private const int ScopeSpansSpans = 2;
-    private const int ScopeName = 1;
-    private const int ScopeVersion = 2;
-    private const int ScopeAttributes = 3;
-    private const int SpanTraceId = 1;
-    private const int SpanSpanId = 2;
-    private const int SpanTraceState = 3;
-    private const int SpanParentSpanId = 4;
-    private const int SpanName = 5;
-    private const int SpanKindField = 6;
-    private const int SpanStartTime = 7;
-    private const int SpanEndTime = 8;
-    private const int SpanAttributes = 9;
-    private const int SpanDroppedAttributesCount = 10;
-    private const int SpanEvents = 11;
-    private const int SpanDroppedEventsCount = 12;
-    private const int SpanLinks = 13;
-    private const int SpanDroppedLinksCount = 14;
-    private const int SpanStatus = 15;
-    private const int SpanFlags = 16;
-    private const int EventTime = 1;
-    private const int EventName = 2;
-    private const int EventAttributes = 3;
-    private const int EventDroppedAttributesCount = 4;
-    private const int LinkTraceId = 1;
-    private const int LinkSpanId = 2;
-    private const int LinkTraceState = 3;
-    private const int LinkAttributes = 4;
-    private const int LinkFlags = 6;
-    private const int StatusMessage = 2;
-    private const int StatusCodeField = 3;
-    private const int KeyValueKey = 1;
-    private const int KeyValueValue = 2;
-    private const int AnyValueString = 1;
-    private const int AnyValueBool = 2;
-    private const int AnyValueInt = 3;
-    private const int AnyValueDouble = 4;
-    private const int AnyValueArray = 5;
-    private const int AnyValueKeyValueList = 6;
-    private const int AnyValueBytes = 7;
-    private const int ArrayValueValues = 1;
-    private const int KeyValueListValues = 1;
-
     /// <summary>The encoded <c>TracesData</c> of <paramref name="spans"/>.</summary>
     public static byte[] WriteTracesData(IEnumerable<Span> spans)
     {
