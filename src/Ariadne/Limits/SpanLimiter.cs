@@ -35,18 +35,7 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
             InstrumentationScope? scope = null;
             foreach (var span in spans)
             {
-                if (!ReferenceEquals(span.Resource, resource))
-                {
-                    resource = span.Resource;
-                    shape.ApplyToValues(resource.Attributes, ref hits);
-                }
-
-                if (!ReferenceEquals(span.Scope, scope))
-                {
-                    scope = span.Scope;
-                    shape.ApplyToValues(scope.Attributes, ref hits);
-                }
-
+                ApplyWhenFirstMet(shape, span.Resource, span.Scope, ref resource, ref scope, ref hits);
                 shape.Apply(span, ref hits);
             }
         }
@@ -82,22 +71,28 @@ public sealed class SpanLimiter(TenantResolver tenants, LimitsOptions limits, Ti
         InstrumentationScope? scope = null;
         foreach (var record in records)
         {
-            if (!ReferenceEquals(record.Resource, resource))
-            {
-                resource = record.Resource;
-                shape.ApplyToValues(resource.Attributes, ref hits);
-            }
-
-            if (!ReferenceEquals(record.Scope, scope))
-            {
-                scope = record.Scope;
-                shape.ApplyToValues(scope.Attributes, ref hits);
-            }
-
+            ApplyWhenFirstMet(shape, record.Resource, record.Scope, ref resource, ref scope, ref hits);
             shape.Apply(record, ref hits);
         }
 
         return hits;
+    }
+
+    /// <summary>Limits a span's or log record's resource and scope when they differ from the previous item's.</summary>
+    private static void ApplyWhenFirstMet(
+        SpanShapeLimits shape, Resource resource, InstrumentationScope scope, ref Resource? lastResource, ref InstrumentationScope? lastScope, ref SpanLimitHits hits)
+    {
+        if (!ReferenceEquals(resource, lastResource))
+        {
+            lastResource = resource;
+            shape.ApplyToValues(resource.Attributes, ref hits);
+        }
+
+        if (!ReferenceEquals(scope, lastScope))
+        {
+            lastScope = scope;
+            shape.ApplyToValues(scope.Attributes, ref hits);
+        }
     }
 
     private TenantSpanLimits Create(string tenant)
