@@ -69,7 +69,7 @@ public sealed partial class SearchParser
             Require(TokenType.RightParen, "',' or ')' to close by (");
         }
 
-        return new MetricsAggregate(function, field, quantiles, by, compareFilter, topN, compareStart, compareEnd);
+        return new MetricsAggregate(function, field, quantiles, by, compareFilter, topN, compareStart, compareEnd) { Position = nameToken.Position };
     }
 
     private List<MetricsSecondStage> ParseSecondStages()

@@ -257,6 +257,13 @@ public sealed partial class SearchParser
             {
                 return ParseScalarFilter();
             }
+
+            if (Next.Type == TokenType.LeftParen)
+            {
+                throw Error(Current.Position,
+                    $"unknown function '{word}': a stage is by(), select(), coalesce() or count(), avg(), min(), max() or sum() compared with a value; "
+                    + $"a metrics function is one of {string.Join(", ", s_metricsFunctions.Keys.Select(k => k + "()"))}.");
+            }
         }
 
         if (Current.Type is TokenType.Integer or TokenType.Float or TokenType.Duration)

@@ -95,6 +95,28 @@ public readonly record struct TraceQLValue(TraceQLType Type, long Bits, object? 
         _ => double.NaN,
     };
 
+    /// <summary>
+    /// The value as a number: ints, floats and durations (in nanoseconds), and text that holds a number ("502", "0.25"),
+    /// because Zipkin and Jaeger clients send every tag as text.
+    /// </summary>
+    public bool TryGetNumber(out double number)
+    {
+        switch (Type)
+        {
+            case TraceQLType.Int or TraceQLType.Duration:
+                number = Bits;
+                return true;
+            case TraceQLType.Float:
+                number = AsFloat;
+                return true;
+            case TraceQLType.String:
+                return double.TryParse(AsString, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out number);
+            default:
+                number = 0;
+                return false;
+        }
+    }
+
     /// <summary>The value as a label or a query literal (strings unquoted): <c>500</c>, <c>1.5s</c>, <c>error</c>, <c>server</c>.</summary>
     public override string ToString() => Type switch
     {
@@ -449,6 +471,9 @@ public sealed record MetricsAggregate(
         && Quantiles.SequenceEqual(other.Quantiles) && By.SequenceEqual(other.By) && CompareFilter == other.CompareFilter
         && (CompareTopN, CompareStart, CompareEnd) == (other.CompareTopN, other.CompareStart, other.CompareEnd);
 
+    /// <summary>Where the function's name starts in the query text, for errors about it; not part of equality.</summary>
+    public int Position { get; init; }
+
     public override int GetHashCode() => HashCode.Combine(Function, Field, By.Count);
 
     public override string ToString()
@@ -470,7 +495,7 @@ public sealed record MetricsAggregate(
 /// <summary>A stage after the metrics function: <c>topk(n)</c>, <c>bottomk(n)</c> or a filter on the values (<c>&gt; 10</c>).</summary>
 public abstract record MetricsSecondStage;
 
-/// <summary><c>| topk(n)</c> (<see cref="Top"/>) or <c>| bottomk(n)</c>: the n series with the highest (lowest) values at each step.</summary>
+/// <summary><c>| topk(n)</c> (<see cref="Top"/>) or <c>| bottomk(n)</c>: the n series with the highest (lowest) average value over the range, as Tempo ranks them.</summary>
 public sealed record MetricsTopK(bool Top, int Count) : MetricsSecondStage
 {
     public override string ToString() => $"| {(Top ? "topk" : "bottomk")}({Count})";

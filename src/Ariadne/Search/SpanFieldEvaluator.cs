@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Ariadne.Analysis;
 using Ariadne.Model;
@@ -206,23 +205,23 @@ public abstract class SpanFieldEvaluator
         // and a number compares with text as its text (an int 502 = "502").
         if (left.Type == TraceQLType.String && (right.IsNumeric || right.Type == TraceQLType.Bool))
         {
-            return Coerce(op, left.AsString, right, swapped: false);
+            return Coerce(op, left, right, swapped: false);
         }
 
         // A number against text only compares for equality (TraceQL itself never equates them).
         if (right.Type == TraceQLType.String && (left.IsNumeric || left.Type == TraceQLType.Bool) && op is Operator.Equal or Operator.NotEqual)
         {
-            return Coerce(op, right.AsString, left, swapped: true);
+            return Coerce(op, right, left, swapped: true);
         }
 
         return false;
     }
 
-    private static bool Coerce(Operator op, string text, TraceQLValue other, bool swapped)
+    private static bool Coerce(Operator op, TraceQLValue text, TraceQLValue other, bool swapped)
     {
         if (other.Type == TraceQLType.Bool)
         {
-            return SpanMatcher.TryParseGoBool(text, out var b) && op switch
+            return SpanMatcher.TryParseGoBool(text.AsString, out var b) && op switch
             {
                 Operator.Equal => b == other.AsBool,
                 Operator.NotEqual => b != other.AsBool,
@@ -230,15 +229,15 @@ public abstract class SpanFieldEvaluator
             };
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && other.Type != TraceQLType.Duration)
+        if (other.Type != TraceQLType.Duration && text.TryGetNumber(out var number))
         {
             return swapped ? Numbers(op, other.AsNumber, number) : Numbers(op, number, other.AsNumber);
         }
 
         return op switch
         {
-            Operator.Equal => string.Equals(text, other.ToString(), StringComparison.Ordinal),
-            Operator.NotEqual => !string.Equals(text, other.ToString(), StringComparison.Ordinal),
+            Operator.Equal => string.Equals(text.AsString, other.ToString(), StringComparison.Ordinal),
+            Operator.NotEqual => !string.Equals(text.AsString, other.ToString(), StringComparison.Ordinal),
             _ => false,
         };
     }

@@ -113,6 +113,7 @@ public sealed class SearchParserTests
     [InlineData("{ true } | count()", 18, "expected a comparison")]
     [InlineData("coalesce() | { true }", 0, "coalesce() merges the spansets")]
     [InlineData("{ } | topk(10)", 6, "topk() follows a metrics function")]
+    [InlineData("{ } | avg_of_nothing()", 6, "unknown function 'avg_of_nothing': a stage is by(), select()")]
     [InlineData("({ } | rate()) / ({ } | count_over_time())", 7, "arithmetic between metrics queries")]
     [InlineData("{ !.name = \"x\" }", 9, "! applies only to what follows it: write the comparison in parentheses")]
     [InlineData("{ !name }", 2, "! negates a condition, and this is a string")]

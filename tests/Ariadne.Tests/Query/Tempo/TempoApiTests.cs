@@ -389,18 +389,41 @@ public sealed partial class TempoApiTests(TempoServerFixture fixture) : IClassFi
         Assert.Equal(new Dictionary<string, double> { ["charge"] = 1, ["POST /charge"] = 1 }, values);
     }
 
+    [Fact]
+    public async Task Metrics_over_time_functions_topk_and_value_filters_run_as_in_tempo()
+    {
+        var seeded = await fixture.SeedAsync();
+        var window = $"start={SeededTraces.Seconds(seeded.Start.AddMinutes(-5))}&end={SeededTraces.Seconds(seeded.Start.AddMinutes(5))}";
+        async Task<Dictionary<string, double>> InstantAsync(string query)
+        {
+            var result = await fixture.GetJsonAsync($"/api/metrics/query?q={Uri.EscapeDataString(query)}&{window}", seeded.Tenant);
+            return result["series"]!.AsArray().ToDictionary(s => (string)s!["labels"]![0]!["value"]!["stringValue"]!, s => (double)s!["value"]!);
+        }
+
+        // Durations in seconds, as Tempo reports them; spans without the measured attribute are left out.
+        Assert.Equal(new Dictionary<string, double> { ["frontend"] = 0.3, ["payments"] = 0.15 },
+            await InstantAsync("{ } | max_over_time(duration) by (resource.service.name)"));
+        Assert.Equal(0.502 / 3, (await InstantAsync("{ resource.service.name = \"frontend\" } | avg_over_time(duration) by (resource.service.name)"))["frontend"], 9);
+        Assert.Equal(new Dictionary<string, double> { ["sum_over_time"] = 42.5 }, await InstantAsync("{ } | sum_over_time(span.payment.amount)"));
+        Assert.Equal(new Dictionary<string, double> { ["POST /checkout"] = 0.3 }, await InstantAsync("{ kind = server } | min_over_time(duration) by (name) | topk(1)"));
+        Assert.Equal(new Dictionary<string, double> { ["GET /cart"] = 0.002 }, await InstantAsync("{ kind = server } | min_over_time(duration) by (name) | bottomk(1)"));
+        Assert.Equal(new Dictionary<string, double> { ["frontend"] = 3 }, await InstantAsync("{ } | count_over_time() by (resource.service.name) > 2"));
+    }
+
     [Theory]
-    [InlineData("{ } | rate(", "expected ')' at the end of the query")]
-    [InlineData("{ } | avg_of_nothing()", "unknown metrics function 'avg_of_nothing'")]
-    [InlineData("{ } | rate() by (bogus)", "'bogus' is not an attribute")]
-    [InlineData("{ }", "not a metrics query")]
-    public async Task Bad_metrics_queries_are_400_naming_the_position(string query, string message)
+    [InlineData("{ } | rate(", 12, "expected ')': rate() takes no arguments, found the end of the query")]
+    [InlineData("{ } | avg_of_nothing()", 7, "unknown function 'avg_of_nothing'")]
+    [InlineData("{ } | rate() by (bogus)", 18, "the bare word 'bogus'; quote text values: \"bogus\", and write attributes with a scope: span.bogus")]
+    [InlineData("{ } | compare({ status = error })", 7, "compare() is not supported on this endpoint")]
+    [InlineData("{ }", 4, "not a metrics query")]
+    public async Task Bad_metrics_queries_are_400_naming_the_position(string query, int column, string message)
     {
         var (status, body, _) = await fixture.GetAsync(fixture.Tempo, $"/api/metrics/query_range?q={Uri.EscapeDataString(query)}", "any");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         var text = Encoding.UTF8.GetString(body);
         Assert.Matches(ParseErrorPattern(), text);
+        Assert.StartsWith($"parse error at line 1, col {column}: ", text, StringComparison.Ordinal);
         Assert.Contains(message, text, StringComparison.Ordinal);
     }
 
