@@ -17,6 +17,8 @@ internal static class ServeCommand
         var clickHouseCluster = new Option<string?>("--clickhouse-cluster") { Description = "Cluster name from the ClickHouse servers' remote_servers: shard spans by trace id over it." };
         var sampling = new Option<string?>("--sampling") { Description = "Head-sampling strategies served to SDKs: static or adaptive [default: static]." };
         var strategies = new Option<string?>("--sampling-strategies") { Description = "Jaeger sampling strategies file (static mode)." };
+        var clusterPeers = new Option<string?>("--cluster-peers") { Description = "Cluster mode: every node's internal host:port, comma-separated, this one included (or dns:NAME:PORT); needs --storage clickhouse." };
+        var clusterSelf = new Option<string?>("--cluster-self") { Description = "This node's entry in --cluster-peers [default: the local peer on --cluster-port]." };
         var ports = new (Option<int?> Option, string Key)[]
         {
             (new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port [default: 4317]; 0 picks a free port." }, "Ports:OtlpGrpc"),
@@ -29,6 +31,7 @@ internal static class ServeCommand
             (new Option<int?>("--jaeger-compact-port") { Description = "Jaeger agent UDP port, Thrift compact [default: 6831]; 0 disables it." }, "Ports:JaegerCompact"),
             (new Option<int?>("--jaeger-binary-port") { Description = "Jaeger agent UDP port, Thrift binary [default: 6832]; 0 disables it." }, "Ports:JaegerBinary"),
             (new Option<int?>("--tempo-port") { Description = "Tempo HTTP API for Grafana's Tempo data source [default: 3200]; 0 disables it (the query port serves it too)." }, "Ports:Tempo"),
+            (new Option<int?>("--cluster-port") { Description = "Cluster mode's internal OTLP/gRPC port, where other nodes forward spans [default: 4319]; private network only." }, "Cluster:InternalPort"),
         };
 
         var command = new Command("serve", "Run the Ariadne server: ingest (OTLP, Zipkin, Jaeger), storage, query API and UI.");
@@ -41,6 +44,8 @@ internal static class ServeCommand
         command.Options.Add(clickHouseCluster);
         command.Options.Add(sampling);
         command.Options.Add(strategies);
+        command.Options.Add(clusterPeers);
+        command.Options.Add(clusterSelf);
         foreach (var (option, _) in ports)
         {
             command.Options.Add(option);
@@ -65,6 +70,8 @@ internal static class ServeCommand
             Set("ClickHouse:Cluster", parse.GetValue(clickHouseCluster));
             Set("Sampling:Mode", parse.GetValue(sampling));
             Set("Sampling:StrategiesFile", parse.GetValue(strategies));
+            Set("Cluster:Peers", parse.GetValue(clusterPeers));
+            Set("Cluster:Self", parse.GetValue(clusterSelf));
             foreach (var (option, key) in ports)
             {
                 Set(key, parse.GetValue(option));
@@ -77,7 +84,7 @@ internal static class ServeCommand
 
             if (AriadneServer.FindPortInUse(options) is var (listener, port))
             {
-                var flag = ports.First(p => p.Key == "Ports:" + listener).Option.Name;
+                var flag = ports.First(p => p.Key == (listener == Listener.Cluster ? "Cluster:InternalPort" : "Ports:" + listener)).Option.Name;
                 await Console.Error.WriteLineAsync($"ariadne: port {port} on {options.ListenAddress} ({listener}) is already in use. Stop whatever holds it, or choose another with {flag}.");
                 return 1;
             }
@@ -109,10 +116,14 @@ internal static class ServeCommand
                 return 1;
             }
 
+            var cluster = server.Services.GetService<Cluster.ClusterMembership>() is { } membership
+                ? $" Cluster node {membership.Self} of {membership.Ring.Peers.Count} ({string.Join(", ", membership.Ring.Peers)}), internal port :{server.GetPort(Listener.Cluster)}."
+                : string.Empty;
+
             Console.WriteLine(
                 $"Ariadne is up: UI and query API http://localhost:{server.GetPort(Listener.Query)}, " +
                 $"OTLP gRPC :{server.GetPort(Listener.OtlpGrpc)}, OTLP HTTP :{server.GetPort(Listener.OtlpHttp)}, " +
-                $"Zipkin :{server.GetPort(Listener.Zipkin)}, sampling :{server.GetPort(Listener.Sampling)}; storage {options.Storage}.");
+                $"Zipkin :{server.GetPort(Listener.Zipkin)}, sampling :{server.GetPort(Listener.Sampling)}; storage {options.Storage}.{cluster}");
             await server.App.WaitForShutdownAsync(cancellationToken);
             return 0;
         });

@@ -41,6 +41,8 @@ public sealed class AriadneOptions
     public Logs.LogOptions Logs { get; set; } = new();
 
     public Sampling.SamplingOptions Sampling { get; set; } = new();
+
+    public Cluster.ClusterOptions Cluster { get; set; } = new();
 }
 
 public sealed class PortOptions

@@ -77,6 +77,12 @@ public static class OptionsValidator
         errors.AddRange(options.Auth.Validate(options.Tenancy));
         errors.AddRange(Alerts.AlertServiceCollectionExtensions.Validate(options.Alerts));
         Sampling.SamplingOptionsValidator.Validate(options.Sampling, errors);
+        options.Cluster.Validate(errors);
+        if (options.Cluster.Enabled && options.Storage != "clickhouse")
+        {
+            errors.Add($"Cluster:Peers: cluster mode needs storage every node reads; run with --storage clickhouse (Storage is '{options.Storage}').");
+        }
+
         return errors;
     }
 

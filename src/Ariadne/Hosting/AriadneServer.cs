@@ -2,6 +2,7 @@ using System.Net;
 using Ariadne.Access;
 using Ariadne.Alerts;
 using Ariadne.Analysis;
+using Ariadne.Cluster;
 using Ariadne.Configuration;
 using Ariadne.Logs;
 using Ariadne.Operations;
@@ -68,10 +69,11 @@ public sealed class AriadneServer : IAsyncDisposable
         builder.Services.AddClickHouseMaintenance(options);
         builder.Services.AddSpanMetrics();
         builder.Services.AddAriadneSampling(options);
+        builder.Services.AddCluster(options);
         builder.Services.AddSingleton(services => new IngestPipeline(
             services.GetRequiredService<IngestMetrics>(), services.GetServices<IIngestAggregator>(), services.GetRequiredService<Sampling.Tail.TailSampler>(),
             services.GetRequiredService<Limits.TenantRateLimiter>(), services.GetRequiredService<Limits.SpanLimiter>(), services.GetRequiredService<ISpanStore>(), IngestLogDirectory(options), options.Ingest,
-            services.GetRequiredService<ILogger<IngestPipeline>>()));
+            services.GetRequiredService<ILogger<IngestPipeline>>(), cluster: services.GetService<Cluster.ClusterForwarder>()));
         builder.Services.AddHealthChecks();
         builder.Services.AddAriadneQuery();
         builder.Services.AddAriadneAlerts(options);
@@ -164,6 +166,7 @@ public sealed class AriadneServer : IAsyncDisposable
         .. options.Ports.JaegerThriftHttp == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerThriftHttp, options.Ports.JaegerThriftHttp)],
         .. options.Ports.JaegerGrpc == 0 ? Array.Empty<(Listener, int)>() : [(Listener.JaegerGrpc, options.Ports.JaegerGrpc)],
         .. options.Ports.Tempo == 0 ? Array.Empty<(Listener, int)>() : [(Listener.Tempo, options.Ports.Tempo)],
+        .. options.Cluster.Enabled ? [(Listener.Cluster, options.Cluster.InternalPort)] : Array.Empty<(Listener, int)>(),
     ];
 
     /// <summary>The port a listener is bound to; after start, the real one even when configured as 0.</summary>

@@ -41,6 +41,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly ILogFedStore? _fed;
     private readonly SegmentLog? _log;
     private readonly AggregatorCheckpoints? _checkpoints;
+    private readonly Cluster.ClusterForwarder? _cluster;
     private LogPosition _lastDispatched;
 
     // Set by the first failure of the engine's Take: from then on no record reaches storage, so its durable position
@@ -57,10 +58,12 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     /// <param name="logDirectory">Where the ingest log lives; null to run without one (only for an engine that is not <see cref="ILogFedStore"/>).</param>
     /// <param name="files">The log's durable write steps; the real file system unless a fault-injection test passes its own.</param>
+    /// <param name="cluster">In cluster mode, the routing step: spans of traces other nodes own are forwarded to them.</param>
     public IngestPipeline(
         IngestMetrics metrics, IEnumerable<IIngestAggregator> aggregators, TailSampler sampler, TenantRateLimiter rates, SpanLimiter limits, ISpanStore store,
-        string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger, IDurableFiles? files = null)
+        string? logDirectory, Configuration.IngestOptions options, ILogger<IngestPipeline> logger, IDurableFiles? files = null, Cluster.ClusterForwarder? cluster = null)
     {
+        _cluster = cluster;
         _metrics = metrics;
         _aggregators = aggregators.ToArray();
         _sampler = sampler;
@@ -97,9 +100,20 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// <summary>Bytes of the ingest log's segments on disk (0 without a log).</summary>
     public long LogBytes => LogDirectory is null ? 0 : SegmentLog.SegmentBytes(LogDirectory);
 
+    /// <summary>
+    /// Validates, limits and takes a batch. In cluster mode the spans of traces other nodes own are forwarded to them
+    /// at the same time as this node's share is logged, and the answer waits for both; spans forwarded to this node
+    /// (<paramref name="protocol"/> <see cref="Cluster.ClusterForwarder.Protocol"/>) were charged, limited and routed by
+    /// the node that received them, so here they are only taken.
+    /// </summary>
     public async ValueTask<IngestResult> IngestAsync(string tenant, string protocol, SpanBatch batch, CancellationToken cancellationToken)
     {
         var spans = batch.Spans;
+        if (protocol == Cluster.ClusterForwarder.Protocol)
+        {
+            return await TakeForwardedAsync(tenant, spans, cancellationToken);
+        }
+
         _rates.Take(tenant, spans.Count);
         var write = 0;
         for (var read = 0; read < spans.Count; read++)
@@ -122,25 +136,66 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
 
         _metrics.RecordSpanLimits(tenant, hits);
+        var accepted = spans.Count;
         if (spans.Count > 0)
         {
-            if (_log is null)
+            var foreign = _cluster?.TakeForeign(spans);
+            var forwarding = foreign is null ? null : _cluster!.ForwardAsync(tenant, foreign, cancellationToken);
+            var unavailable = await TakeAsync(tenant, spans, cancellationToken);
+            if (forwarding is not null)
             {
-                Observe(tenant, spans);
+                var forwarded = await forwarding;
+                if (forwarded.Local is { Count: > 0 } handedOn)
+                {
+                    unavailable ??= await TakeAsync(tenant, handedOn, cancellationToken);
+                }
+
+                unavailable ??= forwarded.Unavailable;
             }
 
-            try
+            if (unavailable is not null)
             {
-                await WriteAsync(tenant, spans, cancellationToken);
-            }
-            catch (StorageUnavailableException e)
-            {
-                return new IngestResult(0, batch.RejectedSpans, batch.RejectionMessage, IngestUnavailable.From(e));
+                return new IngestResult(0, batch.RejectedSpans, batch.RejectionMessage, unavailable);
             }
         }
 
-        _metrics.RecordIngest(protocol, tenant, spans.Count, batch.RejectedSpans);
-        return new IngestResult(spans.Count, batch.RejectedSpans, batch.RejectionMessage);
+        _metrics.RecordIngest(protocol, tenant, accepted, batch.RejectedSpans);
+        return new IngestResult(accepted, batch.RejectedSpans, batch.RejectionMessage);
+    }
+
+    private async ValueTask<IngestResult> TakeForwardedAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
+    {
+        if (await TakeAsync(tenant, spans, cancellationToken) is { } unavailable)
+        {
+            return new IngestResult(0, 0, null, unavailable);
+        }
+
+        _metrics.RecordIngest(Cluster.ClusterForwarder.Protocol, tenant, spans.Count, 0);
+        return new IngestResult(spans.Count, 0, null);
+    }
+
+    /// <summary>Hands spans this node owns to the aggregators (without a log) and the log or storage; null once they are taken.</summary>
+    private async ValueTask<IngestUnavailable?> TakeAsync(string tenant, List<Span> spans, CancellationToken cancellationToken)
+    {
+        if (spans.Count == 0)
+        {
+            return null;
+        }
+
+        if (_log is null)
+        {
+            Observe(tenant, spans);
+        }
+
+        try
+        {
+            await WriteAsync(tenant, spans, cancellationToken);
+            return null;
+        }
+        catch (StorageUnavailableException e)
+        {
+            return IngestUnavailable.From(e);
+        }
     }
 
     /// <summary>Decides and stores what is due now, and deletes the log segments no consumer needs (tests drive the clock).</summary>

@@ -23,6 +23,7 @@ public static class OtlpReceiverExtensions
         app.MapPost(OtlpGrpcReceiver.LogsPath, (RequestDelegate)grpc.HandleLogsAsync).RequireListener(Listener.OtlpGrpc);
         app.MapPost($"/{metrics.GrpcService}/Export", context => grpc.HandleIgnoredAsync(context, metrics)).RequireListener(Listener.OtlpGrpc);
         app.MapFallback("{**path}", grpc.HandleUnknownMethodAsync).RequireListener(Listener.OtlpGrpc);
+        app.MapPost(OtlpGrpcReceiver.TracePath, (RequestDelegate)grpc.HandleForwardedTracesAsync).RequireListener(Listener.Cluster);
 
         var http = app.Services.GetRequiredService<OtlpHttpReceiver>();
         app.MapPost("/v1/traces", (RequestDelegate)http.HandleTracesAsync).RequireListener(Listener.OtlpHttp);

@@ -30,6 +30,9 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
 
     public Task HandleTracesAsync(HttpContext context) => HandleAsync(context, OtlpExport.Traces());
 
+    /// <summary>Spans another cluster node forwards to this one, their owner, on the internal port: taken, never routed again.</summary>
+    public Task HandleForwardedTracesAsync(HttpContext context) => HandleAsync(context, OtlpExport.Traces(), Cluster.ClusterForwarder.Protocol);
+
     public Task HandleLogsAsync(HttpContext context) => HandleAsync(context, OtlpExport.Logs());
 
     public Task HandleIgnoredAsync(HttpContext context, OtlpIgnoredSignal signal) => HandleAsync(context, OtlpExport.Ignored(signal));
@@ -39,7 +42,7 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
         RefuseAsync(context, StatusCode.Unimplemented, "unimplemented",
             $"{context.Request.Path} is not a method of this server; it serves Export of the OTLP trace, logs and metrics services.");
 
-    private async Task HandleAsync(HttpContext context, OtlpExport export)
+    private async Task HandleAsync(HttpContext context, OtlpExport export, string protocol = OtlpTraceService.GrpcProtocol)
     {
         var request = context.Request;
         if (!IsGrpc(request.ContentType))
@@ -93,7 +96,7 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
             return;
         }
 
-        var response = await export.ExportAsync(service, tenant, OtlpTraceService.GrpcProtocol, context.RequestAborted);
+        var response = await export.ExportAsync(service, tenant, protocol, context.RequestAborted);
         if (response.Unavailable is { } unavailable)
         {
             // Unavailable is the retryable status of OTLP/gRPC; RetryInfo says when.
