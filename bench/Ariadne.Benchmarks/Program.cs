@@ -24,6 +24,9 @@ switch (args.FirstOrDefault())
     case "dependencies":
         await DependenciesBench.RunAsync(args[1..]);
         break;
+    case "ingest-path":
+        await IngestPathBench.RunAsync(args[1..]);
+        break;
     case "tail-sampling":
         await TailSamplingBench.RunAsync(args[1..]);
         break;
