@@ -328,15 +328,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     {
         if (entry is SpansEntry observed)
         {
-            try
-            {
-                Observe(observed.Tenant, observed.Spans, position);
-            }
-            catch (Exception e)
-            {
-                // A failing aggregator must not keep the spans from storage; its figures miss this record.
-                LogObserveFailed(_logger, position.ToString(), e.Message, e);
-            }
+            Observe(observed.Tenant, observed.Spans, position);
         }
 
         if (_storageStopped is null)
@@ -395,20 +387,25 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
     }
 
-    private void Observe(string tenant, IReadOnlyList<Span> spans)
+    /// <summary>Hands valid spans to every aggregator: at their log position with a log, before storage without one.</summary>
+    private void Observe(string tenant, IReadOnlyList<Span> spans, LogPosition? position = null)
     {
         foreach (var aggregator in _aggregators)
         {
-            aggregator.Observe(tenant, spans);
-        }
-    }
-
-    private void Observe(string tenant, IReadOnlyList<Span> spans, LogPosition position)
-    {
-        foreach (var aggregator in _aggregators)
-        {
-            aggregator.Observe(tenant, spans);
-            (aggregator as IPositionedAggregator)?.ObservedAt(position);
+            try
+            {
+                aggregator.Observe(tenant, spans);
+                if (position is { } at)
+                {
+                    (aggregator as IPositionedAggregator)?.ObservedAt(at);
+                }
+            }
+            catch (Exception e)
+            {
+                // A failing aggregator must keep neither the spans from storage nor the other aggregators from them;
+                // its own figures miss this record.
+                LogObserveFailed(_logger, aggregator.GetType().Name, position?.ToString() ?? "(no log)", e.Message, e);
+            }
         }
     }
 
@@ -556,8 +553,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: storage failed to take the record at {Position} ({Reason}). It takes no more records until the server restarts, which hands it this one again: the record is durable. Ingest answers 503 meanwhile; fix the cause, then restart.")]
     private static partial void LogDispatchFailed(ILogger logger, string position, string reason, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: an aggregator failed on the record at {Position} ({Reason}); the spans went on to storage, and the span metrics miss them.")]
-    private static partial void LogObserveFailed(ILogger logger, string position, string reason, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest log: the aggregator {Aggregator} failed on the record at {Position} ({Reason}); the spans went on to storage and to the other aggregators, and this one's figures miss them. Report it as a bug with this log line.")]
+    private static partial void LogObserveFailed(ILogger logger, string aggregator, string position, string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Saving the aggregators' checkpoint failed ({Reason}); the ingest log keeps what it covers, and the save is retried on the next tick. Check the data directory's disk.")]
     private static partial void LogAggregatesCheckpointFailed(ILogger logger, string reason, Exception exception);

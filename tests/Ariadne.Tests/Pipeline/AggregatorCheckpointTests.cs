@@ -101,6 +101,24 @@ public sealed class AggregatorCheckpointTests : IDisposable
         Assert.Contains(live.Segments(), s => Path.GetFileNameWithoutExtension(s) == "0000000001");
     }
 
+    [Fact]
+    public async Task An_aggregator_that_throws_keeps_neither_storage_nor_the_other_aggregators_from_the_spans()
+    {
+        var aggregators = new Aggregators(_time, _start);
+        await using var live = new PipelineHarness(NewDirectory(), _time, ingest: new IngestOptions { AggregatesCheckpointInterval = TimeSpan.Zero },
+            aggregators: [new ThrowingAggregator(), aggregators.Red, aggregators.Graph]);
+        await IngestAsync(live, 0, 3);
+
+        Assert.Equal(GatewaySpans(3), aggregators.Calls("gateway"));
+        Assert.Equal(3, (await live.Store.FindTracesAsync(Tenant, new TraceQuery { ServiceName = "gateway", Limit = 10 }, default)).Count);
+        Assert.Contains(live.Log.Lines, l => l.Contains("ThrowingAggregator", StringComparison.Ordinal) && l.Contains("other aggregators", StringComparison.Ordinal));
+    }
+
+    private sealed class ThrowingAggregator : IIngestAggregator
+    {
+        public void Observe(string tenant, IReadOnlyList<Span> spans) => throw new InvalidOperationException("aggregator bug");
+    }
+
     private long GatewaySpans(int traces) => Enumerable.Range(0, traces).Sum(i => TraceData.Checkout(i, _start).Count(s => s.ServiceName == "gateway"));
 
     private async Task IngestAsync(PipelineHarness harness, int from, int to)
