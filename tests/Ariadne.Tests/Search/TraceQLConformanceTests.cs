@@ -143,6 +143,42 @@ public sealed class TraceQLConformanceTests
         Assert.True(updated == doc, "docs/search.md's conformance table is out of date: run this test with ARIADNE_WRITE_CONFORMANCE=1.");
     }
 
+    /// <summary>Every line of a <c>traceql</c> block in docs/search.md is a query, <c>#</c>, and what it gives over the fixed traces.</summary>
+    [Fact]
+    public void Docs_examples_give_what_their_comments_say()
+    {
+        var examples = DocsExamples(File.ReadAllText(DocsPath()));
+        Assert.True(examples.Count >= 40, $"docs/search.md should hold its examples in ```traceql blocks; found {examples.Count}.");
+        var wrong = examples.Select(e => (e.Query, e.Expected, Actual: Run(e.Query))).Where(e => e.Actual != e.Expected)
+            .Select(e => $"{e.Query}  # expected {e.Expected}, got {e.Actual}").ToList();
+        Assert.True(wrong.Count == 0, "docs/search.md examples that do not give their comment:\n" + string.Join("\n", wrong));
+    }
+
+    private static List<(string Query, string Expected)> DocsExamples(string doc)
+    {
+        var examples = new List<(string, string)>();
+        var inBlock = false;
+        foreach (var line in doc.Split('\n'))
+        {
+            if (line.StartsWith("```", StringComparison.Ordinal))
+            {
+                inBlock = line.Trim() == "```traceql";
+                continue;
+            }
+
+            if (!inBlock || line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            var comment = line.LastIndexOf(" # ", StringComparison.Ordinal);
+            Assert.True(comment > 0, $"docs/search.md: the example '{line}' needs '# <what it gives>' after it.");
+            examples.Add((line[..comment].Trim(), line[(comment + 3)..].Trim()));
+        }
+
+        return examples;
+    }
+
     private static string Table()
     {
         var sb = new StringBuilder("| # | Source | Query | Expected | Result |\n|---|---|---|---|---|\n");
