@@ -292,9 +292,12 @@ internal static class OtlpJsonPrimitives
 
         if (reader.TokenType == JsonTokenType.String)
         {
+            // An escaped name is unescaped once, which makes a lone surrogate malformed: ValueTextEquals would throw
+            // InvalidOperationException on it (a 500; found by the fuzzer in severityNumber).
+            var escaped = reader.ValueIsEscaped ? Unescape(ref reader) : null;
             for (var i = 0; i < names.Length; i++)
             {
-                if (reader.ValueTextEquals(names[i]))
+                if (escaped is null ? reader.ValueTextEquals(names[i]) : escaped == names[i])
                 {
                     return (ulong)i;
                 }
