@@ -77,6 +77,12 @@ public readonly struct AnyValue : IEquatable<AnyValue>
         _ => string.Empty,
     };
 
+    /// <summary>
+    /// The same value by construction (same type, bits and referenced instance): a check of a few instructions that
+    /// callers use to skip work they already did for an equal value. False says nothing: equal texts in two instances.
+    /// </summary>
+    public bool IsSameInstance(AnyValue other) => Type == other.Type && _bits == other._bits && ReferenceEquals(_ref, other._ref);
+
     public bool Equals(AnyValue other)
     {
         if (Type != other.Type)

@@ -33,6 +33,11 @@ public sealed class BlockWriter : IDisposable
     private readonly Dictionary<string, HashSet<OperationInfo>> _operations = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly Dictionary<SpanId, int> _rowOfSpan = [];
+
+    // The spans of a batch share a resource and a scope, and a trace repeats operations: the last ones skip the lookups.
+    private (Resource? Resource, byte[] Bytes) _lastResource = (null, []);
+    private (InstrumentationScope? Scope, byte[] Bytes) _lastScope = (null, []);
+    private (string? Service, string? Name, SpanKind Kind) _lastOperation;
     private TraceId _groupMinTrace = new(ulong.MaxValue, ulong.MaxValue);
     private TraceId _groupMaxTrace;
     private bool _completed;
@@ -217,25 +222,44 @@ public sealed class BlockWriter : IDisposable
         _meta.SpanCount++;
         _meta.MinStartUnixNano = Math.Min(_meta.MinStartUnixNano, span.StartTimeUnixNano);
         _meta.MaxStartUnixNano = Math.Max(_meta.MaxStartUnixNano, span.StartTimeUnixNano);
-        if (!_operations.TryGetValue(span.ServiceName, out var operations))
+        // Names are interned by the decoders: a span of the operation before it skips the sets.
+        if (!ReferenceEquals(span.Name, _lastOperation.Name) || span.Kind != _lastOperation.Kind || !ReferenceEquals(span.ServiceName, _lastOperation.Service))
         {
-            operations = [];
-            _operations.Add(span.ServiceName, operations);
+            _lastOperation = (span.ServiceName, span.Name, span.Kind);
+            if (!_operations.TryGetValue(span.ServiceName, out var operations))
+            {
+                operations = [];
+                _operations.Add(span.ServiceName, operations);
+            }
+
+            operations.Add(new OperationInfo(span.Name, span.Kind));
         }
 
-        operations.Add(new OperationInfo(span.Name, span.Kind));
         _tags.Add(span);
-        if (!_resourceBytes.TryGetValue(span.Resource, out var resource))
+        if (!ReferenceEquals(span.Resource, _lastResource.Resource))
         {
-            resource = Encode(w => SpanCodec.WriteResource(w, span.Resource));
-            _resourceBytes.Add(span.Resource, resource);
+            if (!_resourceBytes.TryGetValue(span.Resource, out var bytes))
+            {
+                bytes = Encode(w => SpanCodec.WriteResource(w, span.Resource));
+                _resourceBytes.Add(span.Resource, bytes);
+            }
+
+            _lastResource = (span.Resource, bytes);
         }
 
-        if (!_scopeBytes.TryGetValue(span.Scope, out var scope))
+        if (!ReferenceEquals(span.Scope, _lastScope.Scope))
         {
-            scope = Encode(w => SpanCodec.WriteScope(w, span.Scope));
-            _scopeBytes.Add(span.Scope, scope);
+            if (!_scopeBytes.TryGetValue(span.Scope, out var bytes))
+            {
+                bytes = Encode(w => SpanCodec.WriteScope(w, span.Scope));
+                _scopeBytes.Add(span.Scope, bytes);
+            }
+
+            _lastScope = (span.Scope, bytes);
         }
+
+        var resource = _lastResource.Bytes;
+        var scope = _lastScope.Bytes;
 
         var b = _buffer;
         b.TraceIds.Add(traceBytes);

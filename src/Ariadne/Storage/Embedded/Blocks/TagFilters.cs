@@ -52,23 +52,36 @@ public static class TagFilters
     public sealed class Builder(double falsePositiveRate)
     {
         private readonly RowGroupFilters.Builder _filters = new(falsePositiveRate);
-        private readonly HashSet<object> _shared = new(ReferenceEqualityComparer.Instance);
 
         // Keys are interned by the decoders, so most lookups hit by reference; the seed is hashed once per key.
-        private readonly Dictionary<string, long> _keySeeds = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, KeyState> _keys = new(ReferenceEqualityComparer.Instance);
+
+        // Resources and scopes are shared by many spans: their pairs are added once per row group.
+        private readonly HashSet<object> _shared = new(ReferenceEqualityComparer.Instance);
+        private Resource? _lastResource;
+        private InstrumentationScope? _lastScope;
+        private int _rowGroup;
 
         public void Add(Span span)
         {
             AddAll(span.Attributes);
-            // Resources and scopes are shared by many spans: their pairs are added once per row group.
-            if (_shared.Add(span.Resource))
+            // The spans of a batch share their resource and scope: most spans skip the set.
+            if (!ReferenceEquals(span.Resource, _lastResource))
             {
-                AddAll(span.Resource.Attributes);
+                _lastResource = span.Resource;
+                if (_shared.Add(span.Resource))
+                {
+                    AddAll(span.Resource.Attributes);
+                }
             }
 
-            if (_shared.Add(span.Scope))
+            if (!ReferenceEquals(span.Scope, _lastScope))
             {
-                AddAll(span.Scope.Attributes);
+                _lastScope = span.Scope;
+                if (_shared.Add(span.Scope))
+                {
+                    AddAll(span.Scope.Attributes);
+                }
             }
 
             foreach (var e in span.Events)
@@ -86,10 +99,13 @@ public static class TagFilters
         {
             _filters.EndRowGroup();
             _shared.Clear();
-            if (_keySeeds.Count > 4096)
+            _lastResource = null;
+            _lastScope = null;
+            _rowGroup++;
+            if (_keys.Count > 4096)
             {
                 // Keys that were not interned would otherwise pile up for the whole block.
-                _keySeeds.Clear();
+                _keys.Clear();
             }
         }
 
@@ -99,15 +115,31 @@ public static class TagFilters
         {
             foreach (var kv in attributes)
             {
-                if (!_keySeeds.TryGetValue(kv.Key, out var seed))
+                if (!_keys.TryGetValue(kv.Key, out var key))
                 {
-                    seed = KeySeed(kv.Key);
-                    _keySeeds.Add(kv.Key, seed);
+                    key = new KeyState(KeySeed(kv.Key));
+                    _keys.Add(kv.Key, key);
+                }
+                else if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
+                {
+                    // The pair this key had last in this row group (an interned value, an equal number): already added.
+                    continue;
                 }
 
-                var hash = HashValue(seed, kv.Value);
+                key.RowGroup = _rowGroup;
+                key.LastValue = kv.Value;
+                var hash = HashValue(key.Seed, kv.Value);
                 _filters.Add(hash, Second(hash));
             }
+        }
+
+        private sealed class KeyState(long seed)
+        {
+            public long Seed { get; } = seed;
+
+            public int RowGroup { get; set; } = -1;
+
+            public AnyValue LastValue { get; set; }
         }
     }
 }
