@@ -4,6 +4,8 @@
 # a restart on the same directory, then every acknowledged trace that the policies must keep is fetched through
 # the Jaeger API (/api/traces/{id}) and must come back whole. The restarted server takes the next round's load, so
 # later rounds also recover from what earlier recoveries wrote. A correctness run, not a performance figure.
+# STORAGE=clickhouse runs the same against a fresh clickhouse-server (started once, never killed; the server's
+# ingest log stays in its data directory).
 #
 # Which traces must be kept: the policies are those of bench/tail-sampling-e2e.sh (slow, gold customers, the
 # checkout route, 10% of the rest). "gold" keeps every trace with customer.tier=gold, whatever else happens, so every
@@ -12,6 +14,7 @@
 #
 #   bash bench/kill9-loop.sh                    # 50 rounds
 #   ROUNDS=3 LOAD_SECONDS=3 bash bench/kill9-loop.sh
+#   STORAGE=clickhouse bash bench/kill9-loop.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +25,7 @@ RATE=${RATE:-10000}
 CONNECTIONS=${CONNECTIONS:-4}
 SPANS_PER_REQUEST=${SPANS_PER_REQUEST:-100}
 OTHERS=${OTHERS:-100}
+STORAGE=${STORAGE:-embedded}
 DECISION_WAIT_SECONDS=2
 OUT=${OUT:-$(mktemp -d -t ariadne-kill9-XXXXXX)}
 mkdir -p "$OUT"
@@ -43,11 +47,17 @@ JSON
 
 data="$OUT/data"
 grpc= query=
+storage=(--storage embedded)
+if [ "$STORAGE" = clickhouse ]; then
+  trap 'stop_server; stop_clickhouse' EXIT
+  start_clickhouse "$OUT/clickhouse"
+  storage=(--storage clickhouse --clickhouse-url "http://127.0.0.1:$ch_http")
+fi
 start_server() {
   grpc=$(free_port)
   query=$(free_port)
   export query
-  "${ariadne[@]}" serve --config "$OUT/policies.json" --storage embedded --data "$data" --listen-address 127.0.0.1 \
+  "${ariadne[@]}" serve --config "$OUT/policies.json" "${storage[@]}" --data "$data" --listen-address 127.0.0.1 \
     --otlp-grpc-port "$grpc" --otlp-http-port 0 --zipkin-port 0 --query-port "$query" --sampling-port 0 \
     --jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 \
     >>"$OUT/server.log" 2>&1 &
