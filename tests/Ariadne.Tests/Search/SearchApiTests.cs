@@ -90,6 +90,7 @@ public sealed class SearchApiTests(UiFixture fixture) : IClassFixture<UiFixture>
     [InlineData("{ service = orders }", 12)]
     [InlineData("{ service = \"orders\"", 20)]
     [InlineData("", 0)]
+    [InlineData("{ status = error } | rate() by (name)", 21)]
     public async Task Bad_queries_get_400_with_position_and_message(string q, int position)
     {
         using var response = await fixture.Server.Query.GetAsync("/api/ariadne/search?q=" + Uri.EscapeDataString(q));

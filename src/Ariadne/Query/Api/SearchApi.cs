@@ -32,9 +32,9 @@ internal static class SearchApi
             return Results.BadRequest(new { error = e.Message, position = e.Position, line = e.Line, column = e.Column });
         }
 
-        if (query.IsMetrics)
+        if (query.Metrics is { } metrics)
         {
-            return Results.BadRequest(new { error = "This is a TraceQL metrics query: run it on /api/metrics/query_range (Tempo's API), or remove the metrics function to search.", position = 0 });
+            return Results.BadRequest(new { error = "This is a TraceQL metrics query: run it on /api/metrics/query_range (Tempo's API), or remove the metrics function to search.", position = metrics.Aggregate.Position });
         }
 
         if (!AnalysisApi.TryLookback(lookback, s_defaultLookback, out var window))

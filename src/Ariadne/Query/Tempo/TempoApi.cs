@@ -257,6 +257,12 @@ internal static partial class TempoApi
         }
 
         var query = ParseQuery(text);
+        if (query.Metrics is { } metrics)
+        {
+            throw new TempoBadRequestException(TempoParameters.ParseErrorText(text, metrics.Aggregate.Position,
+                "this is a TraceQL metrics query: run it on /api/metrics/query_range (Grafana: query type Metrics), or remove the metrics function to search"));
+        }
+
         var byDuration = minDuration is not null || maxDuration is not null;
         var matches = await reads.MatchAsync(tenant, query, start, end, byDuration ? TraceQueryService.MaxResults : limit, context.RequestAborted);
         var traces = matches.Traces

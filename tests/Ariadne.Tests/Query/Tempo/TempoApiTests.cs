@@ -247,6 +247,7 @@ public sealed partial class TempoApiTests(TempoServerFixture fixture) : IClassFi
     [InlineData("/api/search?q={}&tags=a=b", "invalid request: can't specify tags and q in the same query")]
     [InlineData("/api/search?tags=a=b%20a=c", "invalid tags: tag a has been set twice")]
     [InlineData("/api/search?tags=a=b&minDuration=2s&maxDuration=1s", "invalid maxDuration: must be greater than minDuration")]
+    [InlineData("/api/search?q={}%20%7C%20rate()", "parse error at line 1, col 6: this is a TraceQL metrics query: run it on /api/metrics/query_range (Grafana: query type Metrics), or remove the metrics function to search")]
     [InlineData("/api/v2/search/tags?scope=bogus", "invalid scope: bogus")]
     [InlineData("/api/metrics/query_range?q={}%7Crate()&start=200&end=100", "end (100000000000) must be after start (200000000000): give an end later than the start, or leave both out for the last hour.")]
     [InlineData("/api/metrics/query_range?q={}%7Crate()&step=-5s", "cannot parse \"-5s\": step must be positive")]
