@@ -68,7 +68,7 @@ internal static class StorageCommand
         long spans = 0, bytes = 0;
         foreach (var meta in ReadMetas(directory).OrderBy(m => m.Tenant, StringComparer.Ordinal).ThenBy(m => m.MinStartUnixNano))
         {
-            var size = meta.DataBytes + meta.BloomBytes;
+            var size = meta.FileBytes;
             spans += meta.SpanCount;
             bytes += size;
             table.AddRow(Markup.Escape(meta.Tenant), meta.Id, meta.CompactionLevel.ToString(CultureInfo.InvariantCulture),

@@ -8,8 +8,8 @@ namespace Ariadne.Storage.Embedded;
 /// </summary>
 public static class DataDirectoryFormat
 {
-    /// <summary>2: blocks of format version 2 (time-ordered rows, traces.bin) may be present.</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>3: blocks of format version 3 (a search index, index.bin) may be present; 2: version 2 blocks (time-ordered rows, traces.bin).</summary>
+    public const int CurrentVersion = 3;
 
     /// <summary>Directories of this version still open: their blocks are read as they are and compaction rewrites them.</summary>
     private const int OldestReadableVersion = 1;

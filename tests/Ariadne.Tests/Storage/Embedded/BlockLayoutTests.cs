@@ -124,13 +124,15 @@ public sealed class BlockLayoutTests
         }
     }
 
-    [Fact]
-    public async Task A_version_1_data_directory_opens_and_is_marked_version_2_so_an_older_build_refuses_it()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task An_older_data_directory_opens_and_is_marked_version_3_so_an_older_build_refuses_it(int version)
     {
         await using var f = new EmbeddedStoreFixture();
         await f.Store.DisposeAsync();
-        await File.WriteAllTextAsync(Path.Combine(f.Directory, DataDirectoryFormat.FileName), "ariadne-embedded 1\n");
+        await File.WriteAllTextAsync(Path.Combine(f.Directory, DataDirectoryFormat.FileName), $"ariadne-embedded {version}\n");
         await f.ReopenAsync();
-        Assert.Equal("ariadne-embedded 2", (await File.ReadAllTextAsync(Path.Combine(f.Directory, DataDirectoryFormat.FileName))).Trim());
+        Assert.Equal("ariadne-embedded 3", (await File.ReadAllTextAsync(Path.Combine(f.Directory, DataDirectoryFormat.FileName))).Trim());
     }
 }

@@ -146,7 +146,7 @@ public sealed class EmbeddedStoreTests
         await File.WriteAllTextAsync(Path.Combine(f.Directory, "FORMAT"), "ariadne-embedded 99\n");
         var error = Assert.Throws<StorageFormatException>(() => f.Open());
         Assert.Contains("format version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("this build reads versions 1 to 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("this build reads versions 1 to 3", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

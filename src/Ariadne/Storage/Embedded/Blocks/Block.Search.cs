@@ -4,13 +4,13 @@ using ParquetSharp;
 
 namespace Ariadne.Storage.Embedded.Blocks;
 
-/// <summary>Searching a block: row groups skipped by their statistics and tag filters, then rows narrowed column by column.</summary>
+/// <summary>Searching a block: row groups skipped by their statistics, tag filters and search index, then rows narrowed column by column.</summary>
 public sealed partial class Block
 {
     /// <summary>
-    /// Adds the traces with a span matching <paramref name="query"/> to <paramref name="results"/>. Row groups are
-    /// skipped by time range, duration and tag filters, then searched in parallel, each reading only the columns
-    /// that decide a match for the rows still in question.
+    /// Adds the traces with a span matching the query of <paramref name="plan"/> to <paramref name="results"/>. Row groups are
+    /// skipped by time range, duration and tag filters, then by the search index (version 3), then searched in
+    /// parallel, each reading only the columns that decide a match for the rows still in question.
     /// </summary>
     public void Search(SearchPlan plan, SearchResults results, CancellationToken cancellationToken)
     {
@@ -41,15 +41,16 @@ public sealed partial class Block
         {
             Parallel.ForEach(groups, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, g =>
             {
-                if (results.Threshold is { } threshold && Meta.RowGroups[g].MaxStartUnixNano < threshold)
+                if ((results.Threshold is { } threshold && Meta.RowGroups[g].MaxStartUnixNano < threshold) || Select(g, plan) is not { } selection)
                 {
                     return;
                 }
 
+                Interlocked.Increment(ref _rowGroupsSearched);
                 UseReader(reader =>
                 {
                     using var group = reader.RowGroup(g);
-                    SearchRowGroup(group, Meta.RowGroups[g].Rows, plan, results);
+                    SearchRowGroup(group, Meta.RowGroups[g].Rows, plan, selection, results);
                     return 0;
                 });
             });
@@ -60,31 +61,100 @@ public sealed partial class Block
         }
     }
 
-    private void SearchRowGroup(RowGroupReader group, int rows, SearchPlan plan, SearchResults results)
+    /// <summary>
+    /// What the search index says of row group <paramref name="g"/>: null when no row can match, else the rows that can
+    /// (null: any) and which of the query's conditions those rows already satisfy, so the row group's columns are not
+    /// read to check them again. Blocks without an index (versions 1 and 2) answer "any row, nothing checked".
+    /// </summary>
+    private RowSelection? Select(int g, SearchPlan plan)
+    {
+        if (_index is null || !plan.UsesIndex)
+        {
+            return RowSelection.Unchecked;
+        }
+
+        RowGroupIndex index;
+        try
+        {
+            index = _index.Read(g);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new BlockCorruptedException(this, e);
+        }
+
+        if (index.Rows != Meta.RowGroups[g].Rows)
+        {
+            throw new BlockCorruptedException(this, new InvalidDataException($"{SearchIndex.FileName} has {index.Rows} rows for row group {g}, which has {Meta.RowGroups[g].Rows}"));
+        }
+
+        ulong[]? rows = null;
+        var serviceChecked = plan.Query.ServiceName is { Length: > 0 } service && Narrow(index.ServiceRows(service));
+        var operationChecked = plan.Query.OperationName is { Length: > 0 } operation && Narrow(index.OperationRows(operation));
+        var tagsChecked = true;
+        foreach (var term in plan.TagTerms)
+        {
+            var found = term switch
+            {
+                null => null,
+                { IsError: true } => index.ErrorRows(),
+                _ => index.AttributeRows(term.AttributeKey!, term.Hash),
+            };
+            tagsChecked &= Narrow(found) && term!.Exact;
+        }
+
+        return rows is not null && Array.TrueForAll(rows, word => word == 0) ? null : new RowSelection(rows, serviceChecked, operationChecked, tagsChecked);
+
+        bool Narrow(ulong[]? found)
+        {
+            if (found is null)
+            {
+                return false;
+            }
+
+            if (rows is null)
+            {
+                rows = found;
+            }
+            else
+            {
+                for (var i = 0; i < rows.Length; i++)
+                {
+                    rows[i] &= found[i];
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private void SearchRowGroup(RowGroupReader group, int rows, SearchPlan plan, RowSelection selection, SearchResults results)
     {
         var starts = ReadColumn<long>(group, BlockSchema.StartTime, rows);
         var durations = ReadColumn<long>(group, BlockSchema.Duration, rows);
         var floor = Math.Max(plan.FromNanos, results.Threshold ?? long.MinValue);
+        var mask = selection.Rows;
         var candidates = new List<int>();
         for (var i = 0; i < rows; i++)
         {
-            if (starts[i] >= floor && starts[i] <= plan.ToNanos && durations[i] >= plan.MinDuration && durations[i] <= plan.MaxDuration)
+            if ((mask is null || (mask[i >> 6] & (1UL << (i & 63))) != 0)
+                && starts[i] >= floor && starts[i] <= plan.ToNanos && durations[i] >= plan.MinDuration && durations[i] <= plan.MaxDuration)
             {
                 candidates.Add(i);
             }
         }
 
-        if (candidates.Count > 0 && plan.Service is { } service)
+        if (candidates.Count > 0 && plan.Service is { } service && !selection.ServiceChecked)
         {
             candidates = ColumnRows.KeepEqual(group, BlockSchema.ServiceName, rows, candidates, service);
         }
 
-        if (candidates.Count > 0 && plan.Operation is { } operation)
+        if (candidates.Count > 0 && plan.Operation is { } operation && !selection.OperationChecked)
         {
             candidates = ColumnRows.KeepEqual(group, BlockSchema.Name, rows, candidates, operation);
         }
 
-        if (candidates.Count > 0 && plan.Query.Tags.Count > 0)
+        if (candidates.Count > 0 && plan.Query.Tags.Count > 0 && !selection.TagsChecked)
         {
             // Other row groups searched meanwhile may have raised the threshold: drop what can no longer make the answer.
             if (results.Threshold is { } threshold)
@@ -103,6 +173,12 @@ public sealed partial class Block
         var found = new (TraceId, long)[candidates.Count];
         ColumnRows.Visit(group, BlockSchema.TraceId, rows, candidates, (k, bytes) => found[k] = (TraceId.FromBytes(bytes), starts[candidates[k]]));
         results.AddRange(found);
+    }
+
+    /// <summary>The rows of a row group the search index leaves (null: all), and the conditions it answered exactly for them.</summary>
+    private sealed record RowSelection(ulong[]? Rows, bool ServiceChecked, bool OperationChecked, bool TagsChecked)
+    {
+        public static readonly RowSelection Unchecked = new(null, false, false, false);
     }
 
     /// <summary>

@@ -23,12 +23,15 @@ public sealed partial class Block
     private readonly BloomFilter _bloom;
     private readonly RowGroupFilters? _tags;
     private readonly RowGroupFilters? _traces;
+    private readonly SearchIndex? _index;
+    private long _rowGroupsSearched;
     private int _references = 1;
     private IDurableFiles? _deleteWith;
 
-    private Block(string directory, BlockMeta meta, BloomFilter bloom, RowGroupFilters? tags, RowGroupFilters? traces)
+    private Block(string directory, BlockMeta meta, BloomFilter bloom, RowGroupFilters? tags, RowGroupFilters? traces, SearchIndex? index)
     {
         _traces = traces;
+        _index = index;
         Directory = directory;
         Meta = meta;
         _bloom = bloom;
@@ -47,7 +50,13 @@ public sealed partial class Block
 
     public string Id => Meta.Id;
 
-    public long DiskBytes => Meta.DataBytes + Meta.BloomBytes + Meta.TagsBytes + Meta.TracesBytes;
+    public long DiskBytes => Meta.FileBytes;
+
+    /// <summary>
+    /// Row groups whose Parquet columns searches have decoded (not those skipped by statistics, filters or the search
+    /// index): how much a search read.
+    /// </summary>
+    public long RowGroupsSearched => Interlocked.Read(ref _rowGroupsSearched);
 
     /// <summary>
     /// Opens a block; with <paramref name="verifyData"/> also checks the data file's CRC. Throws
@@ -66,10 +75,10 @@ public sealed partial class Block
             throw new InvalidDataException($"{BlockMeta.FileName} is not valid JSON ({e.Message})", e);
         }
 
-        if (meta.FormatVersion is not (BlockMeta.TraceOrderedFormatVersion or BlockMeta.CurrentFormatVersion))
+        if (meta.FormatVersion is < BlockMeta.TraceOrderedFormatVersion or > BlockMeta.CurrentFormatVersion)
         {
             throw new InvalidDataException(
-                $"block format version {meta.FormatVersion}, this build reads versions {BlockMeta.TraceOrderedFormatVersion} and {BlockMeta.CurrentFormatVersion}");
+                $"block format version {meta.FormatVersion}, this build reads versions {BlockMeta.TraceOrderedFormatVersion} to {BlockMeta.CurrentFormatVersion}");
         }
 
         var bloomBytes = File.ReadAllBytes(Path.Combine(directory, BlockMeta.BloomFileName));
@@ -103,7 +112,7 @@ public sealed partial class Block
         }
 
         RowGroupFilters? traces = null;
-        if (meta.FormatVersion >= BlockMeta.CurrentFormatVersion)
+        if (meta.FormatVersion >= BlockMeta.TimeOrderedFormatVersion)
         {
             var traceBytes = File.ReadAllBytes(Path.Combine(directory, BlockMeta.TracesFileName));
             if (traceBytes.Length != meta.TracesBytes || Crc32.HashToUInt32(traceBytes) != meta.TracesCrc32)
@@ -114,7 +123,20 @@ public sealed partial class Block
             traces = RowGroupFilters.FromBytes(traceBytes, meta.RowGroups.Count, BlockMeta.TracesFileName);
         }
 
-        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes), tags, traces);
+        SearchIndex? index = null;
+        if (meta.FormatVersion >= BlockMeta.CurrentFormatVersion)
+        {
+            // Read a row group at a time by searches; whole only when verifying, for its checksum.
+            var indexPath = Path.Combine(directory, SearchIndex.FileName);
+            if (verifyData && Crc32.HashToUInt32(File.ReadAllBytes(indexPath)) != meta.IndexCrc32)
+            {
+                throw new InvalidDataException($"{SearchIndex.FileName} does not match its CRC-32 (bytes changed on disk)");
+            }
+
+            index = SearchIndex.Open(indexPath, meta.RowGroups.Count, meta.IndexBytes);
+        }
+
+        return new Block(directory, meta, BloomFilter.FromBytes(bloomBytes), tags, traces, index);
     }
 
     public bool TryAcquire()
@@ -146,6 +168,8 @@ public sealed partial class Block
             {
                 reader.Dispose();
             }
+
+            _index?.Dispose();
 
             if (_deleteWith is { } files)
             {

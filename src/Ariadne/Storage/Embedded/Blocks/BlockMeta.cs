@@ -17,10 +17,14 @@ public sealed class BlockMeta
     public const string TracesFileName = "traces.bin";
 
     /// <summary>
-    /// 2: rows in the order of their trace's first span (time-sliced row groups) and a trace-id filter per row group
-    /// (traces.bin). 1: rows sorted by trace id, found through the row groups' trace-id ranges; still read.
+    /// 3: version 2 and a search index per row group (index.bin: the rows of each service, operation, error and
+    /// frequent attribute value). 2: rows in the order of their trace's first span (time-sliced row groups) and a
+    /// trace-id filter per row group (traces.bin); still read, searched by the tag filters alone. 1: rows sorted by
+    /// trace id, found through the row groups' trace-id ranges; still read.
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
+
+    public const int TimeOrderedFormatVersion = 2;
 
     public const int TraceOrderedFormatVersion = 1;
 
@@ -77,6 +81,15 @@ public sealed class BlockMeta
     public long TracesBytes { get; set; }
 
     public uint TracesCrc32 { get; set; }
+
+    /// <summary>Size of index.bin (the row groups' search index); 0 in version 1 and 2 blocks, which have none.</summary>
+    public long IndexBytes { get; set; }
+
+    public uint IndexCrc32 { get; set; }
+
+    /// <summary>Bytes of every file of the block but meta.json.</summary>
+    [JsonIgnore]
+    public long FileBytes => DataBytes + BloomBytes + TagsBytes + TracesBytes + IndexBytes;
 
     /// <summary>Service → operations (name and span kind) present in the block.</summary>
     public SortedDictionary<string, List<OperationInfo>> Services { get; set; } = new(StringComparer.Ordinal);

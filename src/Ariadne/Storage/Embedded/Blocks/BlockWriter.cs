@@ -10,7 +10,7 @@ namespace Ariadne.Storage.Embedded.Blocks;
 /// <summary>
 /// Writes one block. Traces come in the order of their first span's start (ties by trace id), so each row group holds
 /// a slice of time and a search stops at the newest ones; the order is the caller's, and any order still reads back
-/// right (the row groups' statistics and trace-id filters are exact). Rows are buffered per row group and written
+/// right (the row groups' statistics, trace-id filters and search index are exact). Rows are buffered per row group and written
 /// column by column through ParquetSharp's column writers (no per-row objects). The block appears under its
 /// final name only once data, filters and meta.json are on disk.
 /// </summary>
@@ -24,6 +24,7 @@ public sealed class BlockWriter : IDisposable
     private readonly BlockMeta _meta;
     private readonly HashSet<TraceId> _traceIds = [];
     private readonly TagFilters.Builder _tags;
+    private readonly SearchIndex.Builder _index = new();
     private readonly RowGroupFilters.Builder _traces;
     private readonly Aggregates _aggregates = new();
     private readonly ParquetFileWriter _writer;
@@ -160,6 +161,10 @@ public sealed class BlockWriter : IDisposable
         _meta.TracesBytes = traces.Length;
         _meta.TracesCrc32 = Crc32.HashToUInt32(traces);
         DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, BlockMeta.TracesFileName), traces);
+        var index = _index.ToBytes();
+        _meta.IndexBytes = index.Length;
+        _meta.IndexCrc32 = Crc32.HashToUInt32(index);
+        DurableFiles.WriteAndSync(_files, Path.Combine(_tempDirectory, SearchIndex.FileName), index);
         foreach (var (service, operations) in _operations)
         {
             _meta.Services[service] = operations.OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.Kind).ToList();
@@ -235,7 +240,7 @@ public sealed class BlockWriter : IDisposable
             operations.Add(new OperationInfo(span.Name, span.Kind));
         }
 
-        _tags.Add(span);
+        _tags.Add(span, _index);
         if (!ReferenceEquals(span.Resource, _lastResource.Resource))
         {
             if (!_resourceBytes.TryGetValue(span.Resource, out var bytes))
@@ -361,6 +366,7 @@ public sealed class BlockWriter : IDisposable
         Write(rowGroup, b.ParentRowOffsets);
         b.Clear();
         _tags.EndRowGroup();
+        _index.EndRowGroup();
         _traces.EndRowGroup();
         _groupMinTrace = new TraceId(ulong.MaxValue, ulong.MaxValue);
         _groupMaxTrace = default;

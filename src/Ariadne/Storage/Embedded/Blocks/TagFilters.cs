@@ -48,7 +48,7 @@ public static class TagFilters
         }
     }
 
-    /// <summary>Collects the pairs of one row group at a time while a block is written.</summary>
+    /// <summary>Collects the pairs of one row group at a time while a block is written, and feeds each span's pairs to the search index.</summary>
     public sealed class Builder(double falsePositiveRate)
     {
         private readonly RowGroupFilters.Builder _filters = new(falsePositiveRate);
@@ -56,42 +56,47 @@ public static class TagFilters
         // Keys are interned by the decoders, so most lookups hit by reference; the seed is hashed once per key.
         private readonly Dictionary<string, KeyState> _keys = new(ReferenceEqualityComparer.Instance);
 
-        // Resources and scopes are shared by many spans: their pairs are added once per row group.
-        private readonly HashSet<object> _shared = new(ReferenceEqualityComparer.Instance);
-        private Resource? _lastResource;
-        private InstrumentationScope? _lastScope;
+        // Resources and scopes are shared by many spans: their pairs are hashed and added to the filter once per row
+        // group, and handed to the index for every span from here.
+        private readonly Dictionary<object, (string Key, ulong Hash)[]> _shared = new(ReferenceEqualityComparer.Instance);
+        private (Resource? Resource, (string Key, ulong Hash)[] Pairs) _lastResource = (null, []);
+        private (InstrumentationScope? Scope, (string Key, ulong Hash)[] Pairs) _lastScope = (null, []);
         private int _rowGroup;
 
-        public void Add(Span span)
+        /// <summary>Adds a span's pairs to the row group's filter, and the span as the next row of <paramref name="index"/>.</summary>
+        public void Add(Span span, SearchIndex.Builder index)
         {
-            AddAll(span.Attributes);
-            // The spans of a batch share their resource and scope: most spans skip the set.
-            if (!ReferenceEquals(span.Resource, _lastResource))
+            index.BeginRow(span);
+            AddAll(span.Attributes, index);
+            // The spans of a batch share their resource and scope: most spans skip the lookup.
+            if (!ReferenceEquals(span.Resource, _lastResource.Resource))
             {
-                _lastResource = span.Resource;
-                if (_shared.Add(span.Resource))
-                {
-                    AddAll(span.Resource.Attributes);
-                }
+                _lastResource = (span.Resource, Shared(span.Resource, span.Resource.Attributes));
             }
 
-            if (!ReferenceEquals(span.Scope, _lastScope))
+            if (!ReferenceEquals(span.Scope, _lastScope.Scope))
             {
-                _lastScope = span.Scope;
-                if (_shared.Add(span.Scope))
-                {
-                    AddAll(span.Scope.Attributes);
-                }
+                _lastScope = (span.Scope, Shared(span.Scope, span.Scope.Attributes));
+            }
+
+            foreach (var (key, hash) in _lastResource.Pairs)
+            {
+                index.AddAttribute(key, hash);
+            }
+
+            foreach (var (key, hash) in _lastScope.Pairs)
+            {
+                index.AddAttribute(key, hash);
             }
 
             foreach (var e in span.Events)
             {
-                AddAll(e.Attributes);
+                AddAll(e.Attributes, index);
             }
 
             foreach (var link in span.Links)
             {
-                AddAll(link.Attributes);
+                AddAll(link.Attributes, index);
             }
         }
 
@@ -99,8 +104,8 @@ public static class TagFilters
         {
             _filters.EndRowGroup();
             _shared.Clear();
-            _lastResource = null;
-            _lastScope = null;
+            _lastResource = (null, []);
+            _lastScope = (null, []);
             _rowGroup++;
             if (_keys.Count > 4096)
             {
@@ -111,26 +116,50 @@ public static class TagFilters
 
         public byte[] ToBytes() => _filters.ToBytes();
 
-        private void AddAll(KeyValue[] attributes)
+        private void AddAll(KeyValue[] attributes, SearchIndex.Builder index)
         {
             foreach (var kv in attributes)
             {
-                if (!_keys.TryGetValue(kv.Key, out var key))
+                index.AddAttribute(kv.Key, Add(kv));
+            }
+        }
+
+        /// <summary>The pairs of a resource's or scope's attributes, hashed and added to the filter the first time in the row group.</summary>
+        private (string Key, ulong Hash)[] Shared(object owner, KeyValue[] attributes)
+        {
+            if (!_shared.TryGetValue(owner, out var pairs))
+            {
+                pairs = new (string, ulong)[attributes.Length];
+                for (var i = 0; i < attributes.Length; i++)
                 {
-                    key = new KeyState(KeySeed(kv.Key));
-                    _keys.Add(kv.Key, key);
-                }
-                else if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
-                {
-                    // The pair this key had last in this row group (an interned value, an equal number): already added.
-                    continue;
+                    pairs[i] = (attributes[i].Key, Add(attributes[i]));
                 }
 
-                key.RowGroup = _rowGroup;
-                key.LastValue = kv.Value;
-                var hash = HashValue(key.Seed, kv.Value);
-                _filters.Add(hash, Second(hash));
+                _shared.Add(owner, pairs);
             }
+
+            return pairs;
+        }
+
+        /// <summary>Adds a pair to the row group's filter; returns its hash.</summary>
+        private ulong Add(KeyValue kv)
+        {
+            if (!_keys.TryGetValue(kv.Key, out var key))
+            {
+                key = new KeyState(KeySeed(kv.Key));
+                _keys.Add(kv.Key, key);
+            }
+            else if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
+            {
+                // The pair this key had last in this row group (an interned value, an equal number): already added.
+                return key.LastHash;
+            }
+
+            key.RowGroup = _rowGroup;
+            key.LastValue = kv.Value;
+            key.LastHash = HashValue(key.Seed, kv.Value);
+            _filters.Add(key.LastHash, Second(key.LastHash));
+            return key.LastHash;
         }
 
         private sealed class KeyState(long seed)
@@ -140,6 +169,8 @@ public static class TagFilters
             public int RowGroup { get; set; } = -1;
 
             public AnyValue LastValue { get; set; }
+
+            public ulong LastHash { get; set; }
         }
     }
 }
