@@ -38,7 +38,7 @@ JSON
 stop_all() { stop_server; stop_clickhouse; }
 trap stop_all EXIT
 
-q() { curl -sS -X POST "http://127.0.0.1:$ch_http/" --data-binary "$1"; }
+q() { curl -sS -X POST "$ch_url/" --data-binary "$1"; }
 
 echo "| mode | round | accepted spans/s | stored spans | Ariadne CPU µs/accepted span | ClickHouse CPU µs/stored span | CH bytes/stored span (all tables) | spans table B/span | log bytes/accepted span |" >"$OUT/table.md"
 echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|" >>"$OUT/table.md"
@@ -46,12 +46,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for mode in off tail; do
     name="$mode-$round"
     start_clickhouse "$OUT/ch-$name"
-    grpc=$(free_port); query=$(free_port)
-    "${ariadne[@]}" serve --config "$OUT/$mode.json" --storage clickhouse --clickhouse-url "http://127.0.0.1:$ch_http" \
-      --data "$OUT/data-$name" --listen-address 127.0.0.1 --otlp-grpc-port "$grpc" --otlp-http-port 0 --zipkin-port 0 \
-      --query-port "$query" --sampling-port 0 >"$OUT/$name.server.log" 2>&1 &
-    server_pid=$!
-    wait_for_port "$grpc"; wait_for_port "$query"
+    start_ariadne "$OUT/$name.server.log" query \
+      --config "$OUT/$mode.json" --storage clickhouse --clickhouse-url "$ch_url" --data "$OUT/data-$name"
     echo "==> $name: clickhouse, tail $mode, $CONNECTIONS x $SPANS_PER_REQUEST spans for $DURATION" >&2
     a0=$(cpu_ticks "$server_pid"); c0=$(cpu_ticks "$ch_pid"); w0=$(awk '/^write_bytes/ {print $2}' "/proc/$server_pid/io")
     "${ariadne[@]}" loadgen --protocol grpc --target "http://127.0.0.1:$grpc" --duration "$DURATION" \

@@ -12,5 +12,5 @@ SPANS=${SPANS:-10000000}
 dir=$(mktemp -d /tmp/ariadne-deps-bench.XXXXXX)
 trap 'stop_clickhouse; rm -rf "$dir"' EXIT
 start_clickhouse "$dir"
-dotnet run -c Release --project bench/Ariadne.Benchmarks -- dependencies --url "http://127.0.0.1:$ch_http" \
+dotnet run -c Release --project bench/Ariadne.Benchmarks -- dependencies --url "$ch_url" \
   --spans "$SPANS" --hours "${HOURS:-24}" --interval "${INTERVAL:-5}" ${WITH_SPANS:+--with-spans}

@@ -24,13 +24,10 @@ echo "==> building Ariadne (Release)" >&2
 dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
 ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
 
-grpc=$(free_port) http=$(free_port) zipkin=$(free_port) jaeger_http=$(free_port) jaeger_grpc=$(free_port) query=$(free_port)
-ARIADNE__Limits__MaxHeapBytes="$MAX_HEAP_BYTES" "${ariadne[@]}" serve --storage embedded --data "$OUT/data" --listen-address 127.0.0.1 \
-  --otlp-grpc-port "$grpc" --otlp-http-port "$http" --zipkin-port "$zipkin" --query-port "$query" --sampling-port 0 \
-  --jaeger-thrift-http-port "$jaeger_http" --jaeger-grpc-port "$jaeger_grpc" --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 \
-  >"$OUT/server.log" 2>&1 &
-server_pid=$!
-for port in "$grpc" "$http" "$zipkin" "$jaeger_http" "$jaeger_grpc" "$query"; do wait_for_port "$port"; done
+jaeger_http=$(free_port) jaeger_grpc=$(free_port)
+ARIADNE__Limits__MaxHeapBytes="$MAX_HEAP_BYTES" start_ariadne "$OUT/server.log" "http zipkin query" --storage embedded --data "$OUT/data" \
+  --jaeger-thrift-http-port "$jaeger_http" --jaeger-grpc-port "$jaeger_grpc" --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0
+wait_for_port "$jaeger_http"; wait_for_port "$jaeger_grpc"
 
 # The server's resident set, in KiB, every second while it runs.
 (while [ -r "/proc/$server_pid/status" ]; do

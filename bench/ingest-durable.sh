@@ -54,14 +54,9 @@ server_for() { if [ "$1" = base ]; then echo "$BASE/src/Ariadne/bin/Release/net1
 run() {
   local name=$1 build=$2 storage=$3 mode=$4 protocol=$5 connections=$6 spans=$7 duration=$8 reads=${9:-}
   local grpc http query data cpu_before target read_args=()
-  grpc=$(free_port); http=$(free_port); query=$(free_port)
+  local ariadne=(dotnet "$(server_for "$build")")
   data="$OUT/data-$name"
-  dotnet "$(server_for "$build")" serve --config "$OUT/$mode.json" --storage "$storage" --data "$data" --listen-address 127.0.0.1 \
-    --otlp-grpc-port "$grpc" --otlp-http-port "$http" --zipkin-port 0 --query-port "$query" --sampling-port 0 \
-    >"$OUT/$name.server.log" 2>&1 &
-  server_pid=$!
-  wait_for_port "$grpc"
-  wait_for_port "$query"
+  start_ariadne "$OUT/$name.server.log" "http query" --config "$OUT/$mode.json" --storage "$storage" --data "$data"
   target=$grpc; [ "$protocol" = http ] && target=$http
   [ -n "$reads" ] && read_args=(--query "http://127.0.0.1:$query" --query-rate 10)
   echo "==> $name: $build, $storage, tail $mode, $protocol, $connections x $spans spans for $duration" >&2

@@ -51,19 +51,11 @@ storage=(--storage embedded)
 if [ "$STORAGE" = clickhouse ]; then
   trap 'stop_server; stop_clickhouse' EXIT
   start_clickhouse "$OUT/clickhouse"
-  storage=(--storage clickhouse --clickhouse-url "http://127.0.0.1:$ch_http")
+  storage=(--storage clickhouse --clickhouse-url "$ch_url")
 fi
 start_server() {
-  grpc=$(free_port)
-  query=$(free_port)
-  export query
-  "${ariadne[@]}" serve --config "$OUT/policies.json" "${storage[@]}" --data "$data" --listen-address 127.0.0.1 \
-    --otlp-grpc-port "$grpc" --otlp-http-port 0 --zipkin-port 0 --query-port "$query" --sampling-port 0 \
-    --jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 \
-    >>"$OUT/server.log" 2>&1 &
-  server_pid=$!
-  wait_for_port "$grpc"
-  wait_for_port "$query"
+  start_ariadne "$OUT/server.log" query --config "$OUT/policies.json" "${storage[@]}" --data "$data" \
+    --jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0
 }
 
 # served ID: how many spans /api/traces/ID returns (0 when the trace is unknown).

@@ -35,12 +35,41 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_clickhouse DIR: a fresh clickhouse-server (data in DIR, loopback, free ports); sets ch_http and ch_pid.
-# stop_clickhouse stops it. Config as in ../shared/SERVICES.md section 1.
+# start_ariadne LOG LISTENERS [SERVE ARGS...]: `"${ariadne[@]}" serve SERVE ARGS` on 127.0.0.1, its output appended
+# to LOG. OTLP/gRPC always gets a free port; LISTENERS names which of http (OTLP/HTTP), zipkin and query get one too,
+# and the others of those three are off (port 0), as is the sampling port. The ports are exported as grpc, http, zipkin
+# and query (0 when off); other listeners (Jaeger, Tempo) are the caller's, in SERVE ARGS. Waits for the chosen ports
+# and sets server_pid. The command is the array `ariadne`: put another build, an `env` or a taskset prefix there.
+start_ariadne() {
+  local log=$1 listeners=$2 name
+  shift 2
+  grpc=$(free_port) http=0 zipkin=0 query=0
+  for name in $listeners; do
+    case $name in
+      http) http=$(free_port) ;;
+      zipkin) zipkin=$(free_port) ;;
+      query) query=$(free_port) ;;
+      *) echo "start_ariadne: LISTENERS are http, zipkin and query (OTLP/gRPC is always on), not $name" >&2; return 2 ;;
+    esac
+  done
+  export grpc http zipkin query
+  "${ariadne[@]}" serve "$@" --listen-address 127.0.0.1 --otlp-grpc-port "$grpc" --otlp-http-port "$http" \
+    --zipkin-port "$zipkin" --query-port "$query" --sampling-port 0 >>"$log" 2>&1 &
+  server_pid=$!
+  wait_for_port "$grpc"
+  for name in $listeners; do wait_for_port "${!name}"; done
+}
+
+# start_clickhouse DIR [zstd]: a fresh clickhouse-server (data in DIR, loopback, free ports), ready when it answers
+# /ping; sets ch_url, ch_http (its HTTP port) and ch_pid; stop_clickhouse stops it. Config as in ../shared/SERVICES.md
+# section 1; with zstd every part is compressed with zstd (what issue 16's tables compare), otherwise with
+# ClickHouse's default (lz4).
 ch_pid=
 start_clickhouse() {
-  local d=$1 tcp
+  local d=$1 compression= tcp
+  [ "${2:-}" = zstd ] && compression='<compression><case><min_part_size>0</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method></case></compression>'
   ch_http=$(free_port); tcp=$(free_port)
+  ch_url="http://127.0.0.1:$ch_http"
   mkdir -p "$d/data" "$d/tmp" "$d/log" "$d/user_files"
   cat >"$d/config.xml" <<XML
 <?xml version="1.0"?>
@@ -51,11 +80,14 @@ start_clickhouse() {
   <users_config>/etc/clickhouse-server/users.xml</users_config><default_profile>default</default_profile>
   <default_database>default</default_database><mark_cache_size>104857600</mark_cache_size>
   <uncompressed_cache_size>104857600</uncompressed_cache_size><timezone>UTC</timezone>
+  $compression
 </yandex>
 XML
   /usr/sbin/clickhouse-server --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
   ch_pid=$!
-  wait_for_port "$ch_http"
+  for _ in $(seq 1 300); do curl -sf "$ch_url/ping" >/dev/null && return 0; sleep 0.1; done
+  echo "bench: clickhouse did not answer /ping after 30 s; see $d/log/err.log" >&2
+  return 1
 }
 stop_clickhouse() {
   if [ -n "$ch_pid" ]; then

@@ -19,10 +19,9 @@ for round in $(seq 1 ${ROUNDS:-2}); do
 for v in ${VARIANTS:-nice0:ARIADNE__Limits__IngestNice=0 nice10:ARIADNE__Limits__IngestNice=10}; do
   name=${v%%:*}; envs=${v#*:}; dll=$DLL
   case "$envs" in DLL=*) dll=${envs#DLL=}; dll=${dll%%,*}; envs=${envs#DLL=$dll}; envs=${envs#,};; esac
-  grpc=$(free_port); http=$(free_port); query=$(free_port); data=$OUT/data-$name
-  env ${envs//,/ } dotnet $dll serve --config $OUT/off.json --storage ${STORAGE:-embedded} --data $data --listen-address 127.0.0.1 --otlp-grpc-port $grpc --otlp-http-port $http --zipkin-port 0 --query-port $query --sampling-port 0 >$OUT/$name.log 2>&1 &
-  server_pid=$!
-  wait_for_port $grpc; wait_for_port $query
+  data=$OUT/data-$name
+  ariadne=(env ${envs//,/ } dotnet $dll)
+  start_ariadne $OUT/$name.log "http query" --config $OUT/off.json --storage ${STORAGE:-embedded} --data $data
   target=$grpc; [ $PROTO = http ] && target=$http
   dotnet $DLL loadgen --protocol $PROTO --target http://127.0.0.1:$target --duration $DUR --connections ${CONN:-48} --spans-per-request ${SPANS:-2048} --json --query http://127.0.0.1:$query --query-rate 10 >$OUT/$name-$round.json 2>$OUT/$name-$round.lg.log
   kill -TERM $server_pid; wait $server_pid; code=$?; server_pid=

@@ -16,8 +16,7 @@ ENGINES=${ENGINES:-embedded clickhouse}
 OUT=${OUT:-$(mktemp -d -t ariadne-scale-XXXXXX)}
 mkdir -p "$OUT"
 source bench/lib.sh
-source bench/clickhouse.sh
-trap 'ch_stop; stop_server' EXIT
+trap 'stop_clickhouse; stop_server' EXIT
 
 echo "==> building the benchmarks (Release)" >&2
 dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
@@ -29,9 +28,9 @@ for engine in $ENGINES; do
   case $engine in
     embedded) "${bench[@]}" "$SPANS" "$OUT/embedded-data" "${args[@]}" | tee "$OUT/embedded.txt" >&2
               rm -rf "$OUT/embedded-data" ;;
-    clickhouse) ch_start "$OUT/clickhouse"
+    clickhouse) start_clickhouse "$OUT/clickhouse" zstd
                 "${bench[@]}" "$SPANS" "${args[@]}" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
-                ch_stop; rm -rf "$OUT/clickhouse/data" ;;
+                stop_clickhouse; rm -rf "$OUT/clickhouse/data" ;;
     *) echo "ENGINES: embedded and/or clickhouse, not $engine" >&2; exit 2 ;;
   esac
   outputs+=("$OUT/$engine.txt")

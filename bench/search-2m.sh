@@ -18,8 +18,7 @@ WINDOW_HOURS=${WINDOW_HOURS:-1}
 OUT=${OUT:-$(mktemp -d -t ariadne-search-XXXXXX)}
 mkdir -p "$OUT"
 source bench/lib.sh
-source bench/clickhouse.sh
-trap 'ch_stop; stop_server' EXIT
+trap 'stop_clickhouse; stop_server' EXIT
 
 echo "==> building the benchmarks (Release)" >&2
 dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
@@ -30,9 +29,9 @@ echo "==> embedded: $SPANS spans (load average $(cut -d' ' -f1-3 /proc/loadavg))
 "${bench[@]}" "${args[0]}" "$OUT/embedded-data" "${args[@]:1}" | tee "$OUT/embedded.txt" >&2
 
 echo "==> ClickHouse (zstd): $SPANS spans (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-ch_start "$OUT/clickhouse"
+start_clickhouse "$OUT/clickhouse" zstd
 "${bench[@]}" "${args[@]}" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
-ch_stop
+stop_clickhouse
 rm -rf "$OUT/embedded-data" "$OUT/clickhouse/data"
 
 bash bench/search-table.sh "$OUT/clickhouse.txt" "$OUT/embedded.txt"

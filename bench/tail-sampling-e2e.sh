@@ -40,13 +40,8 @@ JSON
 # run MODE ROUND: a fresh server (and data directory) per run, the load generator against it, then stop.
 run() {
   local mode=$1 round=$2 grpc data cpu_before
-  grpc=$(free_port)
   data="$OUT/data-$mode-$round"
-  "${ariadne[@]}" serve --config "$OUT/$mode.json" --storage "$STORAGE" --data "$data" --listen-address 127.0.0.1 \
-    --otlp-grpc-port "$grpc" --otlp-http-port 0 --zipkin-port 0 --query-port 0 --sampling-port 0 \
-    >"$OUT/$mode-$round.server.log" 2>&1 &
-  server_pid=$!
-  wait_for_port "$grpc"
+  start_ariadne "$OUT/$mode-$round.server.log" "" --config "$OUT/$mode.json" --storage "$STORAGE" --data "$data"
   echo "==> round $round, tail sampling $mode: loadgen for $DURATION" >&2
   cpu_before=$(cpu_ticks "$server_pid")
   "${ariadne[@]}" loadgen --protocol grpc --target "http://127.0.0.1:$grpc" --duration "$DURATION" \
