@@ -11,7 +11,8 @@
 #
 # Targets: every FuzzTargets.All entry (the list is printed by `ARIADNE_FUZZ_TARGET=? dotnet artifacts/fuzz/bin/Ariadne.Fuzz.dll`).
 # Findings land in artifacts/fuzz/<target>/findings; copy a crash into the fixtures folder above to keep it. The last
-# lines are the figures docs/RELIABILITY.md records: per target, executions, crashes, hangs and the rate.
+# lines are the figures docs/RELIABILITY.md records: per target, executions, crashes, hangs (over 1 s of CPU), the rate
+# and the slowest input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

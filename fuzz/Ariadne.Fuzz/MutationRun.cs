@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Ariadne.Fuzzing;
 
 namespace Ariadne.Fuzz;
@@ -9,7 +10,8 @@ namespace Ariadne.Fuzz;
 /// executions instead of a few thousand, on the target's seeds, the kept corpus, and inputs that mutations turned
 /// into other valid payloads (one in 16 accepted inputs joins the pool, up to 1,024), so damage stacks up. No
 /// coverage guidance (the afl mode of scripts/fuzz.sh has it), but about a hundred times afl's rate on .NET. An
-/// exception other than the target's documented refusal is a crash; an input that takes over a second is a hang.
+/// exception other than the target's documented refusal is a crash; an input that takes over a second of the fuzzing
+/// thread's CPU is a hang (CPU, not wall time: on a busy machine a preempted or GC-paused decode is not slow).
 /// Each is written to the findings directory, to replay with <c>Ariadne.Fuzz &lt;file&gt;</c> and keep under
 /// tests/Ariadne.Tests/Fuzzing/Fixtures/&lt;target&gt;/.
 /// </summary>
@@ -31,12 +33,13 @@ internal static class MutationRun
         var mutator = new Mutator(seed);
         var random = new Random(seed);
         long refused = 0, crashes = 0, hangs = 0;
+        var slowest = TimeSpan.Zero;
         var started = Stopwatch.StartNew();
         var reported = TimeSpan.Zero;
         for (long i = 0; i < executions; i++)
         {
             var input = mutator.Mutate(pool[random.Next(pool.Count)]);
-            var before = started.Elapsed;
+            var before = ThreadCpu();
             try
             {
                 if (!target.Decode(input))
@@ -54,12 +57,15 @@ internal static class MutationRun
                 Keep(findings, $"crash-{crashes}", input, $"{e.GetType().Name}: {e.Message} (mutation {mutator.Last}, seed {seed}, execution {i})");
             }
 
-            var now = started.Elapsed;
-            if (now - before > s_hang)
+            var cpu = ThreadCpu() - before;
+            slowest = cpu > slowest ? cpu : slowest;
+            if (cpu > s_hang)
             {
                 hangs++;
-                Keep(findings, $"hang-{hangs}", input, $"took {(now - before).TotalSeconds:F1} s (seed {seed}, execution {i})");
+                Keep(findings, $"hang-{hangs}", input, $"took {cpu.TotalSeconds:F1} s of CPU (seed {seed}, execution {i})");
             }
+
+            var now = started.Elapsed;
 
             if (now - reported >= s_progressEvery)
             {
@@ -71,8 +77,15 @@ internal static class MutationRun
 
         var seconds = Math.Max(started.Elapsed.TotalSeconds, 1e-3);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{target.Name}: {executions} executions in {seconds:F0} s ({executions / seconds:F0}/s), {crashes} crashes, {hangs} hangs, {100.0 * refused / Math.Max(executions, 1):F0}% refused as malformed"));
+            $"{target.Name}: {executions} executions in {seconds:F0} s ({executions / seconds:F0}/s), {crashes} crashes, {hangs} hangs, {100.0 * refused / Math.Max(executions, 1):F0}% refused as malformed, slowest input {slowest.TotalMilliseconds:F1} ms of CPU"));
         return crashes + hangs == 0 ? 0 : 1;
+    }
+
+    /// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID; Linux, where the fuzzer runs).</summary>
+    private static TimeSpan ThreadCpu()
+    {
+        NativeMethods.ClockGetTime(NativeMethods.ThreadCpuClock, out var time);
+        return TimeSpan.FromTicks((time.Seconds * TimeSpan.TicksPerSecond) + (time.Nanoseconds / 100));
     }
 
     private static void Keep(string findings, string name, byte[] input, string why)
@@ -81,5 +94,21 @@ internal static class MutationRun
         var path = Path.Combine(findings, name);
         File.WriteAllBytes(path, input);
         Console.Error.WriteLine($"{path}: {why}");
+    }
+
+    private static class NativeMethods
+    {
+        public const int ThreadCpuClock = 3;
+
+        [DllImport("libc", EntryPoint = "clock_gettime")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int ClockGetTime(int clock, out TimeSpec time);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 }
