@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ariadne.Model;
+using Ariadne.Query;
+using Ariadne.Search;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
@@ -153,7 +155,8 @@ internal static class StorageBench
     /// <summary>
     /// With <paramref name="lookups"/>, 1,000 lookups of random stored traces; then searches over a random window of
     /// <paramref name="window"/>, limit 20. Issue 16's data (<paramref name="wide"/>): its search and one of each kind
-    /// its 100M run asks for. The shop mix: a common filter
+    /// its 100M run asks for (service; service + operation; service + tag; tag only, rare and frequent; error=true;
+    /// duration; a structural TraceQL query, run as the search APIs run it). The shop mix: a common filter
     /// (many matches: the newest data answers it), a rare tag value (a few traces), a selective
     /// service+operation+duration filter with fewer matches than the limit and no tag (every row of the window is
     /// read: the worst case), and an error search (a tag derived from the status).
@@ -180,8 +183,10 @@ internal static class StorageBench
             {
                 Tags = new Dictionary<string, string> { ["customer.id"] = "customer-" + r.Next(100_000).ToString(CultureInfo.InvariantCulture) },
             });
+            await SearchAsync("tag only (frequent)", _ => new TraceQuery { Tags = new Dictionary<string, string> { ["customer.tier"] = "gold" } });
             await SearchAsync("error=true", _ => new TraceQuery { Tags = new Dictionary<string, string> { ["error"] = "true" } });
             await SearchAsync("duration > 50 ms", _ => new TraceQuery { MinDuration = TimeSpan.FromMilliseconds(50) });
+            await StructuralAsync("""{ resource.service.name = "frontend" } >> { status = error }""");
             return;
         }
 
@@ -219,6 +224,29 @@ internal static class StorageBench
             }
 
             Report($"search {name}, {window.TotalHours:0.#} h, limit 20 ({found / 100.0:F1} traces per answer)", millis);
+            Report("    its machine CPU time", cpuMillis);
+        }
+
+        // A TraceQL query as the search APIs run it (TraceQueryService.SearchAsync): the store finds candidates by what
+        // the query pushes down, then the whole expression is evaluated per trace.
+        async Task StructuralAsync(string text)
+        {
+            var query = SearchQuery.Parse(text);
+            var millis = new List<double>();
+            var cpuMillis = new List<double>();
+            var found = 0;
+            for (var i = 0; i < 100; i++)
+            {
+                var windowStart = dataStart + TimeSpan.FromMinutes(random.Next((int)Math.Max(1, (spread - window).TotalMinutes)));
+                var queryCpu = MachineCpu.Start();
+                var watch = Stopwatch.StartNew();
+                var candidates = await store.FindTracesAsync(Tenant, query.PushDown(windowStart, windowStart + window, TraceQueryService.SampleLimit), default);
+                found += query.Hits(candidates, 20).Count;
+                millis.Add(watch.Elapsed.TotalMilliseconds);
+                cpuMillis.Add(queryCpu.CpuMilliseconds());
+            }
+
+            Report($"search structural {text}, {window.TotalHours:0.#} h, limit 20 ({found / 100.0:F1} traces per answer)", millis);
             Report("    its machine CPU time", cpuMillis);
         }
     }
