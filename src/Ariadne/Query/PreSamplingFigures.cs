@@ -11,14 +11,22 @@ namespace Ariadne.Query;
 /// before sampling (<see cref="SpanMetricsAggregator"/>, <see cref="ServiceGraphAggregator"/>) per minute, for the
 /// last few hours since the server started; the part of a window they hold is counted from them, the part before
 /// from storage. While storage keeps every span, storage answers alone.
+/// <para>
+/// In cluster mode a node's aggregators count only the traces it owns. ClickHouse's edge minutes are counted before
+/// sampling by every node, so there dependencies are read from storage alone, and every node gives the same answer.
+/// </para>
 /// </summary>
-public sealed class PreSamplingFigures(ISpanStore store, SpanMetricsAggregator metrics, ServiceGraphAggregator graph, TailSampler sampler, TimeProvider time)
+public sealed class PreSamplingFigures(
+    ISpanStore store, SpanMetricsAggregator metrics, ServiceGraphAggregator graph, TailSampler sampler, TimeProvider time, Configuration.AriadneOptions? options = null)
 {
+    private readonly bool _clusterMode = options?.Cluster.Enabled == true;
+
     /// <summary>Calls between services (<c>/api/dependencies</c>, the service map).</summary>
     public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var start = endTime - lookback;
-        if (CountedFrom(start, endTime) is not { } counted)
+        var clusterWide = _clusterMode && store is Storage.ClickHouse.ClickHouseSpanStore { DependenciesFromMinutes: true };
+        if (clusterWide || CountedFrom(start, endTime) is not { } counted)
         {
             return await store.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ariadne.Model;
 using Ariadne.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Ariadne.Tests.Cluster;
 
@@ -9,11 +10,16 @@ namespace Ariadne.Tests.Cluster;
 /// sharded over two clickhouse-server processes (a Distributed table), and a client that spreads every trace's spans
 /// over the three nodes. bench/cluster.sh runs the same at load, longer.
 /// </summary>
-public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : IClassFixture<ClickHouseClusterFixture>
+public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse, ITestOutputHelper output) : IClassFixture<ClickHouseClusterFixture>
 {
-    // Gold traces are always kept; a fifth of the others by chance; the decision waits a second after a trace's first span.
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Phase(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+
+    // Gold traces are always kept; a fifth of the others by chance. The decision waits 5 s after a trace's first span:
+    // the three parts of a trace reach the owner at different times, seconds apart on a loaded machine.
     private const string TailPolicies =
-        "export ARIADNE__Sampling__Tail__DecisionWait=00:00:01 " +
+        "export ARIADNE__Sampling__Tail__DecisionWait=00:00:05 " +
         "ARIADNE__Sampling__Tail__Policies__0__Name=gold ARIADNE__Sampling__Tail__Policies__0__Type=string_attribute " +
         "ARIADNE__Sampling__Tail__Policies__0__String_Attribute__Key=customer.tier ARIADNE__Sampling__Tail__Policies__0__String_Attribute__Values__0=gold " +
         "ARIADNE__Sampling__Tail__Policies__1__Name=rest ARIADNE__Sampling__Tail__Policies__1__Type=probabilistic " +
@@ -23,21 +29,37 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : ICla
     public async Task A_trace_spread_over_three_nodes_is_decided_once_by_its_owner_and_every_node_serves_it_whole_or_not_at_all()
     {
         await using var nodes = await ClusterNodes.StartAsync(clickHouse, TailPolicies);
+        Phase("three nodes up");
         using var client = new SpreadingClient(Enumerable.Range(0, nodes.Count).Select(n => (Func<Uri?>)(() => nodes[n].OtlpHttp)).ToList());
         var traces = Enumerable.Range(0, 60).Select(i => (Tier: i % 3 == 0 ? "gold" : "silver", Spans: SpreadingClient.Trace(i % 3 == 0 ? "gold" : "silver"))).ToList();
         await Parallel.ForEachAsync(traces.Select((t, i) => (t, i)), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (trace, ct) =>
             Assert.True(await client.SendAsync(trace.t.Spans, trace.i, ct), $"trace {trace.i} was not acknowledged{Environment.NewLine}{nodes.Output}"));
 
+        Phase("60 traces acknowledged");
+
         // Kept traces are stored a second or two after their last span; every node must then agree on each one.
         var views = new Dictionary<string, int[]>();
-        async Task<bool> SettledAsync()
+        async Task ReadViewsAsync()
         {
             foreach (var (_, spans) in traces)
             {
                 var id = spans[0].TraceId.ToHex();
                 views[id] = await Task.WhenAll(Enumerable.Range(0, nodes.Count).Select(n => nodes.ServedSpansAsync(n, id)));
             }
+        }
 
+        async Task<bool> SettledAsync()
+        {
+            // Gold traces first, from one node: the decisions of the others were taken in the same rounds.
+            foreach (var (_, spans) in traces.Where(t => t.Tier == "gold"))
+            {
+                if (await nodes.ServedSpansAsync(0, spans[0].TraceId.ToHex()) != SpreadingClient.SpansPerTrace)
+                {
+                    return false;
+                }
+            }
+
+            await ReadViewsAsync();
             return traces.All(t => views[t.Spans[0].TraceId.ToHex()] is var served
                 && served.All(s => s == served[0]) && (served[0] == 0 || served[0] == SpreadingClient.SpansPerTrace)
                 && (t.Tier != "gold" || served[0] == SpreadingClient.SpansPerTrace));
@@ -49,17 +71,40 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : ICla
         }
         catch (TimeoutException)
         {
+            await ReadViewsAsync();
             var problems = traces.Select(t => (t.Tier, Id: t.Spans[0].TraceId.ToHex()))
                 .Where(t => views[t.Id] is var s && (s.Any(n => n != s[0]) || (s[0] != 0 && s[0] != SpreadingClient.SpansPerTrace) || (t.Tier == "gold" && s[0] == 0)))
                 .Select(t => $"{t.Tier} {t.Id}: [{string.Join(",", views[t.Id])}]");
             Assert.Fail($"traces served in part or differently by the nodes: {string.Join("; ", problems.Take(10))}{Environment.NewLine}{nodes.Output}");
         }
 
+        Phase("every node serves every trace whole or not at all");
         var silver = traces.Where(t => t.Tier == "silver").Select(t => views[t.Spans[0].TraceId.ToHex()][0]).ToList();
         Assert.Contains(0, silver);
         for (var node = 0; node < nodes.Count; node++)
         {
             Assert.True(await nodes.CounterAsync(node, "ariadne_cluster_forwarded_spans_total") > 0, $"node {node} forwarded nothing");
+        }
+
+        // Dependencies count every call before sampling, each counted once by its trace's owner, and every node reads
+        // the sum: 60 calls from frontend to each service, whichever node is asked.
+        var expected = string.Join(",", Enumerable.Range(2, 5).Select(i => $"frontend>service-{i}:60"));
+        var dependencies = new string[nodes.Count];
+        try
+        {
+            await Poll.UntilAsync(async () =>
+            {
+                for (var node = 0; node < nodes.Count; node++)
+                {
+                    dependencies[node] = await nodes.DependenciesAsync(node);
+                }
+
+                return dependencies.All(d => d == expected);
+            }, timeout: TimeSpan.FromSeconds(30), interval: TimeSpan.FromMilliseconds(500));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"dependencies per node, expected {expected} from each: {string.Join(" | ", dependencies)}");
         }
     }
 
@@ -67,6 +112,7 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : ICla
     public async Task Kill_9_of_a_node_under_load_loses_no_acknowledged_span_and_the_others_keep_accepting()
     {
         await using var nodes = await ClusterNodes.StartAsync(clickHouse);
+        Phase("three nodes up");
         using var client = new SpreadingClient(Enumerable.Range(0, nodes.Count).Select(n => (Func<Uri?>)(() => nodes.Running.Contains(n) ? nodes[n].OtlpHttp : null)).ToList());
         var acknowledged = new ConcurrentQueue<TraceId>();
         using var stop = new CancellationTokenSource();
@@ -92,24 +138,32 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : ICla
         await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count >= 50), "50 traces acknowledged before the kill", TimeSpan.FromSeconds(60));
         await nodes.KillAsync(2);
         var atKill = acknowledged.Count;
+        Phase($"node 2 killed after {atKill} acknowledged traces");
         await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count >= atKill + 50), "50 more traces acknowledged by the two nodes left", TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
         await Task.WhenAll(senders);
+        Phase($"load stopped after {acknowledged.Count} acknowledged traces");
 
         // The killed node comes back on its data directory: what it acknowledged and had not stored is in its ingest log.
         await nodes.StartAsync(2);
+        Phase("node 2 up again");
         var missing = new List<string>();
+        var waiting = acknowledged.ToHashSet();
+        var asked = 0;
         try
         {
             await Poll.UntilAsync(async () =>
             {
                 missing.Clear();
-                var asked = 0;
-                foreach (var id in acknowledged)
+                foreach (var id in waiting.ToList())
                 {
                     // Asked of each node in turn: any of them must serve every trace.
                     var served = await nodes.ServedSpansAsync(asked++ % nodes.Count, id.ToHex());
-                    if (served != SpreadingClient.SpansPerTrace)
+                    if (served == SpreadingClient.SpansPerTrace)
+                    {
+                        waiting.Remove(id);
+                    }
+                    else
                     {
                         missing.Add($"{id.ToHex()}: {served}");
                     }
@@ -123,6 +177,7 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse) : ICla
             // Reported below with what was missing.
         }
 
+        Phase("acknowledged traces checked");
         Assert.True(missing.Count == 0,
             $"{missing.Count} of {acknowledged.Count} acknowledged traces not served whole: {string.Join("; ", missing.Take(10))}{Environment.NewLine}{nodes.Output}");
         Assert.True(await nodes.CounterAsync(0, "ariadne_cluster_handed_on_spans_total") + await nodes.CounterAsync(1, "ariadne_cluster_handed_on_spans_total") > 0,

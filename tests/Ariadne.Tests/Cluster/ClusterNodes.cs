@@ -76,6 +76,15 @@ internal sealed class ClusterNodes : IAsyncDisposable
             : 0;
     }
 
+    /// <summary>A node's /api/dependencies for the last hour, as "parent>child:calls" sorted and comma-separated.</summary>
+    public async Task<string> DependenciesAsync(int node)
+    {
+        using var query = new HttpClient { BaseAddress = this[node].Query };
+        var end = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
+        var links = JsonNode.Parse(await query.GetStringAsync($"/api/dependencies?endTs={end}&lookback=3600000"))!["data"]!.AsArray();
+        return string.Join(",", links.Select(l => $"{l!["parent"]}>{l["child"]}:{l["callCount"]}").Order(StringComparer.Ordinal));
+    }
+
     /// <summary>The sum of a counter's series on a node's /metrics.</summary>
     public async Task<double> CounterAsync(int node, string name)
     {
