@@ -8,6 +8,7 @@ using SharpFuzz;
 //                 the in-process mutation fuzzer for that many executions (MutationRun; scripts/fuzz.sh's default)
 //   --afl         runs under afl-fuzz (SharpFuzz's fork server), the input on stdin (scripts/fuzz.sh afl)
 //   <file>        decodes the file once (replaying a corpus entry or a crash)
+//   <dir>         decodes every file in it once (replaying findings): crashes, hangs and the slowest input's CPU
 // Otherwise it runs under libFuzzer: every input is decoded; an exception other than the documented refusal
 // escapes the decode and libFuzzer records the input as a crash.
 var name = Environment.GetEnvironmentVariable("ARIADNE_FUZZ_TARGET");
@@ -41,6 +42,11 @@ if (args is [var file] && File.Exists(file))
 {
     Console.WriteLine(target.Decode(File.ReadAllBytes(file)) ? $"{file}: decoded" : $"{file}: refused as malformed");
     return 0;
+}
+
+if (args is [var findingsDirectory] && Directory.Exists(findingsDirectory))
+{
+    return Ariadne.Fuzz.MutationRun.Replay(target, findingsDirectory);
 }
 
 if (args is ["--afl"])
