@@ -41,23 +41,45 @@ trap stop_server EXIT
 # and query (0 when off); other listeners (Jaeger, Tempo) are the caller's, in SERVE ARGS. Waits for the chosen ports
 # and sets server_pid. The command is the array `ariadne`: put another build, an `env` or a taskset prefix there.
 start_ariadne() {
-  local log=$1 listeners=$2 name
+  local log=$1 listeners=$2 name attempt from
   shift 2
-  grpc=$(free_port) http=0 zipkin=0 query=0
-  for name in $listeners; do
-    case $name in
-      http) http=$(free_port) ;;
-      zipkin) zipkin=$(free_port) ;;
-      query) query=$(free_port) ;;
-      *) echo "start_ariadne: LISTENERS are http, zipkin and query (OTLP/gRPC is always on), not $name" >&2; return 2 ;;
-    esac
+  # A free port can be taken by another process between choosing it and the server binding it: the server then exits
+  # saying so, and the ports are chosen again.
+  for attempt in 1 2 3 4 5; do
+    grpc=$(free_port) http=0 zipkin=0 query=0
+    for name in $listeners; do
+      case $name in
+        http) http=$(free_port) ;;
+        zipkin) zipkin=$(free_port) ;;
+        query) query=$(free_port) ;;
+        *) echo "start_ariadne: LISTENERS are http, zipkin and query (OTLP/gRPC is always on), not $name" >&2; return 2 ;;
+      esac
+    done
+    export grpc http zipkin query
+    from=1
+    [ -f "$log" ] && from=$(( $(wc -l <"$log") + 1 ))
+    "${ariadne[@]}" serve "$@" --listen-address 127.0.0.1 --otlp-grpc-port "$grpc" --otlp-http-port "$http" \
+      --zipkin-port "$zipkin" --query-port "$query" --sampling-port 0 >>"$log" 2>&1 &
+    server_pid=$!
+    wait_for_server "$server_pid" "$log" "$from" && return 0
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+    tail -n "+$from" "$log" | grep -q "already in use" || { echo "bench: ariadne serve did not start; see $log" >&2; return 1; }
+    echo "bench: a chosen port was taken before ariadne bound it (attempt $attempt); choosing again" >&2
   done
-  export grpc http zipkin query
-  "${ariadne[@]}" serve "$@" --listen-address 127.0.0.1 --otlp-grpc-port "$grpc" --otlp-http-port "$http" \
-    --zipkin-port "$zipkin" --query-port "$query" --sampling-port 0 >>"$log" 2>&1 &
-  server_pid=$!
-  wait_for_port "$grpc"
-  for name in $listeners; do wait_for_port "${!name}"; done
+  return 1
+}
+
+# wait_for_server PID LOG FROM: true once the server's "Ariadne is up" line (printed when every listener is bound) is
+# in LOG past line FROM; false as soon as the process is gone, or after 60 s.
+wait_for_server() {
+  for _ in $(seq 1 600); do
+    tail -n "+$3" "$2" | grep -q "^Ariadne is up" && return 0
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  echo "bench: ariadne serve is not up after 60 s; see $2" >&2
+  return 1
 }
 
 # start_clickhouse DIR [zstd]: a fresh clickhouse-server (data in DIR, loopback, free ports), ready when it answers
