@@ -227,16 +227,7 @@ internal sealed class AccessMiddleware(
 
     private async Task RefuseAsync(HttpContext context, Listener listener, Refusal refusal)
     {
-        var protocol = listener switch
-        {
-            Listener.OtlpGrpc => OtlpTraceService.GrpcProtocol,
-            Listener.OtlpHttp => OtlpTraceService.HttpProtocol,
-            Listener.Zipkin => ZipkinProtocol,
-            Listener.JaegerThriftHttp => JaegerIngest.ThriftHttpProtocol,
-            Listener.JaegerGrpc => JaegerIngest.GrpcProtocol,
-            _ => null,
-        };
-        if (protocol is not null)
+        if (IngestProtocol(listener) is { } protocol)
         {
             metrics.RecordFailedRequest(protocol, refusal.Reason);
         }
@@ -244,6 +235,18 @@ internal sealed class AccessMiddleware(
         _log.Refused(listener, refusal, context.Request.Path, tenants.Resolve(context.Request));
         await refusal.WriteAsync(context, listener);
     }
+
+    /// <summary>The protocol label of a listener's failed requests on /metrics; null for listeners that take no spans.</summary>
+    internal static string? IngestProtocol(Listener listener) => listener switch
+    {
+        Listener.OtlpGrpc => OtlpTraceService.GrpcProtocol,
+        Listener.OtlpHttp => OtlpTraceService.HttpProtocol,
+        Listener.Zipkin => ZipkinProtocol,
+        Listener.JaegerThriftHttp => JaegerIngest.ThriftHttpProtocol,
+        Listener.JaegerGrpc => JaegerIngest.GrpcProtocol,
+        Listener.Cluster => Cluster.ClusterForwarder.Protocol,
+        _ => null,
+    };
 
     /// <summary>
     /// The bytes a request will take in memory as sent: Content-Length, or for gRPC the length in the first

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ariadne.Hosting;
+using Ariadne.Receivers;
 using Ariadne.Receivers.Otlp.Json;
 using Ariadne.Receivers.Otlp.Protobuf;
 using Grpc.Core;
@@ -10,24 +11,22 @@ namespace Ariadne.Access;
 /// <summary>
 /// A request refused before its endpoint runs, and how each listener says so: OTLP gRPC as a trailers-only
 /// response (grpc-status, grpc-message, and a google.rpc.Status with RetryInfo in grpc-status-details-bin when it
-/// may be retried; Jaeger gRPC alike), OTLP/HTTP as a google.rpc.Status body in the request's encoding, Zipkin and Jaeger's Thrift over HTTP as text, the query
+/// may be retried, grpc-accept-encoding when the encoding was refused; Jaeger gRPC alike), OTLP/HTTP as a google.rpc.Status body in the request's encoding, Zipkin and Jaeger's Thrift over HTTP as text, the query
 /// listener as a Jaeger API error. HTTP answers carry Retry-After with a retry delay and WWW-Authenticate with a
 /// challenge.
 /// </summary>
-internal sealed record Refusal(int HttpStatus, StatusCode GrpcCode, string Reason, string Message, TimeSpan? RetryAfter = null, string? Challenge = null)
+internal sealed record Refusal(
+    int HttpStatus, StatusCode GrpcCode, string Reason, string Message, TimeSpan? RetryAfter = null, string? Challenge = null, string? GrpcAcceptEncoding = null)
 {
     public Task WriteAsync(HttpContext context, Listener listener)
     {
         var response = context.Response;
         if (listener.IsGrpc())
         {
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/grpc";
-            response.Headers["grpc-status"] = ((int)GrpcCode).ToString(CultureInfo.InvariantCulture);
-            response.Headers["grpc-message"] = Uri.EscapeDataString(Message);
-            if (RetryAfter is not null)
+            // Once a call's deadline has answered it, the endpoint's own answer is dropped (the client has gone).
+            if (GrpcDeadline.TryAnswer(context))
             {
-                response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(OtlpProtobufResponses.EncodeStatus((int)GrpcCode, Message, RetryAfterSeconds));
+                WriteGrpc(response);
             }
 
             return Task.CompletedTask;
@@ -50,6 +49,24 @@ internal sealed record Refusal(int HttpStatus, StatusCode GrpcCode, string Reaso
             Listener.Query => WriteJaegerErrorAsync(context),
             _ => WriteTextAsync(context),
         };
+    }
+
+    /// <summary>A trailers-only gRPC answer: every field in the response headers, no message.</summary>
+    internal void WriteGrpc(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)GrpcCode).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(Message);
+        if (GrpcAcceptEncoding is not null)
+        {
+            response.Headers["grpc-accept-encoding"] = GrpcAcceptEncoding;
+        }
+
+        if (RetryAfter is not null)
+        {
+            response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(OtlpProtobufResponses.EncodeStatus((int)GrpcCode, Message, RetryAfterSeconds));
+        }
     }
 
     /// <summary>Retry-After counts whole seconds; the gRPC detail says the same, so both clients wait alike.</summary>

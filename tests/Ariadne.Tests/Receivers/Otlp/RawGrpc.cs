@@ -31,7 +31,8 @@ internal static class RawGrpc
     /// (from the trailers, or the headers of a trailers-only answer; null when there is none).
     /// </summary>
     public static async Task<Answer> SendAsync(
-        Uri server, HttpContent body, string? grpcEncoding = null, string contentType = "application/grpc", string path = TraceExport, CancellationToken cancellationToken = default)
+        Uri server, HttpContent body, string? grpcEncoding = null, string contentType = "application/grpc", string path = TraceExport,
+        string? grpcTimeout = null, CancellationToken cancellationToken = default)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, path))
@@ -47,6 +48,11 @@ internal static class RawGrpc
             request.Headers.Add("grpc-encoding", grpcEncoding);
         }
 
+        if (grpcTimeout is not null)
+        {
+            request.Headers.TryAddWithoutValidation("grpc-timeout", grpcTimeout);
+        }
+
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await response.Content.ReadAsByteArrayAsync(cancellationToken);
         string? Header(string name) =>
@@ -58,8 +64,9 @@ internal static class RawGrpc
         return new Answer(response.StatusCode, status, message);
     }
 
-    public static Task<Answer> SendAsync(Uri server, byte[] body, string? grpcEncoding = null, string contentType = "application/grpc", string path = TraceExport) =>
-        SendAsync(server, new ByteArrayContent(body), grpcEncoding, contentType, path);
+    public static Task<Answer> SendAsync(
+        Uri server, byte[] body, string? grpcEncoding = null, string contentType = "application/grpc", string path = TraceExport, string? grpcTimeout = null) =>
+        SendAsync(server, new ByteArrayContent(body), grpcEncoding, contentType, path, grpcTimeout);
 
     public sealed record Answer(HttpStatusCode Http, StatusCode? Status, string? Message);
 }

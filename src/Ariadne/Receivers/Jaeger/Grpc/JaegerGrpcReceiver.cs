@@ -36,8 +36,8 @@ internal sealed class JaegerGrpcReceiver(JaegerIngest ingest, TenantResolver ten
         var grpcEncoding = request.Headers["grpc-encoding"].ToString();
         if (RequestBody.ParseEncoding(grpcEncoding) is not { } encoding)
         {
-            context.Response.Headers["grpc-accept-encoding"] = "identity,gzip,deflate";
-            await RefuseAsync(context, StatusCode.Unimplemented, "unsupported_media_type", $"grpc-encoding '{grpcEncoding}' is not supported; compress with gzip or deflate, or not at all.");
+            await RefuseAsync(context, StatusCode.Unimplemented, "unsupported_media_type",
+                $"grpc-encoding '{grpcEncoding}' is not supported; compress with gzip or deflate, or not at all.", acceptEncoding: OtlpGrpcReceiver.AcceptedEncodings);
             return;
         }
 
@@ -87,9 +87,9 @@ internal sealed class JaegerGrpcReceiver(JaegerIngest ingest, TenantResolver ten
         RefuseAsync(context, StatusCode.Unimplemented, "unimplemented",
             $"{context.Request.Path} is not a method of this server; it serves {PostSpansPath[1..]}.");
 
-    private Task RefuseAsync(HttpContext context, StatusCode code, string reason, string message, TimeSpan? retryAfter = null)
+    private Task RefuseAsync(HttpContext context, StatusCode code, string reason, string message, TimeSpan? retryAfter = null, string? acceptEncoding = null)
     {
         ingest.RecordFailure(JaegerIngest.GrpcProtocol, reason, tenants.Resolve(context.Request), message);
-        return new Refusal(StatusCodes.Status200OK, code, reason, message, retryAfter).WriteAsync(context, Listener.JaegerGrpc);
+        return new Refusal(StatusCodes.Status200OK, code, reason, message, retryAfter, GrpcAcceptEncoding: acceptEncoding).WriteAsync(context, Listener.JaegerGrpc);
     }
 }

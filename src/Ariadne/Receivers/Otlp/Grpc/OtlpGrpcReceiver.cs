@@ -23,8 +23,8 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
 
     private const string GrpcContentType = "application/grpc";
 
-    // What a client may compress its message with; sent back with UNIMPLEMENTED for any other grpc-encoding.
-    private const string AcceptedEncodings = "identity,gzip,deflate";
+    /// <summary>What a client may compress its message with; sent back with UNIMPLEMENTED for any other grpc-encoding.</summary>
+    internal const string AcceptedEncodings = "identity,gzip,deflate";
 
     private readonly long _maxBytes = options.Ingest.MaxRequestBytes;
 
@@ -58,9 +58,8 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
         var grpcEncoding = request.Headers["grpc-encoding"].ToString();
         if (RequestBody.ParseEncoding(grpcEncoding) is not { } encoding)
         {
-            context.Response.Headers["grpc-accept-encoding"] = AcceptedEncodings;
             await RefuseAsync(context, StatusCode.Unimplemented, "unsupported_media_type",
-                $"grpc-encoding '{grpcEncoding}' is not supported; compress with gzip or deflate, or not at all.");
+                $"grpc-encoding '{grpcEncoding}' is not supported; compress with gzip or deflate, or not at all.", acceptEncoding: AcceptedEncodings);
             return;
         }
 
@@ -110,6 +109,12 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
     /// <summary>A unary call's answer: the length-prefixed message, then grpc-status 0 in the trailers (Jaeger's gRPC receiver answers the same way).</summary>
     internal static async Task WriteResponseAsync(HttpContext context, byte[] message)
     {
+        if (!GrpcDeadline.TryAnswer(context))
+        {
+            // The deadline answered first (DEADLINE_EXCEEDED, already sent); the client has stopped listening.
+            return;
+        }
+
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GrpcContentType;
@@ -123,10 +128,10 @@ internal sealed class OtlpGrpcReceiver(OtlpTraceService service, AriadneOptions 
         response.AppendTrailer("grpc-status", "0");
     }
 
-    private Task RefuseAsync(HttpContext context, StatusCode code, string reason, string message, TimeSpan? retryAfter = null)
+    private Task RefuseAsync(HttpContext context, StatusCode code, string reason, string message, TimeSpan? retryAfter = null, string? acceptEncoding = null)
     {
         service.RecordFailure(OtlpTraceService.GrpcProtocol, reason, context.Request, message);
-        return new Refusal(StatusCodes.Status200OK, code, reason, message, retryAfter).WriteAsync(context, Listener.OtlpGrpc);
+        return new Refusal(StatusCodes.Status200OK, code, reason, message, retryAfter, GrpcAcceptEncoding: acceptEncoding).WriteAsync(context, Listener.OtlpGrpc);
     }
 
     /// <summary>application/grpc, or one of its subtypes (application/grpc+proto).</summary>
