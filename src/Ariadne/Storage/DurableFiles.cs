@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Ariadne.Storage;
 
 /// <summary>
-/// The durable write steps of the ingest log and the embedded engine, and only those: appending to a log segment,
-/// fsync, creating, renaming and deleting segments, checkpoints, blocks and aggregate day files. Reads and
+/// The durable write steps of the ingest log, the embedded engine and the adaptive sampler, and only those: appending
+/// to a log segment, fsync, creating, renaming and deleting segments, checkpoints, blocks, aggregate day files and the
+/// adaptive sampling state. Reads and
 /// everything else use <see cref="File"/> directly. Production uses <see cref="DurableFiles.System"/>; the
 /// fault-injection tests (docs/RELIABILITY.md) put one in that fails the Nth step with EIO, ENOSPC or a torn write.
 /// Every step throws <see cref="IOException"/> (or what the runtime throws for the errno) on failure.

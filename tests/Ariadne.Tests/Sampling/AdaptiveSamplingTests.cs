@@ -1,6 +1,7 @@
 using Ariadne.Model;
 using Ariadne.Sampling;
 using Ariadne.Sampling.Adaptive;
+using Ariadne.Tests.Reliability;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -144,6 +145,53 @@ public sealed class AdaptiveSamplingTests : IDisposable
         Assert.Equal(probability, HeadSamplingProbability.FromTraceState(traceState)!.Value, 4);
 
     /// <summary>Root spans tell their probability three ways: Jaeger tags, OTel tracestate, or not at all.</summary>
+    /// <summary>
+    /// The state file is replaced through <see cref="Ariadne.Storage.IDurableFiles"/> (temp file, fsync, rename, fsync of
+    /// the directory): a failure at any step of either of two saves, a torn write included, is only logged, the sampler
+    /// keeps serving what it calculated, and a restart resumes from one of the two states, never from a broken file.
+    /// </summary>
+    [Fact]
+    public void A_failed_step_of_a_state_save_is_harmless_and_a_restart_resumes_from_a_whole_state()
+    {
+        var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
+        var counting = new FaultyFiles();
+        var learned = LearnTwice(options, counting, Path.Combine(_dataDirectory, "count"));
+        Assert.True(counting.Count(FileStep.Rename) == 2 && counting.Count(FileStep.Fsync) == 4, string.Join(", ", counting.Steps));
+
+        var plans = Enum.GetValues<FileStep>()
+            .SelectMany(step => Enumerable.Range(1, counting.Count(step)).SelectMany(n => counting.Names(step)[n - 1] == "write"
+                ? new[] { new FaultPlan(step, n, FileFault.Eio), new FaultPlan(step, n, FileFault.TornWrite) }
+                : [new FaultPlan(step, n, FileFault.Eio)]));
+        foreach (var plan in plans)
+        {
+            var directory = Path.Combine(_dataDirectory, $"{plan.Step}-{plan.Nth}-{plan.Fault}");
+            var files = new FaultyFiles(plan);
+
+            Assert.Equal(learned, LearnTwice(options, files, directory));
+            Assert.True(files.Injected is not null, $"{plan} was not reached");
+
+            using var aggregator = new ThroughputAggregator(options, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+            using var restarted = new AdaptiveStrategyProvider(options, aggregator, directory, "default", NullLogger<AdaptiveStrategyProvider>.Instance);
+            var resumed = restarted.GetStrategy("default", "shop").ProbabilityFor("GET /browse");
+            Assert.True(resumed == learned.First || resumed == learned.Second, $"{files.Injected}: the restart serves {resumed}, not {learned}");
+        }
+    }
+
+    /// <summary>Two calculation intervals of one operation (a flood, then a trickle); the probability served after each.</summary>
+    private static (double First, double Second) LearnTwice(SamplingOptions options, Ariadne.Storage.IDurableFiles files, string dataDirectory)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var resource = new Resource { ServiceName = "shop" };
+        using var aggregator = new ThroughputAggregator(options, time);
+        using var provider = new AdaptiveStrategyProvider(options, aggregator, dataDirectory, "default", NullLogger<AdaptiveStrategyProvider>.Instance, files);
+        aggregator.Observe("default", Enumerable.Range(0, 6_000).Select(_ => RootSpan(resource, "GET /browse", 0, 0.001)).ToList());
+        time.Advance(options.Adaptive.CalculationInterval);
+        var first = provider.GetStrategy("default", "shop").ProbabilityFor("GET /browse")!.Value;
+        aggregator.Observe("default", [RootSpan(resource, "GET /browse", 0, first)]);
+        time.Advance(options.Adaptive.CalculationInterval);
+        return (first, provider.GetStrategy("default", "shop").ProbabilityFor("GET /browse")!.Value);
+    }
+
     private static Span RootSpan(Resource resource, string name, int style, double probability)
     {
         var span = new Span

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ariadne.Sampling.Remote;
+using Ariadne.Storage;
 
 namespace Ariadne.Sampling.Adaptive;
 
@@ -22,8 +23,10 @@ public readonly record struct AdaptiveOperationState(string Tenant, string Servi
 /// </para>
 /// Each tenant has its own state: the same service name in two tenants is two services, and one tenant's traffic
 /// never moves another's probabilities. State (probabilities, throughput buckets) is saved to the data directory
-/// after every calculation and read back at start; a state file from before tenants were kept apart is read as the
-/// default tenant's.
+/// after every calculation, replaced atomically through <see cref="IDurableFiles"/> (temp file, fsync, rename, fsync of
+/// the directory), and read back at start; a state file from before tenants were kept apart is read as the default
+/// tenant's. A save that fails leaves the previous state in place and is only logged: the state is a cache of what the
+/// next intervals re-learn, so losing one calculation costs a few minutes of convergence, never data.
 /// </summary>
 public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDisposable
 {
@@ -33,6 +36,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     private readonly IReadOnlyList<BusinessCriticalOperation> _critical;
     private readonly ThroughputAggregator _aggregator;
     private readonly string _stateFile;
+    private readonly IDurableFiles _files;
     private readonly ILogger<AdaptiveStrategyProvider> _logger;
     private readonly Lock _lock = new();
     private readonly string _defaultTenant;
@@ -41,8 +45,10 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     private readonly Dictionary<(string Tenant, string Service), SamplingStrategy> _responses = [];
     private IReadOnlyList<AdaptiveOperationState> _states = [];
 
-    public AdaptiveStrategyProvider(SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, string defaultTenant, ILogger<AdaptiveStrategyProvider> logger)
+    public AdaptiveStrategyProvider(
+        SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, string defaultTenant, ILogger<AdaptiveStrategyProvider> logger, IDurableFiles? files = null)
     {
+        _files = files ?? DurableFiles.System;
         _defaultTenant = defaultTenant;
         _options = options.Adaptive;
         _critical = options.BusinessCritical;
@@ -259,9 +265,7 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
             }).ToList(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(_stateFile)!);
-        var temp = _stateFile + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(state, s_json));
-        File.Move(temp, _stateFile, overwrite: true);
+        DurableFiles.Replace(_files, _stateFile, JsonSerializer.SerializeToUtf8Bytes(state, s_json));
     }
 
     private void LoadState()
