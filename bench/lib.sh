@@ -38,8 +38,9 @@ trap stop_server EXIT
 # start_ariadne LOG LISTENERS [SERVE ARGS...]: `"${ariadne[@]}" serve SERVE ARGS` on 127.0.0.1, its output appended
 # to LOG. OTLP/gRPC always gets a free port; LISTENERS names which of http (OTLP/HTTP), zipkin and query get one too,
 # and the others of those three are off (port 0), as is the sampling port. The ports are exported as grpc, http, zipkin
-# and query (0 when off); other listeners (Jaeger, Tempo) are the caller's, in SERVE ARGS. Waits for the chosen ports
-# and sets server_pid. The command is the array `ariadne`: put another build, an `env` or a taskset prefix there.
+# and query (0 when off); other listeners (Jaeger, Tempo) are the caller's, in SERVE ARGS. Waits for the server to be up
+# (its "Ariadne is up" line, printed once every listener is bound; every build since the line existed prints it) and
+# sets server_pid. The command is the array `ariadne`: put another build, an `env` or a taskset prefix there.
 start_ariadne() {
   local log=$1 listeners=$2 name attempt from
   shift 2
