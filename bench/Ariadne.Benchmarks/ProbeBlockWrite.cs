@@ -48,7 +48,7 @@ internal static class ProbeBlockWrite
             var files = Directory.GetFiles(blockDirectory).Sum(f => new FileInfo(f).Length);
             Console.WriteLine($"zstd {level}: {spans:N0} spans in {watch.ElapsedMilliseconds} ms wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} ms CPU; " +
                 $"block {files:N0} bytes = {(double)files / spans:F2} B/span");
-            ColumnBytes.Print(blockDirectory, spans);
+            Console.WriteLine(string.Join(Environment.NewLine, BlockBytes.Lines(blockDirectory, spans).Select(line => "    " + line)));
             Directory.Delete(directory, recursive: true);
         }
     }

@@ -6,6 +6,7 @@ using Ariadne.Search;
 using Ariadne.Storage;
 using Ariadne.Storage.ClickHouse;
 using Ariadne.Storage.Embedded;
+using Ariadne.Storage.Embedded.Blocks;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ariadne.Benchmarks;
@@ -377,7 +378,8 @@ internal static class StorageBench
 
         public override string Backlog => $", {store.BlockCount} blocks";
 
-        public override void PrintBytesByColumn(long spans) => ColumnBytes.Print(store.DataDirectory, spans);
+        public override void PrintBytesByColumn(long spans) =>
+            Console.WriteLine(string.Join(Environment.NewLine, BlockBytes.Lines(store.DataDirectory, spans).Select(line => "    " + line)));
     }
 
     private sealed class ClickHouseTarget(ClickHouseSpanStore store, ClickHouseSchema schema) : BenchTarget

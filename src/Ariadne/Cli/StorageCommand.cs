@@ -15,7 +15,7 @@ internal static class StorageCommand
     public static Command Create()
     {
         var command = new Command("storage", "Inspect and maintain an embedded-storage data directory.");
-        command.Subcommands.Add(Sub("list", "List blocks with their time range, spans, traces and size.", List));
+        command.Subcommands.Add(Sub("list", "List blocks with their time range, spans, traces and size, and the bytes per span of each block file and Parquet column.", List));
         command.Subcommands.Add(Sub("verify", "Check every block's checksums and read every row; damaged blocks are named (exit code 1).", Verify));
         command.Subcommands.Add(Sub("compact", "Merge small blocks now (the server must be stopped).", Compact));
         command.Subcommands.Add(ClickHouseStorageCommand.Create());
@@ -79,6 +79,14 @@ internal static class StorageCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{table.Rows.Count} blocks, {spans:N0} spans, {bytes:N0} bytes.");
+        if (spans > 0)
+        {
+            AnsiConsole.WriteLine("Bytes per span by block file and by Parquet column (compressed):");
+            foreach (var line in BlockBytes.Lines(Path.Combine(directory, "blocks"), spans))
+            {
+                AnsiConsole.WriteLine("  " + line);
+            }
+        }
         var log = Path.Combine(directory, IngestPipeline.LogDirectoryName);
         var segments = SegmentLog.ListSegments(log).Count;
         if (segments > 0)

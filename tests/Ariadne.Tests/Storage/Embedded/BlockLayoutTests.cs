@@ -135,4 +135,28 @@ public sealed class BlockLayoutTests
         await f.ReopenAsync();
         Assert.Equal("ariadne-embedded 3", (await File.ReadAllTextAsync(Path.Combine(f.Directory, DataDirectoryFormat.FileName))).Trim());
     }
+
+    [Fact]
+    public void The_bytes_of_a_block_are_told_by_file_and_by_column()
+    {
+        var directory = Directory.CreateTempSubdirectory("ariadne-bytes-").FullName;
+        try
+        {
+            var block = SearchIndexData.WriteBlock(directory, SearchIndexData.Traces(seed: 9, count: 200), rowGroupSpans: 64);
+            var (files, columns) = BlockBytes.Measure(directory);
+
+            string[] expected = [BlockMeta.DataFileName, BlockMeta.BloomFileName, TagFilters.FileName, BlockMeta.TracesFileName, SearchIndex.FileName, BlockMeta.FileName];
+            Assert.Equal(expected.Order(StringComparer.Ordinal), files.Select(f => f.File).Order(StringComparer.Ordinal));
+            Assert.Equal(block.Meta.IndexBytes, files.Single(f => f.File == SearchIndex.FileName).Bytes);
+            Assert.Equal(19, columns.Count);
+            Assert.Contains(columns, c => c.Column == "attributes" && c.Bytes > 0);
+            Assert.InRange(columns.Sum(c => c.Bytes), 1, block.Meta.DataBytes);
+            Assert.Contains(BlockBytes.Lines(directory, block.Meta.SpanCount), line => line.StartsWith("file   index.bin", StringComparison.Ordinal));
+            block.Release();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
