@@ -99,6 +99,12 @@ internal static class ServeCommand
                 await Console.Error.WriteLineAsync($"ariadne: cannot open storage: {e.Message}");
                 return 1;
             }
+            catch (ConfigurationException e)
+            {
+                // Settings that can only be checked against the machine (the cluster's peer names).
+                await Console.Error.WriteLineAsync($"ariadne: invalid configuration:{Environment.NewLine}{e.Message}");
+                return CliConfiguration.InvalidConfigurationExitCode;
+            }
 
             await using var serverScope = server;
             try

@@ -24,8 +24,17 @@ public sealed partial class ClusterMembership : BackgroundService
         _options = options;
         _logger = logger;
         _usable = IsUsable;
-        var peers = options.UsesDns ? Resolve(options) : options.StaticPeers();
-        Self = options.FindSelf(peers) ?? throw new InvalidOperationException(
+        List<string> peers;
+        try
+        {
+            peers = options.UsesDns ? Resolve(options) : options.StaticPeers().ToList();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new Configuration.ConfigurationException($"Cluster:Peers: '{options.Peers}' does not resolve ({e.Message}); check the DNS name, or list the peers as host:port.");
+        }
+
+        Self = options.FindSelf(peers) ?? throw new Configuration.ConfigurationException(
             $"Cluster:Self: this node is not recognisable among Cluster:Peers ({string.Join(", ", peers)}); set Cluster:Self (--cluster-self) to its entry.");
         _ring = new HashRing(peers.Append(Self));
     }

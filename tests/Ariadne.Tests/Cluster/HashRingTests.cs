@@ -66,6 +66,20 @@ public sealed class HashRingTests
         Assert.Null(ring.OwnerAmong(default, _ => false));
     }
 
+    [Fact]
+    public void A_node_that_is_not_in_its_peer_list_is_refused_at_start_naming_Cluster_Self()
+    {
+        var options = new ClusterOptions { Peers = "192.0.2.10:4319,192.0.2.11:4319" };
+        var error = Assert.Throws<ConfigurationException>(() => new ClusterMembership(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterMembership>.Instance));
+        Assert.Contains("Cluster:Self", error.Message, StringComparison.Ordinal);
+
+        options.Self = "192.0.2.11:4319";
+        var membership = new ClusterMembership(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterMembership>.Instance);
+        Assert.Equal("192.0.2.11:4319", membership.Self);
+        membership.Skip("192.0.2.10:4319", "test");
+        Assert.All(Traces(200), id => Assert.Equal(membership.Self, membership.Route(id)));
+    }
+
     [Theory]
     [InlineData("Cluster:Peers=a:4319,nohost", "Storage=clickhouse", "'nohost' must be host:port")]
     [InlineData("Cluster:Peers=a:4319,b:4319", "Cluster:Self=c:4319", "Cluster:Self: 'c:4319' is not in Cluster:Peers")]
