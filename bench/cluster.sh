@@ -34,20 +34,9 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# Ports below the kernel's ephemeral range (32768 and up): a port taken from inside it was twice grabbed by an
-# outgoing connection between the probe and clickhouse-server's bind ("Address already in use"), as
-# tests/Ariadne.Tests/Infrastructure/FreePort.cs explains.
-low_port() {
-  local port
-  while :; do
-    port=$((10000 + RANDOM % 22000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
 # Two ClickHouse shards naming each other in remote_servers (cluster bench_cluster), as ../shared/SERVICES.md 1b.
 ch_http=() ch_tcp=()
-for shard in 0 1; do ch_http+=("$(low_port)"); ch_tcp+=("$(low_port)"); done
+for shard in 0 1; do ch_http+=("$(free_port)"); ch_tcp+=("$(free_port)"); done
 shards=""
 for shard in 0 1; do shards+="<shard><replica><host>127.0.0.1</host><port>${ch_tcp[$shard]}</port></replica></shard>"; done
 for shard in 0 1; do
@@ -79,7 +68,7 @@ cat >"$OUT/policies.json" <<JSON
 JSON
 
 internal=() grpc=() query=() node_pids=()
-for node in 0 1 2; do internal+=("$(low_port)"); grpc+=("$(low_port)"); query+=("$(low_port)"); done
+for node in 0 1 2; do internal+=("$(free_port)"); grpc+=("$(free_port)"); query+=("$(free_port)"); done
 peers="127.0.0.1:${internal[0]},127.0.0.1:${internal[1]},127.0.0.1:${internal[2]}"
 for node in 0 1 2; do
   # The first node creates the tables; the others start once it listens.

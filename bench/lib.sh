@@ -1,9 +1,11 @@
 # Shared helpers of the end-to-end bench scripts (sourced, not run).
 
+# free_port: a port nothing listens on, below the kernel's ephemeral range (32768 and up): a port inside it can be
+# taken by an outgoing connection between this probe and the server's bind (tests/Ariadne.Tests/Infrastructure/FreePort.cs).
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % 22000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
