@@ -529,6 +529,11 @@ public sealed class SearchQuery
                     query = query with { MaxDuration = Min(query.MaxDuration, TimeSpan.FromTicks((value.AsInt + 99) / 100)) };
                     break;
 
+                // Jaeger's error tag matches every span with an error status (and spans with an error=true attribute).
+                case (Intrinsic.Status, _, Operator.Equal, TraceQLType.Status) when !traceLevel && value.AsInt == (long)Model.StatusCode.Error:
+                    tags["error"] = "true";
+                    break;
+
                 // The store compares tags as text. Numbers and booleans are compared by value here (500 = "500.0",
                 // true = "t"), which a text filter would miss, so only strings carry over.
                 case (Intrinsic.None, AttributeScope.None or AttributeScope.Span or AttributeScope.Resource, Operator.Equal, TraceQLType.String) when !traceLevel:
@@ -553,8 +558,11 @@ public sealed class SearchQuery
 
     private static TimeSpan Min(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
 
+    // Errors are rare next to a service's spans: { service } >> { status = error } fetches the error traces, not a
+    // sample of the service's traces that may hold none.
     private static int Weight(TraceQuery q) =>
-        (q.ServiceName is null ? 0 : 4) + (q.OperationName is null ? 0 : 2) + q.Tags.Count * 2 + (q.MinDuration is null ? 0 : 1) + (q.MaxDuration is null ? 0 : 1);
+        (q.ServiceName is null ? 0 : 4) + (q.OperationName is null ? 0 : 2) + q.Tags.Count * 2 + (q.MinDuration is null ? 0 : 1) + (q.MaxDuration is null ? 0 : 1)
+        + (q.Tags.ContainsKey("error") ? 3 : 0);
 
     private static IEnumerable<FieldExpression> Conjuncts(FieldExpression condition) => condition is BinaryOperation { Op: Operator.And } and
         ? Conjuncts(and.Left).Concat(Conjuncts(and.Right))

@@ -34,7 +34,8 @@ public sealed class SearchApiTests(UiFixture fixture) : IClassFixture<UiFixture>
         Assert.Equal([s_slow], TraceIds(result));
         var matched = result.GetProperty("data")[0].GetProperty("matchedSpans").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Equal([new SpanId(CheckoutTraces.SlowFraud).ToHex()], matched);
-        Assert.Equal("gateway", result.GetProperty("pushedDown").GetProperty("service").GetString());
+        // The error side is the narrower one: its service and the error tag go to the store.
+        Assert.Equal("payments", result.GetProperty("pushedDown").GetProperty("service").GetString());
     }
 
     [Fact]
