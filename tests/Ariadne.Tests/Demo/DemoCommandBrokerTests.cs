@@ -13,7 +13,10 @@ namespace Ariadne.Tests.Demo;
 /// <summary>
 /// The real `ariadne demo` (the build output next to the tests) as a user runs it, with no broker given: it starts its
 /// private RabbitMQ, the shop's order events go through it to notifications, and Ctrl+C stops it with the rest.
+/// Run alone, after the parallel tests: in a full CI run beside them (and a fuzzer), stopping the demo's seven
+/// processes and its broker once took over the minute the stop is given.
 /// </summary>
+[Collection(QuietCollection.Name)]
 public sealed partial class DemoCommandBrokerTests
 {
     [RabbitMqServerFact]
