@@ -163,7 +163,10 @@ public sealed partial class DemoCommandBrokerTests
         /// <summary>SIGINT, as Ctrl+C in a terminal; returns the exit code once the demo has stopped everything it started.</summary>
         public async Task<int> InterruptAsync()
         {
-            using (var kill = Process.Start("kill", ["-INT", Text(_process.Id)]))
+            // A process started in the background by a shell without job control (`nohup bash .ci/run &`) has SIGINT
+            // ignored, and the demo inherits that: then SIGTERM, which the demo handles the same way.
+            var signal = SigIntIgnored() ? "-TERM" : "-INT";
+            using (var kill = Process.Start("kill", [signal, Text(_process.Id)]))
             {
                 await kill.WaitForExitAsync();
             }
@@ -179,6 +182,12 @@ public sealed partial class DemoCommandBrokerTests
             }
 
             return _process.ExitCode;
+        }
+
+        private static bool SigIntIgnored()
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0x2) != 0;
         }
 
         public async ValueTask DisposeAsync()
