@@ -12,7 +12,6 @@
 #   ROUNDS=3 DURATION=60s CONNECTIONS=8 bash bench/clickhouse-capacity.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-30s}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -21,22 +20,9 @@ OUT=${OUT:-$(mktemp -d -t ariadne-ch-capacity-XXXXXX)}
 mkdir -p "$OUT"
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
-
-cat >"$OUT/off.json" <<'JSON'
-{ "Sampling": { "Tail": { "Enabled": false } } }
-JSON
-cat >"$OUT/tail.json" <<'JSON'
-{ "Sampling": { "Tail": { "DecisionWait": "00:00:05", "Policies": [
-  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } },
-  { "name": "sample", "type": "probabilistic", "probabilistic": { "sampling_percentage": 30 } }
-] } } }
-JSON
-
-stop_all() { stop_server; stop_clickhouse; }
-trap stop_all EXIT
+build_ariadne
+tail_sampling_config off >"$OUT/off.json"
+tail_sampling_config 5 slow sample=30 >"$OUT/tail.json"
 
 q() { curl -sS -X POST "$ch_url/" --data-binary "$1"; }
 

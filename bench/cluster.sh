@@ -12,7 +12,6 @@
 #   SECONDS_OF_LOAD=10 RATE=5000 bash bench/cluster.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 SECONDS_OF_LOAD=${SECONDS_OF_LOAD:-30}
 RATE=${RATE:-20000}
@@ -22,9 +21,7 @@ mkdir -p "$OUT"
 
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
+build_ariadne
 
 pids=()
 stop_all() {
@@ -59,13 +56,7 @@ XML
 done
 ch_urls="http://127.0.0.1:${ch_http[0]},http://127.0.0.1:${ch_http[1]}"
 
-cat >"$OUT/policies.json" <<JSON
-{ "Sampling": { "Tail": { "DecisionWait": "00:00:05", "Policies": [
-  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } },
-  { "name": "gold", "type": "string_attribute", "string_attribute": { "key": "customer.tier", "values": [ "gold" ] } },
-  { "name": "rest", "type": "probabilistic", "probabilistic": { "sampling_percentage": 10 } }
-] } } }
-JSON
+tail_sampling_config 5 slow gold rest=10 >"$OUT/policies.json"
 
 internal=() grpc=() query=() node_pids=()
 for node in 0 1 2; do internal+=("$(free_port)"); grpc+=("$(free_port)"); query+=("$(free_port)"); done

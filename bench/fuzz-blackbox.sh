@@ -10,7 +10,6 @@
 #   REQUESTS=20000 bash bench/fuzz-blackbox.sh  # a quick check
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 REQUESTS=${REQUESTS:-1000000}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -20,9 +19,7 @@ mkdir -p "$OUT"
 
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
+build_ariadne
 
 jaeger_http=$(free_port) jaeger_grpc=$(free_port)
 ARIADNE__Limits__MaxHeapBytes="$MAX_HEAP_BYTES" start_ariadne "$OUT/server.log" "http zipkin query" --storage embedded --data "$OUT/data" \

@@ -14,7 +14,6 @@
 #   ROUNDS=3 DURATION=20s OVERLOAD=60s bash bench/ingest-durable.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-15s}
@@ -27,28 +26,19 @@ mkdir -p "$OUT"
 
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-new=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
-loadgen=("${new[@]}" loadgen)
+build_ariadne
+loadgen=("${ariadne[@]}" loadgen)
 builds=(new)
 if [ -n "$BASE" ]; then
-  [ -f "$BASE/src/Ariadne/bin/Release/net10.0/ariadne.dll" ] || { echo "BASE=$BASE has no Release build: run 'dotnet build src/Ariadne -c Release' there first" >&2; exit 1; }
+  [ -f "$(ariadne_dll "$BASE")" ] || { echo "BASE=$BASE has no Release build: run 'dotnet build src/Ariadne -c Release' there first" >&2; exit 1; }
   builds+=(base)
 fi
 
-cat >"$OUT/off.json" <<'JSON'
-{ "Sampling": { "Tail": { "Enabled": false } } }
-JSON
+tail_sampling_config off >"$OUT/off.json"
 # The demo's tail policies: errors always kept (built in), slow traces, 30 % of the rest.
-cat >"$OUT/tail.json" <<'JSON'
-{ "Sampling": { "Tail": { "DecisionWait": "00:00:05", "Policies": [
-  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } },
-  { "name": "sample", "type": "probabilistic", "probabilistic": { "sampling_percentage": 30 } }
-] } } }
-JSON
+tail_sampling_config 5 slow sample=30 >"$OUT/tail.json"
 
-server_for() { if [ "$1" = base ]; then echo "$BASE/src/Ariadne/bin/Release/net10.0/ariadne.dll"; else echo "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll"; fi; }
+server_for() { if [ "$1" = base ]; then ariadne_dll "$BASE"; else ariadne_dll; fi; }
 
 # run NAME BUILD STORAGE MODE PROTOCOL CONNECTIONS SPANS DURATION [reads]: one fresh server, one load, SIGTERM.
 run() {

@@ -11,7 +11,6 @@
 # fetched by a throwaway restore; nothing of it is copied into the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 DURATION=${DURATION:-60s}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -21,9 +20,8 @@ ASPIRE_VERSION=${ASPIRE_VERSION:-13.6.5}
 OUT=${OUT:-$(mktemp -d -t ariadne-ingest-XXXXXX)}
 packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
+source bench/lib.sh
+build_ariadne
 
 aspire="$packages/aspire.dashboard.sdk.linux-x64/$ASPIRE_VERSION/tools/Aspire.Dashboard"
 if [ ! -x "$aspire" ]; then
@@ -39,8 +37,6 @@ PROJECT
   rm -rf "$fetch"
   chmod +x "$aspire"
 fi
-
-source bench/lib.sh
 
 # run NAME PLACEMENT: starts the server, runs the load generator against it, stops the server.
 run() {

@@ -17,7 +17,6 @@
 #   STORAGE=clickhouse bash bench/kill9-loop.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 ROUNDS=${ROUNDS:-50}
 LOAD_SECONDS=${LOAD_SECONDS:-3}
@@ -32,24 +31,13 @@ mkdir -p "$OUT"
 
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
-
-cat >"$OUT/policies.json" <<JSON
-{ "Sampling": { "Tail": { "DecisionWait": "00:00:0$DECISION_WAIT_SECONDS", "Policies": [
-  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } },
-  { "name": "gold", "type": "string_attribute", "string_attribute": { "key": "customer.tier", "values": [ "gold" ] } },
-  { "name": "checkout", "type": "string_attribute", "string_attribute": { "key": "http.route", "values": [ "/checkout" ] } },
-  { "name": "rest", "type": "probabilistic", "probabilistic": { "sampling_percentage": 10 } }
-] } } }
-JSON
+build_ariadne
+tail_sampling_config "$DECISION_WAIT_SECONDS" slow gold checkout rest=10 >"$OUT/policies.json"
 
 data="$OUT/data"
 grpc= query=
 storage=(--storage embedded)
 if [ "$STORAGE" = clickhouse ]; then
-  trap 'stop_server; stop_clickhouse' EXIT
   start_clickhouse "$OUT/clickhouse"
   storage=(--storage clickhouse --clickhouse-url "$ch_url")
 fi

@@ -26,7 +26,46 @@ ticks_per_second=$(getconf CLK_TCK)
 # json_field FILE NAME: a number from the load generator's --json summary.
 json_field() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{print $2}'; }
 
-# The server a script started (set server_pid after starting it); stopped on exit whatever happens.
+# ariadne_dll [CHECKOUT]: the Release build's ariadne.dll in CHECKOUT (this one by default).
+ariadne_dll() { echo "${1:-$PWD}/src/Ariadne/bin/Release/net10.0/ariadne.dll"; }
+
+# build_ariadne: builds this checkout's Ariadne in Release and sets the command array `ariadne` to it.
+build_ariadne() {
+  echo "==> building Ariadne (Release)" >&2
+  dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
+  ariadne=(dotnet "$(ariadne_dll)")
+}
+
+# tail_sampling_config off | WAIT_SECONDS POLICY...: prints a config file for `ariadne serve --config`: tail sampling
+# off, or on with a decision wait of WAIT_SECONDS and, besides the built-in keep-errors policy, the POLICY words:
+#   slow          traces over 1 s
+#   gold          customer.tier = gold
+#   checkout      http.route = /checkout
+#   NAME=PERCENT  a probabilistic policy called NAME keeping PERCENT % of the rest
+# The demo's policies are `5 slow sample=30`; the shop's `WAIT slow gold checkout rest=10`.
+tail_sampling_config() {
+  if [ "$1" = off ]; then
+    echo '{ "Sampling": { "Tail": { "Enabled": false } } }'
+    return
+  fi
+  local wait=$1 policy separator=
+  shift
+  printf '{ "Sampling": { "Tail": { "DecisionWait": "00:00:%02d", "Policies": [\n' "$wait"
+  for policy in "$@"; do
+    printf '%s' "$separator"; separator=$',\n'
+    case $policy in
+      slow) printf '  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } }' ;;
+      gold) printf '  { "name": "gold", "type": "string_attribute", "string_attribute": { "key": "customer.tier", "values": [ "gold" ] } }' ;;
+      checkout) printf '  { "name": "checkout", "type": "string_attribute", "string_attribute": { "key": "http.route", "values": [ "/checkout" ] } }' ;;
+      *=*) printf '  { "name": "%s", "type": "probabilistic", "probabilistic": { "sampling_percentage": %s } }' "${policy%%=*}" "${policy#*=}" ;;
+      *) echo "tail_sampling_config: POLICY is slow, gold, checkout or NAME=PERCENT, not $policy" >&2; return 2 ;;
+    esac
+  done
+  printf '\n] } } }\n'
+}
+
+# The server and the clickhouse-server a script started (start_ariadne and start_clickhouse set server_pid and
+# ch_pid); both stopped on exit whatever happens.
 server_pid=
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -35,7 +74,7 @@ stop_server() {
     server_pid=
   fi
 }
-trap stop_server EXIT
+trap 'stop_server; stop_clickhouse' EXIT
 
 # start_ariadne LOG LISTENERS [SERVE ARGS...]: `"${ariadne[@]}" serve SERVE ARGS` on 127.0.0.1, its output appended
 # to LOG. OTLP/gRPC always gets a free port; LISTENERS names which of http (OTLP/HTTP), zipkin and query get one too,
@@ -120,4 +159,29 @@ stop_clickhouse() {
     wait "$ch_pid" 2>/dev/null || true
     ch_pid=
   fi
+}
+
+# storage_benches SPANS [BENCH ARGS...]: the storage bench (bench/Ariadne.Benchmarks, built here in Release) on SPANS
+# spans into each engine of ENGINES (embedded and/or clickhouse, both by default) in turn, each on fresh data (the
+# clickhouse engine on its own clickhouse-server, every part zstd); each output in $OUT/ENGINE.txt, then the Markdown
+# table of bench/search-table.sh.
+storage_benches() {
+  local spans=$1 engine outputs=()
+  shift
+  echo "==> building the benchmarks (Release)" >&2
+  dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
+  local bench=(dotnet bench/Ariadne.Benchmarks/bin/Release/net10.0/Ariadne.Benchmarks.dll)
+  for engine in ${ENGINES:-embedded clickhouse}; do
+    echo "==> $engine: $spans spans (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    case $engine in
+      embedded) "${bench[@]}" "$spans" "$OUT/embedded-data" "$@" | tee "$OUT/embedded.txt" >&2
+                rm -rf "$OUT/embedded-data" ;;
+      clickhouse) start_clickhouse "$OUT/clickhouse" zstd
+                  "${bench[@]}" "$spans" "$@" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
+                  stop_clickhouse; rm -rf "$OUT/clickhouse/data" ;;
+      *) echo "ENGINES: embedded and/or clickhouse, not $engine" >&2; exit 2 ;;
+    esac
+    outputs+=("$OUT/$engine.txt")
+  done
+  bash bench/search-table.sh "${outputs[@]}"
 }

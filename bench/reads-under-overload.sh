@@ -11,10 +11,9 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 OUT=${OUT:-$(mktemp -d -t ariadne-overload-XXXXXX)}; mkdir -p "$OUT"
 DUR=${DUR:-30s}; PROTO=${PROTO:-grpc}
-DLL=${DLL:-$(pwd)/src/Ariadne/bin/Release/net10.0/ariadne.dll}
-cat >$OUT/off.json <<'JSON'
-{ "Sampling": { "Tail": { "Enabled": false } } }
-JSON
+build_ariadne
+DLL=${DLL:-$(ariadne_dll)}
+tail_sampling_config off >$OUT/off.json
 for round in $(seq 1 ${ROUNDS:-2}); do
 for v in ${VARIANTS:-nice0:ARIADNE__Limits__IngestNice=0 nice10:ARIADNE__Limits__IngestNice=10}; do
   name=${v%%:*}; envs=${v#*:}; dll=$DLL

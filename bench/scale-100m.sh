@@ -14,29 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPANS=${SPANS:-100000000}
-ENGINES=${ENGINES:-embedded clickhouse}
 OUT=${OUT:-$(mktemp -d -t ariadne-scale-XXXXXX)}
 mkdir -p "$OUT"
 source bench/lib.sh
-trap 'stop_clickhouse; stop_server' EXIT
 
-echo "==> building the benchmarks (Release)" >&2
-dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
-bench=(dotnet bench/Ariadne.Benchmarks/bin/Release/net10.0/Ariadne.Benchmarks.dll)
-args=(--data wide --spread-hours 168 --window-hours 1,24,168)
-outputs=()
-for engine in $ENGINES; do
-  echo "==> $engine: $SPANS spans (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  case $engine in
-    embedded) "${bench[@]}" "$SPANS" "$OUT/embedded-data" "${args[@]}" | tee "$OUT/embedded.txt" >&2
-              rm -rf "$OUT/embedded-data" ;;
-    clickhouse) start_clickhouse "$OUT/clickhouse" zstd
-                "${bench[@]}" "$SPANS" "${args[@]}" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
-                stop_clickhouse; rm -rf "$OUT/clickhouse/data" ;;
-    *) echo "ENGINES: embedded and/or clickhouse, not $engine" >&2; exit 2 ;;
-  esac
-  outputs+=("$OUT/$engine.txt")
-done
-
-bash bench/search-table.sh "${outputs[@]}"
+storage_benches "$SPANS" --data wide --spread-hours 168 --window-hours 1,24,168
 echo "raw outputs: $OUT (search lines per window, RSS and block counts over time in each)" >&2

@@ -19,30 +19,9 @@ cd "$(dirname "$0")/.."
 SPANS=${SPANS:-2000000}
 SPREAD_HOURS=${SPREAD_HOURS:-22}
 WINDOW_HOURS=${WINDOW_HOURS:-1}
-ENGINES=${ENGINES:-embedded clickhouse}
 OUT=${OUT:-$(mktemp -d -t ariadne-search-XXXXXX)}
 mkdir -p "$OUT"
 source bench/lib.sh
-trap 'stop_clickhouse; stop_server' EXIT
 
-echo "==> building the benchmarks (Release)" >&2
-dotnet build bench/Ariadne.Benchmarks -c Release -v quiet -nologo >&2
-bench=(dotnet bench/Ariadne.Benchmarks/bin/Release/net10.0/Ariadne.Benchmarks.dll)
-args=("$SPANS" --data wide --spread-hours "$SPREAD_HOURS" --window-hours "$WINDOW_HOURS")
-
-outputs=()
-for engine in $ENGINES; do
-  echo "==> $engine: $SPANS spans (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  case $engine in
-    embedded) "${bench[@]}" "${args[0]}" "$OUT/embedded-data" "${args[@]:1}" | tee "$OUT/embedded.txt" >&2
-              rm -rf "$OUT/embedded-data" ;;
-    clickhouse) start_clickhouse "$OUT/clickhouse" zstd
-                "${bench[@]}" "${args[@]}" --engine clickhouse --url "$ch_url" | tee "$OUT/clickhouse.txt" >&2
-                stop_clickhouse; rm -rf "$OUT/clickhouse/data" ;;
-    *) echo "ENGINES: embedded and/or clickhouse, not $engine" >&2; exit 2 ;;
-  esac
-  outputs+=("$OUT/$engine.txt")
-done
-
-bash bench/search-table.sh "${outputs[@]}"
+storage_benches "$SPANS" --data wide --spread-hours "$SPREAD_HOURS" --window-hours "$WINDOW_HOURS"
 echo "raw outputs: $OUT" >&2

@@ -8,7 +8,6 @@
 #   STORAGE=memory ROUNDS=5 DURATION=30s bash bench/tail-sampling-e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 STORAGE=${STORAGE:-embedded}
 ROUNDS=${ROUNDS:-3}
@@ -16,26 +15,16 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-4}
 SPANS_PER_REQUEST=${SPANS_PER_REQUEST:-500}
 OUT=${OUT:-$(mktemp -d -t ariadne-tail-e2e-XXXXXX)}
+mkdir -p "$OUT"
 
 source bench/lib.sh
 
-echo "==> building Ariadne (Release)" >&2
-dotnet build src/Ariadne/Ariadne.csproj -c Release -v quiet -nologo >&2
-ariadne=(dotnet "$root/src/Ariadne/bin/Release/net10.0/ariadne.dll")
+build_ariadne
 
 # Off: the stage passes every span straight to storage. Policies: the built-in keep-errors plus slow traces,
 # gold customers, the checkout route and 10% of the rest; every trace is held for the decision wait.
-cat >"$OUT/off.json" <<'JSON'
-{ "Sampling": { "Tail": { "Enabled": false } } }
-JSON
-cat >"$OUT/policies.json" <<'JSON'
-{ "Sampling": { "Tail": { "DecisionWait": "00:00:10", "Policies": [
-  { "name": "slow", "type": "latency", "latency": { "threshold_ms": 1000 } },
-  { "name": "gold", "type": "string_attribute", "string_attribute": { "key": "customer.tier", "values": [ "gold" ] } },
-  { "name": "checkout", "type": "string_attribute", "string_attribute": { "key": "http.route", "values": [ "/checkout" ] } },
-  { "name": "rest", "type": "probabilistic", "probabilistic": { "sampling_percentage": 10 } }
-] } } }
-JSON
+tail_sampling_config off >"$OUT/off.json"
+tail_sampling_config 10 slow gold checkout rest=10 >"$OUT/policies.json"
 
 # run MODE ROUND: a fresh server (and data directory) per run, the load generator against it, then stop.
 run() {
