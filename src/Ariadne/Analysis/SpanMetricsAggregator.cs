@@ -276,9 +276,15 @@ public sealed class SpanMetricsAggregator : ICheckpointedAggregator
             _errors += key.Status == StatusCode.Error ? count : 0;
         }
 
-        public RedWindow ToRed() => new(
-            Requests, _errors, Quantile(_buckets, Requests, 0.50), Quantile(_buckets, Requests, 0.90), Quantile(_buckets, Requests, 0.95), Quantile(_buckets, Requests, 0.99));
+        public RedWindow ToRed() => RedOf(Requests, _errors, _buckets);
     }
+
+    /// <summary>
+    /// A window's RED from its calls, errors and duration histogram (<see cref="BucketCount"/> buckets of
+    /// <see cref="DurationBuckets"/>): the in-memory minutes' and ClickHouse's <c>call_minutes</c> alike.
+    /// </summary>
+    public static RedWindow RedOf(long requests, long errors, long[] buckets) => new(
+        requests, errors, Quantile(buckets, requests, 0.50), Quantile(buckets, requests, 0.90), Quantile(buckets, requests, 0.95), Quantile(buckets, requests, 0.99));
 
     private static readonly Exemplar.LabelKey s_traceIdKey = Exemplar.Key("trace_id");
 

@@ -12,21 +12,22 @@ namespace Ariadne.Query;
 /// last few hours since the server started; the part of a window they hold is counted from them, the part before
 /// from storage. While storage keeps every span, storage answers alone.
 /// <para>
-/// In cluster mode a node's aggregators count only the traces it owns. ClickHouse's edge minutes are counted before
-/// sampling by every node, so there dependencies are read from storage alone, and every node gives the same answer.
+/// On ClickHouse the minute feed counts calls and edges before sampling into <c>call_minutes</c> and
+/// <c>edge_minutes</c>, every node its own traces (in cluster mode a node's aggregators count only the traces it
+/// owns). There dependencies and RED are read from those tables for the whole window, whatever the sampling, and
+/// every node gives the same answer.
 /// </para>
 /// </summary>
-public sealed class PreSamplingFigures(
-    ISpanStore store, SpanMetricsAggregator metrics, ServiceGraphAggregator graph, TailSampler sampler, TimeProvider time, Configuration.AriadneOptions? options = null)
+public sealed class PreSamplingFigures(ISpanStore store, SpanMetricsAggregator metrics, ServiceGraphAggregator graph, TailSampler sampler, TimeProvider time)
 {
-    private readonly bool _clusterMode = options?.Cluster.Enabled == true;
+    /// <summary>The store when it holds the minute tables (ClickHouse with its minute feed), null otherwise.</summary>
+    private Storage.ClickHouse.ClickHouseSpanStore? MinuteTables => store as Storage.ClickHouse.ClickHouseSpanStore is { HasMinuteFeed: true } clickHouse ? clickHouse : null;
 
     /// <summary>Calls between services (<c>/api/dependencies</c>, the service map).</summary>
     public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var start = endTime - lookback;
-        var clusterWide = _clusterMode && store is Storage.ClickHouse.ClickHouseSpanStore { DependenciesFromMinutes: true };
-        if (clusterWide || CountedFrom(start, endTime) is not { } counted)
+        if (MinuteTables is not null || CountedFrom(start, endTime) is not { } counted)
         {
             return await store.GetDependenciesAsync(tenant, endTime, lookback, cancellationToken);
         }
@@ -45,15 +46,16 @@ public sealed class PreSamplingFigures(
 
     /// <summary>
     /// The overview (computed from <paramref name="stored"/>, the window's stored traces) with each operation's
-    /// requests, rate, errors and percentiles counted before sampling for the part of the window the aggregators hold;
-    /// requests and errors of the part before come from storage, the percentiles from the counted part alone. The
-    /// charts stay those of the stored sample.
+    /// requests, rate, errors and percentiles counted before sampling for the part of the window the aggregators (or
+    /// ClickHouse's <c>call_minutes</c>) hold; requests and errors of the part before come from storage, the
+    /// percentiles from the counted part alone. The charts stay those of the stored sample.
     /// </summary>
-    public ServiceOverview Correct(string tenant, ServiceOverview overview, IReadOnlyList<IReadOnlyList<Span>> stored, int bucketCount)
+    public async ValueTask<ServiceOverview> CorrectAsync(string tenant, ServiceOverview overview, IReadOnlyList<IReadOnlyList<Span>> stored, int bucketCount, CancellationToken cancellationToken)
     {
         var start = FromNanos(overview.StartNanos);
         var end = FromNanos(overview.EndNanos);
-        if (CountedFrom(start, end) is not { } counted)
+        var minuteTables = MinuteTables;
+        if (CountedFrom(start, end, minuteTables is not null) is not { } counted)
         {
             return overview;
         }
@@ -64,7 +66,11 @@ public sealed class PreSamplingFigures(
             : [];
         var seconds = Math.Max(1, (end - start).TotalSeconds);
         var charts = overview.Operations.ToDictionary(o => (o.Operation, o.Kind), o => o.Buckets);
-        var windows = metrics.Operations(tenant, overview.Service, counted.Minute, MinuteRing.MinuteBeginningAtOrAfter(end));
+        var toMinute = MinuteRing.MinuteBeginningAtOrAfter(end);
+        var windows = minuteTables is null
+            ? metrics.Operations(tenant, overview.Service, counted.Minute, toMinute)
+            : (await minuteTables.CallMinutesAsync(tenant, overview.Service, null, counted.Minute, toMinute, cancellationToken))
+                .Where(o => o.Value.Calls > 0).ToDictionary(o => o.Key, o => o.Value.ToRed());
         var operations = windows.Keys.Union(earlier.Keys)
             .Select(key =>
             {
@@ -83,18 +89,25 @@ public sealed class PreSamplingFigures(
         return overview with { Operations = operations, CountedBeforeSampling = true };
     }
 
-    /// <summary>Where in [start, end) the aggregators' minutes begin (a whole minute); null when storage answers alone.</summary>
-    private (DateTimeOffset Time, long Minute)? CountedFrom(DateTimeOffset start, DateTimeOffset end)
+    /// <summary>
+    /// Where in [start, end) the counted minutes begin (a whole minute): the aggregators' since they began counting, the
+    /// minute tables' from the window's first whole minute; null when storage answers alone.
+    /// </summary>
+    private (DateTimeOffset Time, long Minute)? CountedFrom(DateTimeOffset start, DateTimeOffset end, bool minuteTables = false)
     {
-        if (!sampler.Buffering)
+        if (!minuteTables && !sampler.Buffering)
         {
             return null;
         }
 
-        var minute = Math.Max(MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.FirstCountedMinute(graph.CountingSince, time.GetUtcNow()));
-        var at = DateTimeOffset.FromUnixTimeSeconds(minute * 60);
+        var minute = minuteTables
+            ? MinuteRing.MinuteBeginningAtOrAfter(start)
+            : Math.Max(MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.FirstCountedMinute(graph.CountingSince, time.GetUtcNow()));
+        var at = FromMinute(minute);
         return at < end ? (at, minute) : null;
     }
+
+    private static DateTimeOffset FromMinute(long minute) => DateTimeOffset.FromUnixTimeSeconds(minute * 60);
 
     private static DateTimeOffset FromNanos(long nanos) => DateTimeOffset.UnixEpoch.AddTicks(nanos / 100);
 }

@@ -17,8 +17,11 @@ public static class QueryExtensions
         services.AddSingleton<PreSamplingFigures>();
         services.AddSingleton<TraceQueryService>();
         services.AddTempoTraceRouting();
-        services.AddSingleton<IRedSource>(sp => new SpanMetricsRedSource(
-            sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
+        // On ClickHouse every node reads the figures every node writes; otherwise this node's own aggregator.
+        services.AddSingleton<IRedSource>(sp => sp.GetRequiredService<ISpanStore>() is Storage.ClickHouse.ClickHouseSpanStore clickHouse
+            ? new CallMinutesRedSource(clickHouse)
+            : new SpanMetricsRedSource(
+                sp.GetRequiredService<SpanMetricsAggregator>(), new StoredSpanRedSource(sp.GetRequiredService<ISpanStore>()), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 

@@ -64,3 +64,26 @@ public sealed class SpanMetricsRedSource(SpanMetricsAggregator metrics, IRedSour
         return ValueTask.FromResult(new RedSample(red.Requests, red.Errors, (end - start).TotalSeconds, red.P50Nanos, red.P90Nanos, red.P95Nanos, red.P99Nanos));
     }
 }
+
+/// <summary>
+/// RED from ClickHouse's <c>call_minutes</c>, counted before sampling by every node (each trace by its owner): on
+/// ClickHouse, and so in cluster mode, an alert rule sees every node's traffic, whichever node evaluates it. Minutes
+/// count by span start; a minute belongs to the window it begins in, as in <see cref="SpanMetricsRedSource"/>. The
+/// figures trail ingest by up to <c>ClickHouse:MinutesInterval</c> (5 s).
+/// </summary>
+public sealed class CallMinutesRedSource(Storage.ClickHouse.ClickHouseSpanStore store) : IRedSource
+{
+    public async ValueTask<RedSample> GetAsync(string tenant, string service, string? operation, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var operations = await store.CallMinutesAsync(
+            tenant, service, operation, MinuteRing.MinuteBeginningAtOrAfter(start), MinuteRing.MinuteBeginningAtOrAfter(end), cancellationToken);
+        var sum = new Storage.ClickHouse.Minutes.CallFigures();
+        foreach (var figures in operations.Values)
+        {
+            sum.Add(figures);
+        }
+
+        var red = sum.ToRed();
+        return new RedSample(red.Requests, red.Errors, (end - start).TotalSeconds, red.P50Nanos, red.P90Nanos, red.P95Nanos, red.P99Nanos);
+    }
+}

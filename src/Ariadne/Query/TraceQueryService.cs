@@ -216,7 +216,7 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
         var traces = await spans.FindTracesAsync(tenant, query, cancellationToken);
         var overview = OperationStatsCalculator.Compute(
             service, traces, ToNanos(now - lookback), ToNanos(now), buckets, truncated: traces.Count >= SampleLimit);
-        return preSampling.Correct(tenant, overview, traces, buckets);
+        return await preSampling.CorrectAsync(tenant, overview, traces, buckets, cancellationToken);
     }
 
     /// <summary>What separates slow (or failed) traces through a service/operation from the rest, over the last <paramref name="lookback"/>.</summary>

@@ -108,6 +108,51 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse, ITestO
         }
     }
 
+    // Every checkout fails: the error rate is 1 over at least 40 calls.
+    private const string CheckoutAlert =
+        "export ARIADNE__Alerts__EvaluationInterval=00:00:01 ARIADNE__Alerts__Rules__0__Name=checkout-failing " +
+        "ARIADNE__Alerts__Rules__0__Service=frontend ARIADNE__Alerts__Rules__0__Operation='GET /checkout' " +
+        "ARIADNE__Alerts__Rules__0__Signal=ErrorRate ARIADNE__Alerts__Rules__0__Above=0.5 ARIADNE__Alerts__Rules__0__MinRequests=40";
+
+    [Fact]
+    public async Task RED_and_alerts_on_a_node_that_received_nothing_count_the_whole_cluster_traffic()
+    {
+        await using var nodes = await ClusterNodes.StartAsync(clickHouse, CheckoutAlert, count: 2);
+        Phase("two nodes up");
+
+        // All traffic to node 0: it keeps the traces it owns and forwards the others to node 1, so each node's own
+        // aggregators count about half of the 40 calls, fewer than the rule needs.
+        using var client = new SpreadingClient([() => nodes[0].OtlpHttp]);
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.True(await client.SendAsync(SpreadingClient.Trace("silver", failed: true), 0, CancellationToken.None), $"trace {i} was not acknowledged{Environment.NewLine}{nodes.Output}");
+        }
+
+        Phase("40 failed checkouts acknowledged by node 0");
+        Assert.True(await nodes.CounterAsync(0, "ariadne_cluster_forwarded_spans_total") > 0, "node 0 forwarded nothing: node 1 owns no trace");
+        var red = new (long Calls, long Errors)[nodes.Count];
+        try
+        {
+            await Poll.UntilAsync(async () =>
+            {
+                for (var node = 0; node < nodes.Count; node++)
+                {
+                    red[node] = await nodes.RedAsync(node, "frontend", "GET /checkout");
+                }
+
+                return red.All(r => r == (40, 40));
+            }, timeout: TimeSpan.FromSeconds(30), interval: TimeSpan.FromMilliseconds(500));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"RED of GET /checkout per node, expected (40, 40) from each: {string.Join(" | ", red)}{Environment.NewLine}{nodes.Output}");
+        }
+
+        Phase("both nodes count 40 calls, 40 failed");
+        await Poll.UntilAsync(async () => await nodes.AlertStateAsync(1, "checkout-failing") == "firing",
+            "the alert firing on node 1, which received no request", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+    }
+
     [Fact]
     public async Task Kill_9_of_a_node_under_load_loses_no_acknowledged_span_and_the_others_keep_accepting()
     {

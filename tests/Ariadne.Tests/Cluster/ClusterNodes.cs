@@ -85,6 +85,24 @@ internal sealed class ClusterNodes : IAsyncDisposable
         return string.Join(",", links.Select(l => $"{l!["parent"]}>{l["child"]}:{l["callCount"]}").Order(StringComparer.Ordinal));
     }
 
+    /// <summary>A node's RED of an operation over the last 10 minutes (/api/ariadne/services/{service}/operations): calls and errors; (0, 0) when it has none.</summary>
+    public async Task<(long Calls, long Errors)> RedAsync(int node, string service, string operation)
+    {
+        using var query = new HttpClient { BaseAddress = this[node].Query };
+        var operations = JsonNode.Parse(await query.GetStringAsync($"/api/ariadne/services/{Uri.EscapeDataString(service)}/operations?lookback=10m"))!["operations"]!.AsArray();
+        return operations.FirstOrDefault(o => (string?)o!["operation"] == operation) is { } found
+            ? ((long)found["count"]!, (long)found["errors"]!)
+            : (0, 0);
+    }
+
+    /// <summary>The state of a node's alert rule (/api/ariadne/alerts): inactive, pending, firing or resolved.</summary>
+    public async Task<string> AlertStateAsync(int node, string rule)
+    {
+        using var query = new HttpClient { BaseAddress = this[node].Query };
+        var rules = JsonNode.Parse(await query.GetStringAsync("/api/ariadne/alerts"))!["rules"]!.AsArray();
+        return (string)rules.Single(r => (string?)r!["name"] == rule)!["state"]!;
+    }
+
     /// <summary>The sum of a counter's series on a node's /metrics.</summary>
     public async Task<double> CounterAsync(int node, string name)
     {

@@ -18,15 +18,15 @@ internal sealed class SpreadingClient(IReadOnlyList<Func<Uri?>> nodes) : IDispos
     private static readonly MediaTypeHeaderValue s_protobuf = new("application/x-protobuf");
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
 
-    /// <summary>A trace of <see cref="SpansPerTrace"/> spans over six services; the root carries customer.tier.</summary>
-    public static List<Span> Trace(string tier)
+    /// <summary>A trace of <see cref="SpansPerTrace"/> spans over six services; the root carries customer.tier, and fails when <paramref name="failed"/>.</summary>
+    public static List<Span> Trace(string tier, bool failed = false)
     {
         var id = TestSpans.NewTraceId();
         var start = DateTimeOffset.UtcNow.AddSeconds(-1);
         var spans = new List<Span>
         {
             TestSpans.Create(TestSpans.Resource("frontend"), id, 1, "GET /checkout", start, TimeSpan.FromMilliseconds(50), SpanKind.Server,
-                attributes: [KeyValue.String("customer.tier", tier)]),
+                status: failed ? StatusCode.Error : StatusCode.Unset, attributes: [KeyValue.String("customer.tier", tier)]),
         };
         for (var i = 2; i <= SpansPerTrace; i++)
         {

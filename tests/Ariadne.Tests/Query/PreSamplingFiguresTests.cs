@@ -140,7 +140,7 @@ public sealed class PreSamplingFiguresTests
         var query = new TraceQuery { ServiceName = "orders", StartTimeMin = start, StartTimeMax = end, Limit = 10_000 };
         var traces = await _store.FindTracesAsync("default", query, CancellationToken.None);
         var overview = OperationStatsCalculator.Compute("orders", traces, TraceQueryService.ToNanos(start), TraceQueryService.ToNanos(end), 5, truncated: false);
-        return figures.Correct("default", overview, traces, 5);
+        return await figures.CorrectAsync("default", overview, traces, 5, CancellationToken.None);
     }
 
     private static Span Make(Resource resource, TraceId trace, ulong id, ulong parent, SpanKind kind, DateTimeOffset start, int milliseconds, StatusCode status)

@@ -167,16 +167,17 @@ public sealed partial class ClickHouseSpanStore : ISpanStore, ILogFedStore
     }
 
     /// <summary>
-    /// True once a <see cref="Minutes.ClickHouseMinuteFeed"/> counts edges before sampling: dependencies then read
-    /// <c>edge_minutes</c> (whole minutes) instead of joining spans.
+    /// True once a <see cref="Minutes.ClickHouseMinuteFeed"/> counts calls and edges before sampling: dependencies then
+    /// read <c>edge_minutes</c> (whole minutes) instead of joining spans, and RED reads <c>call_minutes</c>
+    /// (<see cref="CallMinutesAsync"/>). Every node's feed writes there, so every node reads the cluster's figures.
     /// </summary>
-    public bool DependenciesFromMinutes { get; internal set; }
+    public bool HasMinuteFeed { get; internal set; }
 
     public async ValueTask<IReadOnlyList<DependencyLink>> GetDependenciesAsync(string tenant, DateTimeOffset endTime, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var schema = await InitializeAsync(cancellationToken);
         var t = ClickHouseSql.Quote(tenant);
-        if (DependenciesFromMinutes)
+        if (HasMinuteFeed)
         {
             return await DependenciesFromMinutesAsync(schema, t, endTime - lookback, endTime, cancellationToken);
         }

@@ -48,7 +48,7 @@ public sealed partial class ClickHouseMinuteFeed : ICheckpointedAggregator, IPos
         _interval = interval;
         _logger = logger;
         _pairing = new ParentChildPairing(time);
-        store.DependenciesFromMinutes = true;
+        store.HasMinuteFeed = true;
         _stored = fedFromLog ? Task.Run(ReadStoredPositionsAsync) : Task.FromResult((LogPosition.Start, LogPosition.Start));
         _writer = Task.Run(() => RunAsync(_stopping.Token));
     }

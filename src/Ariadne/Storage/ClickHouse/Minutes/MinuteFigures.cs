@@ -36,6 +36,8 @@ internal sealed class CallFigures
         }
     }
 
+    public SpanMetricsAggregator.RedWindow ToRed() => SpanMetricsAggregator.RedOf(Calls, Errors, Buckets);
+
     private static int BucketOf(long durationNanos)
     {
         var seconds = durationNanos / 1e9;
