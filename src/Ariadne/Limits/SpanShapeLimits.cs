@@ -19,15 +19,8 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
     /// </summary>
     public void Apply(LogRecord record, ref SpanLimitHits hits)
     {
-        var dropped = Keep(record.Attributes, maxAttributes, out var attributes);
-        if (dropped > 0)
-        {
-            record.Attributes = attributes;
-            record.DroppedAttributesCount += (uint)dropped;
-            hits.AttributesDropped += dropped;
-        }
-
-        LimitValues(record.Attributes, ref hits);
+        record.Attributes = LimitAttributes(record.Attributes, ref hits, out var dropped);
+        record.DroppedAttributesCount += dropped;
         var body = new SpanLimitHits();
         var limited = Limit(record.Body, 0, maxLogBodyBytes, ref body);
         if (body.AttributesTruncated + body.AttributesFlattened > 0)
@@ -39,70 +32,53 @@ internal sealed class SpanShapeLimits(int maxAttributeBytes, int maxAttributes, 
 
     public void Apply(Span span, ref SpanLimitHits hits)
     {
-        var dropped = Keep(span.Attributes, maxAttributes, out var attributes);
-        if (dropped > 0)
-        {
-            span.Attributes = attributes;
-            span.DroppedAttributesCount += (uint)dropped;
-            hits.AttributesDropped += dropped;
-        }
-
-        LimitValues(span.Attributes, ref hits);
-        dropped = Keep(span.Events, maxEvents, out var events);
-        if (dropped > 0)
-        {
-            span.Events = events;
-            span.DroppedEventsCount += (uint)dropped;
-            hits.EventsDropped += dropped;
-        }
-
+        span.Attributes = LimitAttributes(span.Attributes, ref hits, out var dropped);
+        span.DroppedAttributesCount += dropped;
+        span.Events = Keep(span.Events, maxEvents, ref hits.EventsDropped, out dropped);
+        span.DroppedEventsCount += dropped;
         for (var i = 0; i < span.Events.Length; i++)
         {
             var e = span.Events[i];
-            dropped = Keep(e.Attributes, maxAttributes, out attributes);
-            if (dropped > 0)
-            {
-                span.Events[i] = e with { Attributes = attributes, DroppedAttributesCount = e.DroppedAttributesCount + (uint)dropped };
-                hits.AttributesDropped += dropped;
-            }
-
-            LimitValues(span.Events[i].Attributes, ref hits);
+            var attributes = LimitAttributes(e.Attributes, ref hits, out dropped);
+            span.Events[i] = e with { Attributes = attributes, DroppedAttributesCount = e.DroppedAttributesCount + dropped };
         }
 
-        dropped = Keep(span.Links, maxLinks, out var links);
-        if (dropped > 0)
-        {
-            span.Links = links;
-            span.DroppedLinksCount += (uint)dropped;
-            hits.LinksDropped += dropped;
-        }
-
+        span.Links = Keep(span.Links, maxLinks, ref hits.LinksDropped, out dropped);
+        span.DroppedLinksCount += dropped;
         for (var i = 0; i < span.Links.Length; i++)
         {
+            // Ariadne's link keeps no dropped-attributes count; the metric still counts them.
             var link = span.Links[i];
-            dropped = Keep(link.Attributes, maxAttributes, out attributes);
-            if (dropped > 0)
-            {
-                // Ariadne's link keeps no dropped-attributes count; the metric still counts them.
-                span.Links[i] = link with { Attributes = attributes };
-                hits.AttributesDropped += dropped;
-            }
-
-            LimitValues(span.Links[i].Attributes, ref hits);
+            span.Links[i] = link with { Attributes = LimitAttributes(link.Attributes, ref hits, out _) };
         }
     }
 
-    /// <summary>The first <paramref name="max"/> items (the SDK keeps the first ones too); returns how many were dropped.</summary>
-    private static int Keep<T>(T[] items, int max, out T[] kept)
+    /// <summary>
+    /// Attributes cut to the count limit and their values to the byte and depth limits. The values are limited in
+    /// place; a new array only when the count is over the limit.
+    /// </summary>
+    private KeyValue[] LimitAttributes(KeyValue[] attributes, ref SpanLimitHits hits, out uint dropped)
     {
-        kept = items;
+        var kept = Keep(attributes, maxAttributes, ref hits.AttributesDropped, out dropped);
+        LimitValues(kept, ref hits);
+        return kept;
+    }
+
+    /// <summary>
+    /// The first <paramref name="max"/> items (the SDK keeps the first ones too); how many were dropped is added to
+    /// <paramref name="droppedHits"/> and returned in <paramref name="dropped"/>.
+    /// </summary>
+    private static T[] Keep<T>(T[] items, int max, ref int droppedHits, out uint dropped)
+    {
+        dropped = 0;
         if (max <= 0 || items.Length <= max)
         {
-            return 0;
+            return items;
         }
 
-        kept = items[..max];
-        return items.Length - max;
+        dropped = (uint)(items.Length - max);
+        droppedHits += (int)dropped;
+        return items[..max];
     }
 
     /// <summary>

@@ -80,6 +80,36 @@ public sealed class SpanLimitTests(SmallSpanLimitsServerFixture fixture) : IClas
         }
     }
 
+    [Fact]
+    public async Task Event_and_link_attributes_get_the_span_attribute_limits_and_an_event_adds_what_it_dropped_to_its_count()
+    {
+        using var http = fixture.CreateClient(Listener.OtlpHttp);
+        var request = Spans(1, out var trace);
+        var span = request.ResourceSpans[0].ScopeSpans[0].Spans[0];
+        var crowded = new PTrace.Span.Types.Event { Name = "crowded", TimeUnixNano = span.StartTimeUnixNano, DroppedAttributesCount = 1 };
+        var link = new PTrace.Span.Types.Link { TraceId = span.TraceId, SpanId = ByteString.CopyFrom(BitConverter.GetBytes(100UL)) };
+        foreach (var i in Enumerable.Range(0, 6))
+        {
+            crowded.Attributes.Add(Attribute($"event.{i}", new string('e', 100)));
+            link.Attributes.Add(Attribute($"link.{i}", new string('l', 100)));
+        }
+
+        span.Events.Add(crowded);
+        span.Links.Add(link);
+
+        using var response = await PostAsync(http, request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = Assert.Single(await StoredAsync(fixture, "default", trace));
+        var storedEvent = Assert.Single(stored.Events);
+        Assert.Equal(["event.0", "event.1", "event.2", "event.3"], storedEvent.Attributes.Select(a => a.Key));
+        Assert.All(storedEvent.Attributes, a => Assert.Equal(new string('e', 64), a.Value.AsString));
+        Assert.Equal(3u, storedEvent.DroppedAttributesCount);
+        var storedLink = Assert.Single(stored.Links);
+        Assert.Equal(["link.0", "link.1", "link.2", "link.3"], storedLink.Attributes.Select(a => a.Key));
+        Assert.All(storedLink.Attributes, a => Assert.Equal(new string('l', 64), a.Value.AsString));
+    }
+
     /// <summary>Issue 13: log records get the attribute limits and a body limit, counted on /metrics by reason.</summary>
     [Fact]
     public async Task Log_records_over_the_limits_have_their_body_and_attributes_cut_and_counted()
