@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Ariadne.Search;
 
 /// <summary>Field expressions inside a spanset filter: arithmetic, comparisons and their types, checked while parsing so a type error names its position.</summary>
@@ -25,6 +27,18 @@ public sealed partial class SearchParser
         TokenType.Div => Operator.Div,
         TokenType.Mod => Operator.Mod,
         _ => Operator.Pow,
+    };
+
+    /// <summary>The comparison a token writes (=, !=, &lt;, &lt;=, &gt;, &gt;=), or null when it is no comparison.</summary>
+    private static Operator? ComparisonOp(TokenType type) => type switch
+    {
+        TokenType.Equal => Operator.Equal,
+        TokenType.NotEqual => Operator.NotEqual,
+        TokenType.Less => Operator.Less,
+        TokenType.LessOrEqual => Operator.LessOrEqual,
+        TokenType.Greater => Operator.Greater,
+        TokenType.GreaterOrEqual => Operator.GreaterOrEqual,
+        _ => null,
     };
 
     private Typed ParseField(int minPrecedence)
@@ -217,15 +231,8 @@ public sealed partial class SearchParser
 
     private Typed Compare(Token opToken, Typed left, Typed right)
     {
-        var op = opToken.Type switch
-        {
-            TokenType.Equal => Operator.Equal,
-            TokenType.NotEqual => Operator.NotEqual,
-            TokenType.Less => Operator.Less,
-            TokenType.LessOrEqual => Operator.LessOrEqual,
-            TokenType.Greater => Operator.Greater,
-            _ => Operator.GreaterOrEqual,
-        };
+        // Combine hands over the tokens of FieldPrecedence's comparison level that are not =~ or !~.
+        var op = ComparisonOp(opToken.Type) ?? throw new UnreachableException($"{opToken.Type} is not a comparison");
         var leftNil = left.Type == TraceQLType.Nil;
         var rightNil = right.Type == TraceQLType.Nil;
         if (leftNil || rightNil)

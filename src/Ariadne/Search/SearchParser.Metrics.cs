@@ -93,17 +93,7 @@ public sealed partial class SearchParser
                 continue;
             }
 
-            var op = Current.Type switch
-            {
-                TokenType.Equal => Operator.Equal,
-                TokenType.NotEqual => Operator.NotEqual,
-                TokenType.Less => Operator.Less,
-                TokenType.LessOrEqual => Operator.LessOrEqual,
-                TokenType.Greater => Operator.Greater,
-                TokenType.GreaterOrEqual => Operator.GreaterOrEqual,
-                _ => (Operator?)null,
-            };
-            if (op is null)
+            if (ComparisonOp(Current.Type) is not { } op)
             {
                 return stages;
             }
@@ -114,7 +104,7 @@ public sealed partial class SearchParser
             if (value is ScalarStatic { Value.Type: TraceQLType.Duration } duration)
             {
                 // Durations in metrics values are seconds (Tempo's avg_over_time(duration) > 1s).
-                stages.Add(new MetricsFilter(op.Value, duration.Value.AsInt / 1e9));
+                stages.Add(new MetricsFilter(op, duration.Value.AsInt / 1e9));
                 continue;
             }
 
@@ -123,7 +113,7 @@ public sealed partial class SearchParser
                 throw Error(at, "a metrics filter compares with a number, as in | rate() > 10.");
             }
 
-            stages.Add(new MetricsFilter(op.Value, number));
+            stages.Add(new MetricsFilter(op, number));
         }
     }
 
@@ -131,15 +121,7 @@ public sealed partial class SearchParser
     private static double? ConstantNumber(ScalarExpression e) => e switch
     {
         ScalarStatic { Value.Type: TraceQLType.Int or TraceQLType.Float } s => s.Value.AsNumber,
-        ScalarOperation o when ConstantNumber(o.Left) is { } l && ConstantNumber(o.Right) is { } r => o.Op switch
-        {
-            Operator.Add => l + r,
-            Operator.Sub => l - r,
-            Operator.Mul => l * r,
-            Operator.Div => l / r,
-            Operator.Mod => l % r,
-            _ => Math.Pow(l, r),
-        },
+        ScalarOperation o when ConstantNumber(o.Left) is { } l && ConstantNumber(o.Right) is { } r => SpanFieldEvaluator.ApplyToFloats(o.Op, l, r),
         _ => null,
     };
 

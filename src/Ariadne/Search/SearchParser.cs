@@ -361,16 +361,7 @@ public sealed partial class SearchParser
     {
         var left = ParseScalar(0);
         var opToken = Current;
-        var op = opToken.Type switch
-        {
-            TokenType.Equal => Operator.Equal,
-            TokenType.NotEqual => Operator.NotEqual,
-            TokenType.Less => Operator.Less,
-            TokenType.LessOrEqual => Operator.LessOrEqual,
-            TokenType.Greater => Operator.Greater,
-            TokenType.GreaterOrEqual => Operator.GreaterOrEqual,
-            _ => throw Expected("a comparison (=, !=, <, <=, >, >=) after the aggregate, as in | count() > 2"),
-        };
+        var op = ComparisonOp(opToken.Type) ?? throw Expected("a comparison (=, !=, <, <=, >, >=) after the aggregate, as in | count() > 2");
         _index++;
         var right = ParseScalar(0);
         if (!HasAggregate(left) && !HasAggregate(right))

@@ -463,16 +463,7 @@ public abstract class SpanFieldEvaluator
             };
         }
 
-        var (x, y) = (left.AsNumber, right.AsNumber);
-        var result = op switch
-        {
-            Operator.Add => x + y,
-            Operator.Sub => x - y,
-            Operator.Mul => x * y,
-            Operator.Div => x / y,
-            Operator.Mod => x % y,
-            _ => Math.Pow(x, y),
-        };
+        var result = ApplyToFloats(op, left.AsNumber, right.AsNumber);
         if (double.IsNaN(result) || double.IsInfinity(result))
         {
             return TraceQLValue.Nil;
@@ -482,4 +473,15 @@ public abstract class SpanFieldEvaluator
             ? TraceQLValue.FromDuration((long)result)
             : TraceQLValue.FromFloat(result);
     }
+
+    /// <summary>Arithmetic on two floats (NaN and infinities included): the part of <see cref="Apply"/> past its int rule.</summary>
+    internal static double ApplyToFloats(Operator op, double x, double y) => op switch
+    {
+        Operator.Add => x + y,
+        Operator.Sub => x - y,
+        Operator.Mul => x * y,
+        Operator.Div => x / y,
+        Operator.Mod => x % y,
+        _ => Math.Pow(x, y),
+    };
 }
