@@ -37,6 +37,11 @@ internal static class CheckoutOverhead
         {
             ["Logging__LogLevel__Default"] = "Warning",
             ["DEMO_CARD_PROCESSOR_MEDIAN_MS"] = simulatedCardLatency ? "70" : "0",
+
+            // The SDK's own export schedule, as a service gets it from AddAriadneTracing: `ariadne demo` exports every
+            // 500 ms so that traces show up at once, ten times as many exports as a deployed service makes.
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "5000",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "5000",
         };
         await using var traced = await DemoShop.StartAsync(
             new DemoShopOptions { OtlpEndpoint = endpoint, Environment = new Dictionary<string, string>(quiet) { ["OTEL_TRACES_SAMPLER"] = "always_on" } },
@@ -50,8 +55,15 @@ internal static class CheckoutOverhead
         var tracedMs = new List<double>(pairs);
         var untracedMs = new List<double>(pairs);
         var failedPairs = 0;
+        var cpuStart = CpuSnapshot.Take(traced, untraced);
+        CpuSnapshot? cpuBefore = null;
         for (var i = 0; i < warmup + pairs; i++)
         {
+            if (i == warmup)
+            {
+                cpuBefore = CpuSnapshot.Take(traced, untraced);
+            }
+
             var first = Random.Shared.Next(2) == 0;
             var a = await CheckoutAsync(first ? tracedClient : untracedClient, i);
             var b = await CheckoutAsync(first ? untracedClient : tracedClient, i);
@@ -78,6 +90,12 @@ internal static class CheckoutOverhead
         Console.WriteLine(Row("tracing at 100% (always_on, OTLP export)", tracedMs));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio traced/untraced: mean {tracedMs.Average() / untracedMs.Average():F3}, p50 {Percentile(tracedMs, 0.5) / Percentile(untracedMs, 0.5):F3}, p90 {Percentile(tracedMs, 0.9) / Percentile(untracedMs, 0.9):F3}, p99 {Percentile(tracedMs, 0.99) / Percentile(untracedMs, 0.99):F3}"));
+        Console.WriteLine();
+        if (cpuBefore is not null)
+        {
+            cpuStart.PrintWarmup(cpuBefore, warmup);
+            cpuBefore.PrintPerCheckout(CpuSnapshot.Take(traced, untraced), pairs);
+        }
         await server.StopAsync();
         Directory.Delete(data, recursive: true);
         return 0;

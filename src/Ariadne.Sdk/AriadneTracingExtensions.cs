@@ -19,7 +19,8 @@ namespace Ariadne.Instrumentation;
 public static class AriadneTracingExtensions
 {
     /// <summary>
-    /// Traces, logs and metrics of this service to Ariadne over OTLP, in one line: resource, exporter,
+    /// Traces and logs of this service to Ariadne over OTLP, in one line (metrics too, with
+    /// <see cref="AriadneTracingOptions.ExportMetrics"/>): resource, exporter,
     /// ASP.NET Core / HttpClient / gRPC client instrumentation, SDK database and messaging spans, business context
     /// propagation, log correlation and sampling.
     /// </summary>

@@ -32,8 +32,14 @@ public sealed class AriadneTracingOptions
     /// <summary>Also export ILogger records over OTLP (they carry trace and span ids).</summary>
     public bool ExportLogs { get; set; } = true;
 
-    /// <summary>Also export runtime, ASP.NET Core and HttpClient metrics over OTLP.</summary>
-    public bool ExportMetrics { get; set; } = true;
+    /// <summary>
+    /// Also export runtime, ASP.NET Core and HttpClient metrics over OTLP. Off by default: Ariadne accepts OTLP
+    /// metrics but does not store them, and recording them costs every request (a measurement per instrument per
+    /// request and hop, in the profile of the demo shop the largest share of the SDK's per-request CPU after the
+    /// spans themselves; docs/PERFORMANCE.md, session 8). Turn it on when the endpoint is a collector that forwards
+    /// metrics to a metrics store.
+    /// </summary>
+    public bool ExportMetrics { get; set; }
 
     /// <summary>The application's own <see cref="System.Diagnostics.ActivitySource"/> names to record.</summary>
     public IList<string> Sources { get; } = [];

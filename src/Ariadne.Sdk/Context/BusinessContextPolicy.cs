@@ -37,9 +37,13 @@ internal sealed class BusinessContextPolicy
     }
 
     /// <summary>The allowlisted entries of <paramref name="baggage"/>, with values cut to the limit.</summary>
+    /// <remarks>
+    /// Runs on every extract and inject (each incoming request, each outgoing call). Baggage that already passes, the
+    /// usual case between services that share this SDK, is returned as it is, without a copy.
+    /// </remarks>
     public Baggage Filter(Baggage baggage)
     {
-        if (baggage.Count == 0)
+        if (baggage.Count == 0 || Passes(baggage))
         {
             return baggage;
         }
@@ -53,14 +57,14 @@ internal sealed class BusinessContextPolicy
             }
         }
 
-        return kept.Count == baggage.Count && AllWithinLimit(baggage) ? baggage : Baggage.Create(kept);
+        return Baggage.Create(kept);
     }
 
-    private bool AllWithinLimit(Baggage baggage)
+    private bool Passes(Baggage baggage)
     {
-        foreach (var (_, value) in baggage)
+        foreach (var (key, value) in baggage)
         {
-            if (value is not null && value.Length > MaxValueLength)
+            if (value is null || value.Length > MaxValueLength || !IsAllowed(key))
             {
                 return false;
             }

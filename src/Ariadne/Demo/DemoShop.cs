@@ -61,6 +61,9 @@ public sealed class DemoShop : IAsyncDisposable
 
     public Uri UrlOf(string service) => _urls[service];
 
+    /// <summary>Each running service's process id (the overhead bench reads their CPU time from /proc).</summary>
+    internal IEnumerable<(string Service, int ProcessId)> ProcessIds => _processes.Select(p => (p.Name, p.Process.Id));
+
     /// <summary>Starts every service, waits until each answers its health check, then starts the traffic.</summary>
     public static async Task<DemoShop> StartAsync(DemoShopOptions options, CancellationToken cancellationToken)
     {

@@ -99,6 +99,24 @@ public sealed class BusinessContextTests
     }
 
     [Fact]
+    public void Filter_passes_baggage_within_the_policy_through_and_cuts_or_drops_the_rest()
+    {
+        var policy = new BusinessContextPolicy(new BusinessContextOptions { MaxValueLength = 8 });
+        var passing = Baggage.Create(new Dictionary<string, string> { ["user.id"] = "u1", ["session.id"] = "s1" });
+
+        Assert.Equal(passing, policy.Filter(passing));
+        Assert.Equal(0, policy.Filter(default).Count);
+
+        var filtered = policy.Filter(Baggage.Create(new Dictionary<string, string> { ["user.id"] = "user-12345678", ["session.id"] = "s1" }));
+        Assert.Equal(2, filtered.Count);
+        Assert.Equal("user-123", filtered.GetBaggage("user.id"));
+        Assert.Equal("s1", filtered.GetBaggage("session.id"));
+
+        var dropped = policy.Filter(Baggage.Create(new Dictionary<string, string> { ["user.id"] = "u1", ["partner.secret"] = "abc" }));
+        Assert.Equal("u1", Assert.Single(dropped.GetBaggage()).Value);
+    }
+
+    [Fact]
     public void Setting_several_entries_at_once_tags_each_and_adds_the_allowlisted_ones_to_the_baggage_already_there()
     {
         AriadneContext.Policy = BusinessContextPolicy.Default;
