@@ -59,20 +59,20 @@ public sealed partial class EmbeddedSpanStore
     {
         var plan = new SearchPlan(query);
         var results = new SearchResults(Math.Max(1, query.Limit));
-        foreach (var (traceId, trace) in HeadTraces(tenant))
-        {
-            foreach (var span in trace)
-            {
-                if (SpanMatcher.Matches(span, query))
-                {
-                    results.Add(traceId, span.StartTimeUnixNano);
-                }
-            }
-        }
-
-        var blocks = AcquireBlocks(tenant);
+        var (heads, blocks) = AcquireView(tenant);
         try
         {
+            foreach (var (traceId, trace) in HeadTraces(heads))
+            {
+                foreach (var span in trace)
+                {
+                    if (SpanMatcher.Matches(span, query))
+                    {
+                        results.Add(traceId, span.StartTimeUnixNano);
+                    }
+                }
+            }
+
             foreach (var block in blocks.OrderByDescending(b => b.Meta.MaxStartUnixNano))
             {
                 // Blocks come newest first: once the limit is reached by results newer than this block's newest
@@ -93,7 +93,7 @@ public sealed partial class EmbeddedSpanStore
             Parallel.For(0, blocks.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
                 i => ReadBlock(blocks[i], () => fromBlocks[i] = blocks[i].GetTraces(found)));
             var byTrace = found.ToDictionary(id => id, _ => new List<Span>());
-            foreach (var head in HeadsOf(tenant))
+            foreach (var head in heads)
             {
                 lock (_ingestLock)
                 {
@@ -131,15 +131,23 @@ public sealed partial class EmbeddedSpanStore
         var toSeconds = endTime.ToUnixTimeSeconds();
         var edges = new Dictionary<(string Parent, string Child), (long Calls, long Errors)>();
         _aggregates.AddEdgesTo(tenant, edges, fromSeconds, toSeconds);
-        foreach (var block in BlocksOf(tenant))
-        {
-            block.Aggregates.AddEdgesTo(edges, fromSeconds, toSeconds);
-        }
-
         var calculator = DependencyCalculator.ForWindow(endTime, lookback);
-        foreach (var (_, trace) in HeadTraces(tenant))
+        var (heads, blocks) = AcquireView(tenant);
+        try
         {
-            calculator.AddTrace(trace);
+            foreach (var block in blocks)
+            {
+                block.Aggregates.AddEdgesTo(edges, fromSeconds, toSeconds);
+            }
+
+            foreach (var (_, trace) in HeadTraces(heads))
+            {
+                calculator.AddTrace(trace);
+            }
+        }
+        finally
+        {
+            ReleaseBlocks(blocks);
         }
 
         foreach (var link in calculator.ToLinks())
@@ -181,10 +189,27 @@ public sealed partial class EmbeddedSpanStore
 
     private List<Span> GetTrace(string tenant, TraceId traceId)
     {
-        var blocks = AcquireBlocks(tenant);
+        var (heads, blocks) = AcquireView(tenant);
         try
         {
-            return GetTrace(tenant, traceId, blocks);
+            var spans = new List<Span>();
+            foreach (var head in heads)
+            {
+                lock (_ingestLock)
+                {
+                    if (head.Traces.TryGetValue(traceId, out var trace))
+                    {
+                        spans.AddRange(trace);
+                    }
+                }
+            }
+
+            foreach (var block in blocks)
+            {
+                ReadBlock(block, () => spans.AddRange(block.GetTrace(traceId)));
+            }
+
+            return spans.Count == 0 ? spans : Deduplicate(spans);
         }
         finally
         {
@@ -192,27 +217,17 @@ public sealed partial class EmbeddedSpanStore
         }
     }
 
-    /// <summary>The spans of a trace from the head and <paramref name="blocks"/>, which the caller holds acquired.</summary>
-    private List<Span> GetTrace(string tenant, TraceId traceId, List<Block> blocks)
+    /// <summary>
+    /// The tenant's heads and its blocks (acquired: release them), taken in one step. A cut moves a tenant's spans from
+    /// the head being cut to a new block in one step under the ingest lock; heads and blocks taken apart could fall on
+    /// either side of it and miss those spans.
+    /// </summary>
+    private (List<TenantHead> Heads, List<Block> Blocks) AcquireView(string tenant)
     {
-        var spans = new List<Span>();
-        foreach (var head in HeadsOf(tenant))
+        lock (_ingestLock)
         {
-            lock (_ingestLock)
-            {
-                if (head.Traces.TryGetValue(traceId, out var trace))
-                {
-                    spans.AddRange(trace);
-                }
-            }
+            return (HeadsOf(tenant), AcquireBlocks(tenant));
         }
-
-        foreach (var block in blocks)
-        {
-            ReadBlock(block, () => spans.AddRange(block.GetTrace(traceId)));
-        }
-
-        return spans.Count == 0 ? spans : Deduplicate(spans);
     }
 
     private List<TenantHead> HeadsOf(string tenant)
@@ -238,10 +253,10 @@ public sealed partial class EmbeddedSpanStore
     /// The tenant's traces in memory, copied under the ingest lock and read after it: matching a search against a
     /// full head under the lock would hold every ingest batch for as long as the scan takes.
     /// </summary>
-    private List<(TraceId TraceId, Span[] Spans)> HeadTraces(string tenant)
+    private List<(TraceId TraceId, Span[] Spans)> HeadTraces(List<TenantHead> heads)
     {
         var traces = new List<(TraceId, Span[])>();
-        foreach (var head in HeadsOf(tenant))
+        foreach (var head in heads)
         {
             lock (_ingestLock)
             {
