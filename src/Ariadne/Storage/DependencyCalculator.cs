@@ -11,12 +11,16 @@ public sealed class DependencyCalculator(long windowStartNanos = long.MinValue, 
 {
     private readonly Dictionary<(string Parent, string Child), (long Calls, long Errors)> _edges = [];
 
+    // The spans of the trace being added, by id: one map for every trace, cleared, not one allocated per trace (a new
+    // one after a big trace, as clearing costs the capacity a big trace left).
+    private Dictionary<SpanId, Span> _byId = [];
+
     public static DependencyCalculator ForWindow(DateTimeOffset endTime, TimeSpan lookback) =>
         new(ToNanos(endTime - lookback), ToNanos(endTime));
 
     public void AddTrace(IReadOnlyList<Span> trace)
     {
-        Dictionary<SpanId, Span>? byId = null;
+        var indexed = false;
         foreach (var child in trace)
         {
             if (child.ParentSpanId.IsEmpty || child.StartTimeUnixNano < windowStartNanos || child.StartTimeUnixNano > windowEndNanos)
@@ -24,16 +28,23 @@ public sealed class DependencyCalculator(long windowStartNanos = long.MinValue, 
                 continue;
             }
 
-            if (byId is null)
+            if (!indexed)
             {
-                byId = new Dictionary<SpanId, Span>(trace.Count);
+                if (_byId.Count > 4096)
+                {
+                    _byId = [];
+                }
+
+                _byId.Clear();
                 foreach (var span in trace)
                 {
-                    byId.TryAdd(span.SpanId, span);
+                    _byId.TryAdd(span.SpanId, span);
                 }
+
+                indexed = true;
             }
 
-            if (!byId.TryGetValue(child.ParentSpanId, out var parent)
+            if (!_byId.TryGetValue(child.ParentSpanId, out var parent)
                 || string.Equals(parent.ServiceName, child.ServiceName, StringComparison.Ordinal))
             {
                 continue;

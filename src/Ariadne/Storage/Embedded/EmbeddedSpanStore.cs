@@ -350,53 +350,43 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
     /// </summary>
     internal static List<Span> Deduplicate(List<Span> spans)
     {
-        var result = new List<Span>(spans.Count);
-        if (spans.Count <= SmallTrace)
+        // Sorted by start, then by what makes a copy, the copies of a span are neighbours: each span is compared with
+        // the last one kept only (O(n log n) for any trace, where comparing with every span kept was O(n²)).
+        var result = new List<Span>(spans);
+        result.Sort(ByStartThenIdentity);
+        var kept = 0;
+        for (var i = 0; i < result.Count; i++)
         {
-            // Most traces: comparing ids with the spans kept so far costs less than hashing (service names included).
-            foreach (var span in spans)
+            if (kept == 0 || !IsCopy(result[kept - 1], result[i]))
             {
-                var copy = false;
-                for (var i = 0; i < result.Count && !copy; i++)
-                {
-                    copy = SpanCopies.Instance.Equals(result[i], span);
-                }
-
-                if (!copy)
-                {
-                    result.Add(span);
-                }
-            }
-        }
-        else
-        {
-            var seen = new HashSet<Span>(spans.Count, SpanCopies.Instance);
-            foreach (var span in spans)
-            {
-                if (seen.Add(span))
-                {
-                    result.Add(span);
-                }
+                result[kept++] = result[i];
             }
         }
 
-        result.Sort(static (a, b) => a.StartTimeUnixNano.CompareTo(b.StartTimeUnixNano));
+        result.RemoveRange(kept, result.Count - kept);
         return result;
     }
 
-    private const int SmallTrace = 32;
-
-    /// <summary>Copies of one span: same span id, kind, start and service; hashed without the service's text.</summary>
-    private sealed class SpanCopies : IEqualityComparer<Span>
+    private static readonly Comparison<Span> ByStartThenIdentity = static (a, b) =>
     {
-        public static readonly SpanCopies Instance = new();
+        var c = a.StartTimeUnixNano.CompareTo(b.StartTimeUnixNano);
+        if (c == 0)
+        {
+            c = a.SpanId.Value.CompareTo(b.SpanId.Value);
+        }
 
-        public bool Equals(Span? x, Span? y) =>
-            x!.SpanId == y!.SpanId && x.Kind == y.Kind && x.StartTimeUnixNano == y.StartTimeUnixNano
-            && string.Equals(x.ServiceName, y.ServiceName, StringComparison.Ordinal);
+        if (c == 0)
+        {
+            c = a.Kind.CompareTo(b.Kind);
+        }
 
-        public int GetHashCode(Span span) => HashCode.Combine(span.SpanId, span.Kind, span.StartTimeUnixNano);
-    }
+        return c != 0 ? c : string.CompareOrdinal(a.ServiceName, b.ServiceName);
+    };
+
+    /// <summary>Copies of one span: same span id, kind, start and service.</summary>
+    private static bool IsCopy(Span x, Span y) =>
+        x.SpanId == y.SpanId && x.Kind == y.Kind && x.StartTimeUnixNano == y.StartTimeUnixNano
+        && string.Equals(x.ServiceName, y.ServiceName, StringComparison.Ordinal);
 
     private LogPosition ReadCheckpoint()
     {

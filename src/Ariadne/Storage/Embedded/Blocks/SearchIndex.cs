@@ -141,6 +141,9 @@ public sealed class SearchIndex : IDisposable
         private readonly NameField _operations = new();
         private readonly List<int> _errorRows = [];
         private readonly Dictionary<string, AttributeField> _attributes = new(StringComparer.Ordinal);
+
+        // A row group's fields are reused by the next one: their row lists keep their capacity instead of growing again.
+        private readonly Stack<AttributeField> _spareFields = new();
         private int _row = -1;
 
         public void BeginRow(Span span)
@@ -154,17 +157,23 @@ public sealed class SearchIndex : IDisposable
             }
         }
 
-        /// <summary>An attribute of the current row's span (from any of its lists), by its <see cref="TagFilters.Hash"/>.</summary>
-        public void AddAttribute(string key, ulong hash)
+        /// <summary>
+        /// The field of an attribute key in the current row group, to hand to <see cref="AddAttribute"/>; callers keep it
+        /// for the row group (until <see cref="EndRowGroup"/>) and skip this lookup.
+        /// </summary>
+        internal AttributeField Field(string key)
         {
             if (!_attributes.TryGetValue(key, out var field))
             {
-                field = new AttributeField();
+                field = _spareFields.Count > 0 ? _spareFields.Pop() : new AttributeField();
                 _attributes.Add(key, field);
             }
 
-            field.Add(hash, _row);
+            return field;
         }
+
+        /// <summary>An attribute of the current row's span (from any of its lists), by its <see cref="TagFilters.Hash"/>.</summary>
+        internal void AddAttribute(AttributeField field, ulong hash) => field.Add(hash, _row);
 
         public void EndRowGroup()
         {
@@ -226,6 +235,12 @@ public sealed class SearchIndex : IDisposable
             _services.Clear();
             _operations.Clear();
             _errorRows.Clear();
+            foreach (var field in _attributes.Values)
+            {
+                field.Clear();
+                _spareFields.Push(field);
+            }
+
             _attributes.Clear();
             _row = -1;
         }
@@ -335,9 +350,10 @@ public sealed class SearchIndex : IDisposable
         }
 
         /// <summary>An attribute key's value per row (0 where a span lacks it), until it has too many values or a row has two.</summary>
-        private sealed class AttributeField
+        internal sealed class AttributeField
         {
-            private readonly Dictionary<ulong, int> _ordinals = [];
+            private ulong _lastHash;
+            private int _lastOrdinal;
 
             public List<ulong> Hashes { get; } = [];
 
@@ -352,7 +368,8 @@ public sealed class SearchIndex : IDisposable
                     return;
                 }
 
-                if (!_ordinals.TryGetValue(hash, out var ordinal))
+                var ordinal = hash == _lastHash && _lastOrdinal != 0 ? _lastOrdinal : Hashes.IndexOf(hash) + 1;
+                if (ordinal == 0)
                 {
                     if (Hashes.Count == MaxAttributeValues)
                     {
@@ -362,9 +379,9 @@ public sealed class SearchIndex : IDisposable
 
                     Hashes.Add(hash);
                     ordinal = Hashes.Count;
-                    _ordinals.Add(hash, ordinal);
                 }
 
+                (_lastHash, _lastOrdinal) = (hash, ordinal);
                 while (Ordinals.Count <= row)
                 {
                     Ordinals.Add(0);
@@ -380,12 +397,18 @@ public sealed class SearchIndex : IDisposable
                 Ordinals[row] = ordinal;
             }
 
-            private void Drop()
+            public void Clear()
             {
-                Overflow = true;
-                _ordinals.Clear();
                 Hashes.Clear();
                 Ordinals.Clear();
+                Overflow = false;
+                _lastOrdinal = 0;
+            }
+
+            private void Drop()
+            {
+                Clear();
+                Overflow = true;
             }
         }
     }

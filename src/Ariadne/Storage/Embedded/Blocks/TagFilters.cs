@@ -58,9 +58,9 @@ public static class TagFilters
 
         // Resources and scopes are shared by many spans: their pairs are hashed and added to the filter once per row
         // group, and handed to the index for every span from here.
-        private readonly Dictionary<object, (string Key, ulong Hash)[]> _shared = new(ReferenceEqualityComparer.Instance);
-        private (Resource? Resource, (string Key, ulong Hash)[] Pairs) _lastResource = (null, []);
-        private (InstrumentationScope? Scope, (string Key, ulong Hash)[] Pairs) _lastScope = (null, []);
+        private readonly Dictionary<object, (SearchIndex.Builder.AttributeField Field, ulong Hash)[]> _shared = new(ReferenceEqualityComparer.Instance);
+        private (Resource? Resource, (SearchIndex.Builder.AttributeField Field, ulong Hash)[] Pairs) _lastResource = (null, []);
+        private (InstrumentationScope? Scope, (SearchIndex.Builder.AttributeField Field, ulong Hash)[] Pairs) _lastScope = (null, []);
         private int _rowGroup;
 
         /// <summary>Adds a span's pairs to the row group's filter, and the span as the next row of <paramref name="index"/>.</summary>
@@ -71,22 +71,22 @@ public static class TagFilters
             // The spans of a batch share their resource and scope: most spans skip the lookup.
             if (!ReferenceEquals(span.Resource, _lastResource.Resource))
             {
-                _lastResource = (span.Resource, Shared(span.Resource, span.Resource.Attributes));
+                _lastResource = (span.Resource, Shared(span.Resource, span.Resource.Attributes, index));
             }
 
             if (!ReferenceEquals(span.Scope, _lastScope.Scope))
             {
-                _lastScope = (span.Scope, Shared(span.Scope, span.Scope.Attributes));
+                _lastScope = (span.Scope, Shared(span.Scope, span.Scope.Attributes, index));
             }
 
-            foreach (var (key, hash) in _lastResource.Pairs)
+            foreach (var (field, hash) in _lastResource.Pairs)
             {
-                index.AddAttribute(key, hash);
+                index.AddAttribute(field, hash);
             }
 
-            foreach (var (key, hash) in _lastScope.Pairs)
+            foreach (var (field, hash) in _lastScope.Pairs)
             {
-                index.AddAttribute(key, hash);
+                index.AddAttribute(field, hash);
             }
 
             foreach (var e in span.Events)
@@ -120,19 +120,21 @@ public static class TagFilters
         {
             foreach (var kv in attributes)
             {
-                index.AddAttribute(kv.Key, Add(kv));
+                var key = Add(kv);
+                index.AddAttribute(key.Field(kv.Key, index, _rowGroup), key.LastHash);
             }
         }
 
         /// <summary>The pairs of a resource's or scope's attributes, hashed and added to the filter the first time in the row group.</summary>
-        private (string Key, ulong Hash)[] Shared(object owner, KeyValue[] attributes)
+        private (SearchIndex.Builder.AttributeField Field, ulong Hash)[] Shared(object owner, KeyValue[] attributes, SearchIndex.Builder index)
         {
             if (!_shared.TryGetValue(owner, out var pairs))
             {
-                pairs = new (string, ulong)[attributes.Length];
+                pairs = new (SearchIndex.Builder.AttributeField, ulong)[attributes.Length];
                 for (var i = 0; i < attributes.Length; i++)
                 {
-                    pairs[i] = (attributes[i].Key, Add(attributes[i]));
+                    var key = Add(attributes[i]);
+                    pairs[i] = (key.Field(attributes[i].Key, index, _rowGroup), key.LastHash);
                 }
 
                 _shared.Add(owner, pairs);
@@ -141,8 +143,8 @@ public static class TagFilters
             return pairs;
         }
 
-        /// <summary>Adds a pair to the row group's filter; returns its hash.</summary>
-        private ulong Add(KeyValue kv)
+        /// <summary>Adds a pair to the row group's filter; returns its key's state, with the pair's hash as <see cref="KeyState.LastHash"/>.</summary>
+        private KeyState Add(KeyValue kv)
         {
             if (!_keys.TryGetValue(kv.Key, out var key))
             {
@@ -152,18 +154,21 @@ public static class TagFilters
             else if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
             {
                 // The pair this key had last in this row group (an interned value, an equal number): already added.
-                return key.LastHash;
+                return key;
             }
 
             key.RowGroup = _rowGroup;
             key.LastValue = kv.Value;
             key.LastHash = HashValue(key.Seed, kv.Value);
             _filters.Add(key.LastHash, Second(key.LastHash));
-            return key.LastHash;
+            return key;
         }
 
         private sealed class KeyState(long seed)
         {
+            private SearchIndex.Builder.AttributeField? _field;
+            private int _fieldRowGroup = -1;
+
             public long Seed { get; } = seed;
 
             public int RowGroup { get; set; } = -1;
@@ -171,6 +176,18 @@ public static class TagFilters
             public AnyValue LastValue { get; set; }
 
             public ulong LastHash { get; set; }
+
+            /// <summary>The key's index field in row group <paramref name="rowGroup"/>, looked up by name once per row group.</summary>
+            public SearchIndex.Builder.AttributeField Field(string key, SearchIndex.Builder index, int rowGroup)
+            {
+                if (_fieldRowGroup != rowGroup || _field is null)
+                {
+                    _field = index.Field(key);
+                    _fieldRowGroup = rowGroup;
+                }
+
+                return _field;
+            }
         }
     }
 }
