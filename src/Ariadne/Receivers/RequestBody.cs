@@ -70,7 +70,7 @@ internal readonly struct RequestBody : IDisposable
         {
             return RequestBodyResult.TooLarge;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (IsCorruptCompressedData(e))
         {
             return RequestBodyResult.Malformed($"the body is not valid {Name(encoding)} data: {e.Message}");
         }
@@ -141,7 +141,7 @@ internal readonly struct RequestBody : IDisposable
             var inflated = await ReadDecompressedAsync(compressed, encoding, limit, cancellationToken);
             return inflated is { } read ? new RequestBodyResult(read, RequestBodyError.None, null) : RequestBodyResult.TooLarge;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (IsCorruptCompressedData(e))
         {
             return RequestBodyResult.Malformed($"the message is not valid {Name(encoding)} data: {e.Message}");
         }
@@ -150,6 +150,14 @@ internal readonly struct RequestBody : IDisposable
             reader.AdvanceTo(buffer.End);
         }
     }
+
+    /// <summary>
+    /// Corrupt gzip or zlib data: <see cref="InvalidDataException"/>, or zlib's own error (its ZLibException, an
+    /// <see cref="IOException"/> of System.IO.Compression that is not public), which a zlib header asking for a preset
+    /// dictionary raises (found by the deflate-body fuzz target: a 500 before). A body that fails to arrive is neither.
+    /// </summary>
+    private static bool IsCorruptCompressedData(Exception e) =>
+        e is InvalidDataException || (e is IOException && e.GetType().Namespace == typeof(ZLibStream).Namespace);
 
     private static string Name(ContentEncoding encoding) => encoding.ToString().ToLowerInvariant();
 

@@ -22,6 +22,10 @@ public sealed class HostileRequestTests(ServerFixture fixture) : IClassFixture<S
     private static readonly byte[] s_export = OtlpProtobufDecoderTests.Request(
         OtlpProtobufDecoderTests.ResourceSpans([], OtlpProtobufDecoderTests.ValidSpan("hostile-neighbour"))).ToByteArray();
 
+    // A zlib header with the FDICT flag (0x78 0x20): zlib stops for a dictionary the body cannot give, and .NET raises
+    // its own ZLibException rather than InvalidDataException (found by the deflate-body fuzz target: a 500 before).
+    private static readonly byte[] s_presetDictionaryDeflate = [0x78, 0x20, 0xAA, 0x16, 0x2A, 0x4A, 0x2D, 0xCE, 0x2F, 0x2B, 0x4A, 0x6E];
+
     private Uri Grpc => fixture.Server.GetUri(Listener.OtlpGrpc);
 
     public static TheoryData<string, byte[], string?, string> BadFraming => new()
@@ -32,6 +36,7 @@ public sealed class HostileRequestTests(ServerFixture fixture) : IClassFixture<S
         { "corrupt gzip", RawGrpc.Frame(1, 64, [0x1F, 0x8B, .. Enumerable.Repeat((byte)0xA5, 62)]), "gzip", "not valid gzip data" },
         { "gzip with an unsupported compression method", RawGrpc.Frame(1, 10, [0x1F, 0x8B, 0x07, 0, 0, 0, 0, 0, 0, 0xFF]), "gzip", "not valid gzip data" },
         { "corrupt deflate", RawGrpc.Frame(1, 8, [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), "deflate", "not valid deflate data" },
+        { "deflate asking for a preset dictionary", RawGrpc.Frame(1, (uint)s_presetDictionaryDeflate.Length, s_presetDictionaryDeflate), "deflate", "not valid deflate data" },
         { "a message cut short", RawGrpc.Frame(0, (uint)s_export.Length + 100, s_export), null, "body ends after" },
         { "a header cut short", [0, 0, 0], null, "inside the 5-byte gRPC message header" },
         { "no message", [], null, "carries no message" },
@@ -124,6 +129,24 @@ public sealed class HostileRequestTests(ServerFixture fixture) : IClassFixture<S
         using var response = await http.PostAsync(path, content);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
+    [InlineData("/v1/traces")]
+    [InlineData("/v1/logs")]
+    public async Task An_otlp_http_deflate_body_asking_for_a_preset_dictionary_is_a_400_and_the_server_keeps_serving(string path)
+    {
+        // Zipkin takes gzip only (415 for deflate), so OTLP/HTTP is where a deflate body is read.
+        using var http = new HttpClient { BaseAddress = fixture.Server.GetUri(Listener.OtlpHttp) };
+        using var content = new ByteArrayContent(s_presetDictionaryDeflate);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+        content.Headers.ContentEncoding.Add("deflate");
+
+        using var response = await http.PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not valid deflate data", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await AssertStillServesAsync();
     }
 
