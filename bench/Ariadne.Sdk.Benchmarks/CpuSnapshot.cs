@@ -23,6 +23,12 @@ internal sealed class CpuSnapshot
 
     public static CpuSnapshot Take(DemoShop traced, DemoShop untraced) => new(Read(traced), Read(untraced));
 
+    /// <summary>Whether /proc gave the processes' CPU (Linux).</summary>
+    public bool CanTellJit => _traced.Count > 0 && _untraced.Count > 0;
+
+    /// <summary>The larger of the two shops' shares of CPU spent on the JIT's tier-up thread since this snapshot.</summary>
+    public double JitShare(CpuSnapshot after) => Math.Max(JitShare(_traced, after._traced), JitShare(_untraced, after._untraced));
+
     /// <summary>
     /// The one-time cost of the warm-up, mostly the JIT: OpenTelemetry's assemblies are not precompiled, so the traced
     /// shop compiles thousands more methods, and compiles its hot ones again when they are promoted to tier 1.
@@ -95,6 +101,24 @@ internal sealed class CpuSnapshot
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {u:F3} | {t:F3} | {t - u:+0.000;-0.000} |"));
             }
         }
+    }
+
+    private static double JitShare(Dictionary<string, ProcessCpu> before, Dictionary<string, ProcessCpu> after)
+    {
+        double total = 0, jit = 0;
+        foreach (var (service, start) in before)
+        {
+            if (after.TryGetValue(service, out var end))
+            {
+                total += end.ProcessMs - start.ProcessMs;
+                // A tier-up thread that went idle and ended within the block left its time to the ended threads:
+                // counted as JIT too, so that the warm-up errs on the long side.
+                var threads = ProcessCpu.ByThreadName(start, end);
+                jit += threads.GetValueOrDefault(JitThread) + threads.GetValueOrDefault(ProcessCpu.EndedThreads);
+            }
+        }
+
+        return total > 0 ? jit / total : 0;
     }
 
     private static void Add(Dictionary<string, double> into, Dictionary<string, double> from)
