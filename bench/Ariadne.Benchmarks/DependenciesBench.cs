@@ -97,7 +97,7 @@ internal static class DependenciesBench
         await TimeAsync("dependencies, 24 h, from edge_minutes", () => store.GetDependenciesAsync(Tenant, end, TimeSpan.FromHours(hours), default).AsTask());
         if (withSpans)
         {
-            store.DependenciesFromMinutes = false;
+            store.HasMinuteFeed = false;
             await TimeAsync("dependencies, 24 h, joining spans", () => store.GetDependenciesAsync(Tenant, end, TimeSpan.FromHours(hours), default).AsTask());
         }
     }
