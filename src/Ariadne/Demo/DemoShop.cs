@@ -100,7 +100,7 @@ public sealed class DemoShop : IAsyncDisposable
             ["DOTNET_ENVIRONMENT"] = "Demo",
 
             // Each service's working directory is the data directory, where SQLite writes on every order: a host that
-            // watches its content root for appsettings changes woke up for each of those writes (3–4 % of the
+            // watches its content root for appsettings changes woke up for each of those writes (3–5 % of the
             // shop's CPU in the profile of docs/PERFORMANCE.md, session 8), and the demo has no settings file to reload.
             ["DOTNET_hostBuilder__reloadConfigOnChange"] = "false",
             ["DEMO_PARENT_PID"] = System.Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
