@@ -42,6 +42,7 @@ public sealed class BlockWriter : IDisposable
     private TraceId _groupMinTrace = new(ulong.MaxValue, ulong.MaxValue);
     private TraceId _groupMaxTrace;
     private bool _completed;
+    private bool _disposed;
 
     public BlockWriter(string tenantDirectory, string tenant, EmbeddedStorageOptions options, TimeProvider time,
         IDurableFiles files, int compactionLevel = 0, List<string>? sources = null)
@@ -55,7 +56,7 @@ public sealed class BlockWriter : IDisposable
         _options = options;
         _tags = new TagFilters.Builder(options.BloomFalsePositiveRate);
         _traces = new RowGroupFilters.Builder(options.BloomFalsePositiveRate);
-        _buffer = new RowGroupBuffer(options.RowGroupSpans);
+        _buffer = RowGroupBuffer.Rent(options.RowGroupSpans);
         _meta = new BlockMeta
         {
             Id = id,
@@ -198,7 +199,14 @@ public sealed class BlockWriter : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _writer.Dispose();
+        RowGroupBuffer.Return(_buffer);
         if (_completed)
         {
             return;
@@ -245,7 +253,9 @@ public sealed class BlockWriter : IDisposable
         {
             if (!_resourceBytes.TryGetValue(span.Resource, out var bytes))
             {
-                bytes = Encode(w => SpanCodec.WriteResource(w, span.Resource));
+                _scratch.ResetWrittenCount();
+                SpanCodec.WriteResource(_scratch, span.Resource);
+                bytes = _scratch.WrittenSpan.ToArray();
                 _resourceBytes.Add(span.Resource, bytes);
             }
 
@@ -256,7 +266,9 @@ public sealed class BlockWriter : IDisposable
         {
             if (!_scopeBytes.TryGetValue(span.Scope, out var bytes))
             {
-                bytes = Encode(w => SpanCodec.WriteScope(w, span.Scope));
+                _scratch.ResetWrittenCount();
+                SpanCodec.WriteScope(_scratch, span.Scope);
+                bytes = _scratch.WrittenSpan.ToArray();
                 _scopeBytes.Add(span.Scope, bytes);
             }
 
@@ -306,13 +318,6 @@ public sealed class BlockWriter : IDisposable
     /// <summary>Three 21-bit counters in one column: almost always zero, so the column costs nearly nothing.</summary>
     internal static long PackDropped(uint attributes, uint events, uint links) =>
         Math.Min(attributes, 0x1FFFFF) | ((long)Math.Min(events, 0x1FFFFF) << 21) | ((long)Math.Min(links, 0x1FFFFF) << 42);
-
-    private byte[] Encode(Action<IBufferWriter<byte>> write)
-    {
-        _scratch.ResetWrittenCount();
-        write(_scratch);
-        return _scratch.WrittenSpan.ToArray();
-    }
 
     private void FlushRowGroup()
     {
@@ -380,6 +385,47 @@ public sealed class BlockWriter : IDisposable
 
     private sealed class RowGroupBuffer(int capacity)
     {
+        // A buffer grows to a row group's bytes (megabytes for the attributes): the next writer (the next cut, a
+        // compaction) takes it as it is instead of growing a new one from 64 KiB. Two cover a cut beside a compaction;
+        // one grown past MaxSpareBytes by outsized values is left to the GC.
+        private const int MaxSpare = 2;
+        private const long MaxSpareBytes = 64L << 20;
+        private static readonly Stack<RowGroupBuffer> s_spare = new();
+        private readonly int _capacity = capacity;
+
+        public static RowGroupBuffer Rent(int capacity)
+        {
+            lock (s_spare)
+            {
+                while (s_spare.TryPop(out var spare))
+                {
+                    if (spare._capacity == capacity)
+                    {
+                        return spare;
+                    }
+                }
+            }
+
+            return new RowGroupBuffer(capacity);
+        }
+
+        public static void Return(RowGroupBuffer buffer)
+        {
+            buffer.Clear();
+            if (buffer.Columns.Sum(c => (long)c.Capacity) > MaxSpareBytes)
+            {
+                return;
+            }
+
+            lock (s_spare)
+            {
+                if (s_spare.Count < MaxSpare)
+                {
+                    s_spare.Push(buffer);
+                }
+            }
+        }
+
         public ByteColumnBuffer TraceIds { get; } = new();
         public ByteColumnBuffer SpanIds { get; } = new();
         public ByteColumnBuffer ParentSpanIds { get; } = new();
@@ -401,6 +447,9 @@ public sealed class BlockWriter : IDisposable
         public List<int?> ParentRowOffsets { get; } = new(capacity);
 
         public int Count => TraceIds.Count;
+
+        private IEnumerable<ByteColumnBuffer> Columns =>
+            [TraceIds, SpanIds, ParentSpanIds, Services, Names, StatusMessages, TraceStates, Resources, Scopes, Attributes, Events, Links];
 
         public void Clear()
         {

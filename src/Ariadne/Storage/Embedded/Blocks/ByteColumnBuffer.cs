@@ -15,6 +15,9 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
     private readonly List<short> _definitionLevels = [];
     private int _position;
 
+    /// <summary>The bytes its value array holds room for.</summary>
+    public int Capacity => _data.Length;
+
     /// <summary>Rows, nulls included.</summary>
     public int Count => _definitionLevels.Count;
 
@@ -62,23 +65,25 @@ internal sealed class ByteColumnBuffer : IBufferWriter<byte>
     public void WriteTo(RowGroupWriter rowGroup)
     {
         using var writer = (ColumnWriter<ByteArray>)rowGroup.NextColumn();
-        var values = new ByteArray[_ends.Count];
+        var count = _ends.Count;
+        var values = ArrayPool<ByteArray>.Shared.Rent(Math.Max(count, 1));
         var handle = GCHandle.Alloc(_data, GCHandleType.Pinned);
         try
         {
             var data = handle.AddrOfPinnedObject();
             var start = 0;
-            for (var i = 0; i < values.Length; i++)
+            for (var i = 0; i < count; i++)
             {
                 values[i] = new ByteArray(data + start, _ends[i] - start);
                 start = _ends[i];
             }
 
-            writer.WriteBatch(_definitionLevels.Count, CollectionsMarshal.AsSpan(_definitionLevels), default, values);
+            writer.WriteBatch(_definitionLevels.Count, CollectionsMarshal.AsSpan(_definitionLevels), default, values.AsSpan(0, count));
         }
         finally
         {
             handle.Free();
+            ArrayPool<ByteArray>.Shared.Return(values);
         }
     }
 

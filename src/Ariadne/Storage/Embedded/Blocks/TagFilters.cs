@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
 using Ariadne.Model;
 
 namespace Ariadne.Storage.Embedded.Blocks;
@@ -43,8 +46,37 @@ public static class TagFilters
                 return HashValue(seed, text[..written]);
             case AnyValueType.Double when value.AsDouble.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture):
                 return HashValue(seed, text[..written]);
+            case AnyValueType.Array or AnyValueType.KeyValueList:
+                return HashComposite(seed, value);
             default:
                 return HashValue(seed, value.ToString());
+        }
+    }
+
+    // The JSON text of an array or map (AnyValueJson, as AnyValue.ToString writes it), in buffers kept per thread:
+    // an HTTP header attribute is an array on every span, and a string and a JSON writer per span added up.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_json;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_jsonWriter;
+
+    private static ulong HashComposite(long seed, AnyValue value)
+    {
+        var bytes = t_json ??= new ArrayBufferWriter<byte>(256);
+        bytes.ResetWrittenCount();
+        var writer = t_jsonWriter ??= new Utf8JsonWriter(bytes);
+        writer.Reset(bytes);
+        AnyValueJson.Write(writer, value);
+        writer.Flush();
+        var chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(bytes.WrittenCount));
+        try
+        {
+            return HashValue(seed, chars.AsSpan(0, Encoding.UTF8.GetChars(bytes.WrittenSpan, chars)));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
         }
     }
 
@@ -55,6 +87,7 @@ public static class TagFilters
 
         // Keys are interned by the decoders, so most lookups hit by reference; the seed is hashed once per key.
         private readonly Dictionary<string, KeyState> _keys = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, KeyState> _keysByText = new(StringComparer.Ordinal);
 
         // Resources and scopes are shared by many spans: their pairs are hashed and added to the filter once per row
         // group, and handed to the index for every span from here.
@@ -109,8 +142,13 @@ public static class TagFilters
             _rowGroup++;
             if (_keys.Count > 4096)
             {
-                // Keys that were not interned would otherwise pile up for the whole block.
+                // Key instances would otherwise pile up for the whole block, and so would the texts of a span shape
+                // with ever new keys.
                 _keys.Clear();
+                if (_keysByText.Count > 4096)
+                {
+                    _keysByText.Clear();
+                }
             }
         }
 
@@ -148,10 +186,17 @@ public static class TagFilters
         {
             if (!_keys.TryGetValue(kv.Key, out var key))
             {
-                key = new KeyState(KeySeed(kv.Key));
+                // Another instance of a key seen before (each request's decoder interns its own): the same state.
+                if (!_keysByText.TryGetValue(kv.Key, out key))
+                {
+                    key = new KeyState(KeySeed(kv.Key));
+                    _keysByText.Add(kv.Key, key);
+                }
+
                 _keys.Add(kv.Key, key);
             }
-            else if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
+
+            if (key.RowGroup == _rowGroup && key.LastValue.IsSameInstance(kv.Value))
             {
                 // The pair this key had last in this row group (an interned value, an equal number): already added.
                 return key;
