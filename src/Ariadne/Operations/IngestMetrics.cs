@@ -16,6 +16,7 @@ public sealed class IngestMetrics
     private readonly Counter _discarded;
     private readonly Counter _limited;
     private readonly Counter _logsLimited;
+    private readonly Counter _duplicates;
 
     public IngestMetrics(CollectorRegistry registry)
     {
@@ -29,8 +30,11 @@ public sealed class IngestMetrics
         _logsUncorrelated = factory.CreateCounter("ariadne_log_records_uncorrelated_total", "Log records accepted without a trace id and not stored: Ariadne keeps logs to show them with their trace.", ["protocol", "tenant"]);
         _discarded = factory.CreateCounter("ariadne_discarded_spans_total", "Spans refused by a per-tenant limit (as Tempo's tempo_discarded_spans_total): reason trace_too_large (Limits:MaxBytesPerTrace).", ["reason", "tenant"]);
         _logsLimited = factory.CreateCounter("ariadne_log_limited_items_total", "Parts of log records changed by a per-tenant limit: reason body_limited (bodies over Limits:MaxLogBodyBytes, truncated, or nested deeper than Limits:MaxAttributeDepth, flattened), attribute_truncated, attribute_dropped, attribute_flattened (as for spans).", ["reason", "tenant"]);
+        _duplicates = factory.CreateCounter("ariadne_duplicate_spans_total", "Spans of a request sent again that this node had logged already in the last minutes (cluster mode: a client's retry after a refused or lost answer): acknowledged, not stored or counted again.", ["tenant"]);
         _limited = factory.CreateCounter("ariadne_span_limited_items_total", "Parts of spans changed by a per-tenant span limit: reason attribute_truncated (keys and values over Limits:MaxAttributeBytes), attribute_dropped, event_dropped, link_dropped (over Limits:MaxAttributesPerSpan / MaxEventsPerSpan / MaxLinksPerSpan), attribute_flattened (nested deeper than Limits:MaxAttributeDepth).", ["reason", "tenant"]);
     }
+
+    public void RecordDuplicate(string tenant, int spans) => _duplicates.WithLabels(tenant).Inc(spans);
 
     public void RecordIngest(string protocol, string tenant, int accepted, int rejected)
     {

@@ -42,6 +42,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly SegmentLog? _log;
     private readonly AggregatorCheckpoints? _checkpoints;
     private readonly Cluster.ClusterForwarder? _cluster;
+    private readonly RecentRecords? _recent;
     private LogPosition _lastDispatched;
 
     // Set by the first failure of the engine's Take: from then on no record reaches storage, so its durable position
@@ -85,6 +86,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             _lastDispatched = LogPosition.Max(aggregatedThrough, replayedThrough);
             _log = SegmentLog.Open(logDirectory, options.GroupCommitInterval, options.LogSegmentBytes, Dispatch, files);
             LogDirectory = logDirectory;
+            _recent = cluster is null ? null : new RecentRecords(TimeProvider.System);
             foreach (var early in recovered)
             {
                 _ = CommitAsync(early);
@@ -267,6 +269,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         // Encoded on this thread, outside every lock; only the copy into the log's queue is serialised.
         var record = LogRecords.EncodeSpans(tenant, route, spans);
+        var key = _recent is null ? default : RecentRecords.KeyOf(record.Span);
+        if (_recent?.Contains(key) == true)
+        {
+            // A client's retry of a request whose share this node logged already: durable, so acknowledged as it is.
+            _metrics.RecordDuplicate(tenant, spans.Count);
+            return;
+        }
+
         try
         {
             await _log.AppendAsync(record.Span, new SpansEntry(tenant, route, spans));
@@ -275,6 +285,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             throw new StorageUnavailableException(e.Message, e);
         }
+
+        _recent?.Add(key);
     }
 
     /// <summary>

@@ -115,21 +115,49 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse, ITestO
         "ARIADNE__Alerts__Rules__0__Signal=ErrorRate ARIADNE__Alerts__Rules__0__Above=0.5 ARIADNE__Alerts__Rules__0__MinRequests=40";
 
     [Fact]
-    public async Task RED_and_alerts_on_a_node_that_received_nothing_count_the_whole_cluster_traffic()
+    public async Task RED_and_alerts_on_a_node_that_received_nothing_count_the_whole_cluster_traffic_and_a_retried_request_counts_once()
     {
-        await using var nodes = await ClusterNodes.StartAsync(clickHouse, CheckoutAlert, count: 2);
+        // Tail sampling stores a fifth of these traces: RED must come from the counts taken before it, every node's.
+        await using var nodes = await ClusterNodes.StartAsync(clickHouse, $"{TailPolicies} {CheckoutAlert}", count: 2);
         Phase("two nodes up");
 
         // All traffic to node 0: it keeps the traces it owns and forwards the others to node 1, so each node's own
         // aggregators count about half of the 40 calls, fewer than the rule needs.
-        using var client = new SpreadingClient([() => nodes[0].OtlpHttp]);
-        for (var i = 0; i < 40; i++)
+        var traces = Enumerable.Range(0, 40).Select(_ => SpreadingClient.Trace("silver", failed: true)).ToList();
+        using (var toNode0 = new SpreadingClient([() => nodes[0].OtlpHttp]))
         {
-            Assert.True(await client.SendAsync(SpreadingClient.Trace("silver", failed: true), 0, CancellationToken.None), $"trace {i} was not acknowledged{Environment.NewLine}{nodes.Output}");
+            foreach (var trace in traces)
+            {
+                Assert.True(await toNode0.SendAsync(trace, 0, CancellationToken.None), $"a trace was not acknowledged{Environment.NewLine}{nodes.Output}");
+            }
         }
 
         Phase("40 failed checkouts acknowledged by node 0");
         Assert.True(await nodes.CounterAsync(0, "ariadne_cluster_forwarded_spans_total") > 0, "node 0 forwarded nothing: node 1 owns no trace");
+        await AssertRedOnEveryNodeAsync(nodes, (40, 40));
+        Phase("both nodes count 40 calls, 40 failed");
+        await Poll.UntilAsync(async () => await nodes.AlertStateAsync(1, "checkout-failing") == "firing",
+            "the alert firing on node 1, which received no request", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+        Phase("the alert fires on node 1");
+
+        // A client that got no answer sends the same requests again, here to the other node: the owners logged these
+        // shares already, so they are acknowledged without being stored or counted again.
+        using (var toNode1 = new SpreadingClient([() => nodes[1].OtlpHttp]))
+        {
+            foreach (var trace in traces)
+            {
+                Assert.True(await toNode1.SendAsync(trace, 0, CancellationToken.None), $"a retried trace was not acknowledged{Environment.NewLine}{nodes.Output}");
+            }
+        }
+
+        var duplicates = await nodes.CounterAsync(0, "ariadne_duplicate_spans_total") + await nodes.CounterAsync(1, "ariadne_duplicate_spans_total");
+        Assert.True(duplicates == traces.Count * SpreadingClient.SpansPerTrace, $"{duplicates} of {traces.Count * SpreadingClient.SpansPerTrace} retried spans recognised{Environment.NewLine}{nodes.Output}");
+        await AssertRedOnEveryNodeAsync(nodes, (40, 40));
+        Assert.Equal(string.Join(",", Enumerable.Range(2, 5).Select(i => $"frontend>service-{i}:40")), await nodes.DependenciesAsync(1));
+    }
+
+    private static async Task AssertRedOnEveryNodeAsync(ClusterNodes nodes, (long Calls, long Errors) expected)
+    {
         var red = new (long Calls, long Errors)[nodes.Count];
         try
         {
@@ -140,17 +168,13 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse, ITestO
                     red[node] = await nodes.RedAsync(node, "frontend", "GET /checkout");
                 }
 
-                return red.All(r => r == (40, 40));
+                return red.All(r => r == expected);
             }, timeout: TimeSpan.FromSeconds(30), interval: TimeSpan.FromMilliseconds(500));
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"RED of GET /checkout per node, expected (40, 40) from each: {string.Join(" | ", red)}{Environment.NewLine}{nodes.Output}");
+            Assert.Fail($"RED of GET /checkout per node, expected {expected} from each: {string.Join(" | ", red)}{Environment.NewLine}{nodes.Output}");
         }
-
-        Phase("both nodes count 40 calls, 40 failed");
-        await Poll.UntilAsync(async () => await nodes.AlertStateAsync(1, "checkout-failing") == "firing",
-            "the alert firing on node 1, which received no request", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
     }
 
     [Fact]
