@@ -47,6 +47,12 @@ public sealed partial class ClusterMembership : BackgroundService
     /// <summary>The peer that takes the trace now: its owner on the ring, or the next one up when the owner is skipped.</summary>
     public string Route(TraceId traceId) => _ring.OwnerAmong(traceId, _usable) ?? Self;
 
+    /// <summary>
+    /// The peers that take traces now (this node and every peer not skipped): each owns about that fraction of the
+    /// traces, so a figure counted from this node's share times this estimates the cluster's.
+    /// </summary>
+    public int LiveMembers => _ring.Peers.Count(p => p == Self || !IsSkipped(p));
+
     public bool IsSkipped(string peer) => _skippedUntil.TryGetValue(peer, out var until) && Stopwatch.GetTimestamp() < until;
 
     /// <summary>Skips a peer that could not be reached, for <see cref="ClusterOptions.PeerRetryInterval"/>.</summary>

@@ -26,7 +26,8 @@ public static class SamplingServiceCollectionExtensions
                 sp.GetRequiredService<ThroughputAggregator>(),
                 options.DataDirectory,
                 options.Tenancy.DefaultTenant,
-                sp.GetRequiredService<ILogger<AdaptiveStrategyProvider>>()));
+                sp.GetRequiredService<ILogger<AdaptiveStrategyProvider>>(),
+                clusterMembers: sp.GetService<Cluster.ClusterMembership>() is { } membership ? () => membership.LiveMembers : null));
             services.AddSingleton<ISamplingStrategyProvider>(sp => sp.GetRequiredService<AdaptiveStrategyProvider>());
         }
         else

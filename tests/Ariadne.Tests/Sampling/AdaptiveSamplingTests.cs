@@ -178,6 +178,74 @@ public sealed class AdaptiveSamplingTests : IDisposable
     }
 
     /// <summary>Two calculation intervals of one operation (a flood, then a trickle); the probability served after each.</summary>
+    /// <summary>
+    /// Cluster mode: three nodes each count the root spans of the traces they own (a third, by trace id), and each
+    /// operation's SDKs fetch their strategy from different nodes. Each node scales what it counted by the live member
+    /// count, so together the SDKs let through the target, not three times it.
+    /// </summary>
+    [Fact]
+    public void Three_cluster_nodes_that_each_see_a_third_of_the_traces_meet_the_target_cluster_wide()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var options = new SamplingOptions { Mode = SamplingOptions.AdaptiveMode };
+        var aggregators = Enumerable.Range(0, 3).Select(_ => new ThroughputAggregator(options, time)).ToArray();
+        var providers = aggregators.Select((aggregator, node) => new AdaptiveStrategyProvider(
+            options, aggregator, Path.Combine(_dataDirectory, $"node{node}"), "default", NullLogger<AdaptiveStrategyProvider>.Instance, clusterMembers: () => 3)).ToArray();
+        try
+        {
+            double[] rates = [100, 1_000, 10_000];
+            var random = new Random(7);
+            var resource = new Resource { ServiceName = "shop" };
+            var intervalSeconds = options.Adaptive.CalculationInterval.TotalSeconds;
+            for (var interval = 0; interval < 40; interval++)
+            {
+                var owned = aggregators.Select(_ => new List<Span>()).ToArray();
+                for (var op = 0; op < rates.Length; op++)
+                {
+                    // A third of the operation's instances asks each node; every trace goes to its owner.
+                    for (var asked = 0; asked < providers.Length; asked++)
+                    {
+                        var probability = providers[asked].GetStrategy("default", "shop").ProbabilityFor($"op-{op}")!.Value;
+                        var expected = rates[op] / providers.Length * intervalSeconds * probability;
+                        var sampled = (int)expected + (random.NextDouble() < expected - Math.Floor(expected) ? 1 : 0);
+                        for (var i = 0; i < sampled; i++)
+                        {
+                            owned[random.Next(owned.Length)].Add(RootSpan(resource, $"op-{op}", 0, probability));
+                        }
+                    }
+                }
+
+                for (var node = 0; node < aggregators.Length; node++)
+                {
+                    aggregators[node].Observe("default", owned[node]);
+                }
+
+                time.Advance(options.Adaptive.CalculationInterval);
+            }
+
+            var target = options.Adaptive.TargetSamplesPerSecond;
+            for (var op = 0; op < rates.Length; op++)
+            {
+                var sampledPerSecond = providers.Sum(p => rates[op] / providers.Length * p.GetStrategy("default", "shop").ProbabilityFor($"op-{op}")!.Value);
+                Assert.True(
+                    Math.Abs(sampledPerSecond - target) / target <= options.Adaptive.DeltaTolerance,
+                    $"op-{op} at {rates[op]}/s: the cluster lets through {sampledPerSecond:F3} traces/s for a target of {target}");
+            }
+        }
+        finally
+        {
+            foreach (var provider in providers)
+            {
+                provider.Dispose();
+            }
+
+            foreach (var aggregator in aggregators)
+            {
+                aggregator.Dispose();
+            }
+        }
+    }
+
     private static (double First, double Second) LearnTwice(SamplingOptions options, Ariadne.Storage.IDurableFiles files, string dataDirectory)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

@@ -21,12 +21,18 @@ public readonly record struct AdaptiveOperationState(string Tenant, string Servi
 /// the sampled rate the served probability yields is that traffic times the probability. With an SDK that follows,
 /// this is Jaeger's calculation; with one that lags or ignores us, the estimate stays right.
 /// </para>
+/// In cluster mode each node counts the root spans of the traces it owns, about 1/N of the cluster's for N live
+/// members, and SDKs fetch their strategies from any node. Each node therefore scales what it counted by the live
+/// member count (<see cref="Cluster.ClusterMembership.LiveMembers"/>) before the calculation: its probabilities aim at
+/// the target for the cluster's traffic, so N nodes let through the target, not N times it (ADR-026).
+/// <para>
 /// Each tenant has its own state: the same service name in two tenants is two services, and one tenant's traffic
 /// never moves another's probabilities. State (probabilities, throughput buckets) is saved to the data directory
 /// after every calculation, replaced atomically through <see cref="IDurableFiles"/> (temp file, fsync, rename, fsync of
 /// the directory), and read back at start; a state file from before tenants were kept apart is read as the default
 /// tenant's. A save that fails leaves the previous state in place and is only logged: the state is a cache of what the
 /// next intervals re-learn, so losing one calculation costs a few minutes of convergence, never data.
+/// </para>
 /// </summary>
 public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDisposable
 {
@@ -40,14 +46,18 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
     private readonly ILogger<AdaptiveStrategyProvider> _logger;
     private readonly Lock _lock = new();
     private readonly string _defaultTenant;
+    private readonly Func<int>? _clusterMembers;
     private readonly Dictionary<OperationKey, double> _probabilities = [];
     private readonly List<Bucket> _buckets = [];
     private readonly Dictionary<(string Tenant, string Service), SamplingStrategy> _responses = [];
     private IReadOnlyList<AdaptiveOperationState> _states = [];
 
+    /// <param name="clusterMembers">In cluster mode, how many nodes share the traces now; null on one node.</param>
     public AdaptiveStrategyProvider(
-        SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, string defaultTenant, ILogger<AdaptiveStrategyProvider> logger, IDurableFiles? files = null)
+        SamplingOptions options, ThroughputAggregator aggregator, string dataDirectory, string defaultTenant, ILogger<AdaptiveStrategyProvider> logger,
+        IDurableFiles? files = null, Func<int>? clusterMembers = null)
     {
+        _clusterMembers = clusterMembers;
         _files = files ?? DurableFiles.System;
         _defaultTenant = defaultTenant;
         _options = options.Adaptive;
@@ -102,11 +112,12 @@ public sealed class AdaptiveStrategyProvider : ISamplingStrategyProvider, IDispo
         lock (_lock)
         {
             var bucket = new Bucket { End = interval.End, Seconds = interval.Length.TotalSeconds };
+            var members = Math.Max(1, _clusterMembers?.Invoke() ?? 1);
             foreach (var op in interval.Operations)
             {
                 var key = new OperationKey(op.Tenant, op.Service, op.Operation);
                 bucket.Operations.TryGetValue(key, out var counts);
-                bucket.Operations[key] = new Counts(counts.Sampled + op.Count, counts.Estimated + op.EstimatedTraces(Served(key)));
+                bucket.Operations[key] = new Counts(counts.Sampled + (op.Count * members), counts.Estimated + (op.EstimatedTraces(Served(key)) * members));
             }
 
             _buckets.Insert(0, bucket);
