@@ -156,6 +156,48 @@ public sealed class ClusterModeTests(ClickHouseClusterFixture clickHouse, ITestO
         Assert.Equal(string.Join(",", Enumerable.Range(2, 5).Select(i => $"frontend>service-{i}:40")), await nodes.DependenciesAsync(1));
     }
 
+    [Fact]
+    public async Task Log_records_sent_to_one_node_are_read_with_their_trace_on_every_node()
+    {
+        await using var nodes = await ClusterNodes.StartAsync(clickHouse, count: 2);
+        Phase("two nodes up");
+        var traces = Enumerable.Range(0, 10).Select(_ => SpreadingClient.Trace("silver")).ToList();
+        using (var toNode0 = new SpreadingClient([() => nodes[0].OtlpHttp]))
+        {
+            foreach (var trace in traces)
+            {
+                Assert.True(await toNode0.SendAsync(trace, 0, CancellationToken.None), $"a trace was not acknowledged{Environment.NewLine}{nodes.Output}");
+            }
+        }
+
+        // One log record per trace, from the root span, all to node 0 (not routed: each lands in the shared logs table).
+        var records = string.Join(",", traces.Select(t => $$"""
+            {"timeUnixNano":"{{t[0].StartTimeUnixNano}}","severityNumber":17,"body":{"stringValue":"card declined"},"traceId":"{{t[0].TraceId.ToHex()}}","spanId":"{{t[0].SpanId.ToHex()}}"}
+            """));
+        using var http = new HttpClient { BaseAddress = nodes[0].OtlpHttp };
+        using var content = new StringContent(
+            $$$"""{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend"}}]},"scopeLogs":[{"logRecords":[{{{records}}}]}]}]}""",
+            System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/v1/logs", content);
+        Assert.True(response.IsSuccessStatusCode, $"/v1/logs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+
+        await Poll.UntilAsync(async () =>
+        {
+            foreach (var trace in traces)
+            {
+                for (var node = 0; node < nodes.Count; node++)
+                {
+                    if (await nodes.TraceLogsAsync(node, trace[0].TraceId.ToHex()) != 1)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }, "every trace's log record served by both nodes", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+    }
+
     private static async Task AssertRedOnEveryNodeAsync(ClusterNodes nodes, (long Calls, long Errors) expected)
     {
         var red = new (long Calls, long Errors)[nodes.Count];

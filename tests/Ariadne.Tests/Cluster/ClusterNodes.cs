@@ -95,6 +95,14 @@ internal sealed class ClusterNodes : IAsyncDisposable
             : (0, 0);
     }
 
+    /// <summary>How many log records a node serves with a trace (/api/ariadne/traces/{id}/logs); 0 when none.</summary>
+    public async Task<int> TraceLogsAsync(int node, string traceId)
+    {
+        using var query = new HttpClient { BaseAddress = this[node].Query };
+        using var response = await query.GetAsync($"/api/ariadne/traces/{traceId}/logs");
+        return response.StatusCode == HttpStatusCode.OK ? (int)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["total"]! : 0;
+    }
+
     /// <summary>The state of a node's alert rule (/api/ariadne/alerts): inactive, pending, firing or resolved.</summary>
     public async Task<string> AlertStateAsync(int node, string rule)
     {
