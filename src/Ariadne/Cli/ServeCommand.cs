@@ -19,6 +19,8 @@ internal static class ServeCommand
         var strategies = new Option<string?>("--sampling-strategies") { Description = "Jaeger sampling strategies file (static mode)." };
         var clusterPeers = new Option<string?>("--cluster-peers") { Description = "Cluster mode: every node's internal host:port, comma-separated, this one included (or dns:NAME:PORT); needs --storage clickhouse." };
         var clusterSelf = new Option<string?>("--cluster-self") { Description = "This node's entry in --cluster-peers [default: the local peer on --cluster-port]." };
+        var region = new Option<string?>("--region") { Description = "This node's region, as the other regions name it in their --region-peers." };
+        var regionPeers = new Option<string?>("--region-peers") { Description = "The other regions' query endpoints, name=http://host:16686, comma-separated: reads also ask them (federated reads)." };
         var ports = new (Option<int?> Option, string Key)[]
         {
             (new Option<int?>("--otlp-grpc-port") { Description = "OTLP/gRPC port [default: 4317]; 0 picks a free port." }, "Ports:OtlpGrpc"),
@@ -46,6 +48,8 @@ internal static class ServeCommand
         command.Options.Add(strategies);
         command.Options.Add(clusterPeers);
         command.Options.Add(clusterSelf);
+        command.Options.Add(region);
+        command.Options.Add(regionPeers);
         foreach (var (option, _) in ports)
         {
             command.Options.Add(option);
@@ -72,6 +76,8 @@ internal static class ServeCommand
             Set("Sampling:StrategiesFile", parse.GetValue(strategies));
             Set("Cluster:Peers", parse.GetValue(clusterPeers));
             Set("Cluster:Self", parse.GetValue(clusterSelf));
+            Set("Cluster:Region", parse.GetValue(region));
+            Set("Cluster:RegionPeers", parse.GetValue(regionPeers));
             foreach (var (option, key) in ports)
             {
                 Set(key, parse.GetValue(option));

@@ -36,7 +36,41 @@ public sealed class ClusterOptions
     /// <summary>How long a peer that could not be reached is skipped before it is tried again.</summary>
     public TimeSpan PeerRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>This node's region (<c>--region</c>): the name other regions list it under; shown in partial-result errors.</summary>
+    public string Region { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The other regions' query endpoints, <c>name=http://host:16686</c>, comma-separated (<c>--region-peers</c>): trace
+    /// reads and searches on this node also ask them (federated reads, ADR-026 "Regions"). Empty: this region only.
+    /// </summary>
+    public string RegionPeers { get; set; } = string.Empty;
+
+    /// <summary>How long a read waits for another region before answering without it (a partial result, marked).</summary>
+    public TimeSpan RegionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Peers);
+
+    /// <summary>The other regions, by name, as <see cref="RegionPeers"/> lists them; entries that do not parse are left out (<see cref="Validate"/> names them).</summary>
+    public IReadOnlyList<(string Name, Uri Query)> RegionPeerList() =>
+        RegionPeers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(entry => (Ok: TrySplitRegion(entry, out var name, out var query), Name: name, Query: query))
+            .Where(peer => peer.Ok)
+            .Select(peer => (peer.Name, peer.Query))
+            .ToList();
+
+    private static bool TrySplitRegion(string entry, out string name, out Uri query)
+    {
+        var equals = entry.IndexOf('=', StringComparison.Ordinal);
+        name = equals > 0 ? entry[..equals].Trim() : string.Empty;
+        if (name.Length > 0 && Uri.TryCreate(entry[(equals + 1)..].Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            query = uri;
+            return true;
+        }
+
+        query = null!;
+        return false;
+    }
 
     public bool UsesDns => Peers.Trim().StartsWith(DnsPrefix, StringComparison.OrdinalIgnoreCase);
 
@@ -60,6 +94,23 @@ public sealed class ClusterOptions
         if (InternalPort is < 0 or > 65535)
         {
             errors.Add($"Cluster:InternalPort: {InternalPort} is not a TCP port; use 1-65535 (default 4319).");
+        }
+
+        foreach (var entry in RegionPeers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!TrySplitRegion(entry, out var name, out _))
+            {
+                errors.Add($"Cluster:RegionPeers: '{entry}' must be name=http://host:port, such as eu=http://ariadne-eu:16686 (the other region's query port).");
+            }
+            else if (string.Equals(name, Region, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"Cluster:RegionPeers: '{entry}' names this node's own region ({Region}); list only the other regions.");
+            }
+        }
+
+        if (RegionTimeout < TimeSpan.FromMilliseconds(100) || RegionTimeout > TimeSpan.FromSeconds(60))
+        {
+            errors.Add($"Cluster:RegionTimeout: {RegionTimeout} must be between 00:00:00.1 and 00:01:00 (default 00:00:02).");
         }
 
         if (!Enabled)

@@ -99,6 +99,7 @@ public sealed class AriadneServer : IAsyncDisposable
         }
 
         App.UseRouting();
+        App.UseMiddleware<Query.Regions.RegionReadMiddleware>();
         App.UseMiddleware<Receivers.GrpcDeadlineMiddleware>();
         App.UseAccessControl();
         MapOperations(App, registry);

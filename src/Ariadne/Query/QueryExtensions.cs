@@ -15,6 +15,7 @@ public static class QueryExtensions
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PreSamplingFigures>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Regions.RegionFederation>(sp, sp.GetRequiredService<Configuration.AriadneOptions>().Cluster));
         services.AddSingleton<TraceQueryService>();
         services.AddTempoTraceRouting();
         // On ClickHouse every node reads the figures every node writes; otherwise this node's own aggregator.

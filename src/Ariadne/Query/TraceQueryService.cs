@@ -1,5 +1,6 @@
 using Ariadne.Analysis;
 using Ariadne.Model;
+using Ariadne.Query.Regions;
 using Ariadne.Sampling.Tail;
 using Ariadne.Search;
 using Ariadne.Storage;
@@ -33,9 +34,10 @@ public sealed record TracePair(TraceId IdA, TraceTree? A, TraceId IdB, TraceTree
 /// on the read side touches the span store, the log store or the tail sampler. It composes storage with the log
 /// store, the sampler's outcome and the pre-sampling aggregates (<see cref="PreSamplingFigures"/>), and it owns the
 /// limits of what one read may cost: how many traces an analysis or an Ariadne search examines, and how many results
-/// one page shows. Tenancy is the caller's: every call names the tenant it reads for.
+/// one page shows. Tenancy is the caller's: every call names the tenant it reads for. Traces by id and Jaeger-style
+/// searches read every region (<see cref="RegionFederation"/>); analyses and Ariadne searches read this region.
 /// </summary>
-public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSampler sampler, PreSamplingFigures preSampling, TimeProvider time)
+public sealed class TraceQueryService(ISpanStore spans, RegionFederation regions, ILogStore logs, TailSampler sampler, PreSamplingFigures preSampling, TimeProvider time)
 {
     /// <summary>Traces an overview, a bottleneck analysis, a typical-trace lookup or an Ariadne search reads at most.</summary>
     public const int SampleLimit = 5000;
@@ -53,7 +55,7 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
 
     /// <summary>The stored spans of a trace, unordered; empty when none is stored.</summary>
     public async Task<IReadOnlyList<Span>> GetSpansAsync(string tenant, TraceId traceId, CancellationToken cancellationToken) =>
-        await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+        await regions.GetTraceAsync(tenant, traceId, cancellationToken);
 
     /// <summary>The stored traces among <paramref name="traceIds"/>, in that order; ids with no stored span are left out.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<Span>>> GetTracesAsync(string tenant, IEnumerable<TraceId> traceIds, CancellationToken cancellationToken)
@@ -61,7 +63,7 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
         var traces = new List<IReadOnlyList<Span>>();
         foreach (var traceId in traceIds)
         {
-            var trace = await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+            var trace = await regions.GetTraceAsync(tenant, traceId, cancellationToken);
             if (trace.Count > 0)
             {
                 traces.Add(trace);
@@ -73,7 +75,7 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
 
     public async Task<TraceTree?> GetTreeAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)
     {
-        var trace = await spans.GetTraceAsync(tenant, traceId, cancellationToken);
+        var trace = await regions.GetTraceAsync(tenant, traceId, cancellationToken);
         return trace.Count == 0 ? null : TraceTree.Build(trace);
     }
 
@@ -115,12 +117,12 @@ public sealed class TraceQueryService(ISpanStore spans, ILogStore logs, TailSamp
 
     /// <summary>Whole traces matching a Jaeger-style query, latest first, at most <see cref="TraceQuery.Limit"/>.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<Span>>> FindTracesAsync(string tenant, TraceQuery query, CancellationToken cancellationToken) =>
-        await spans.FindTracesAsync(tenant, query, cancellationToken);
+        await regions.FindTracesAsync(tenant, query, cancellationToken);
 
     /// <summary>The UI's form search: summaries of the traces a Jaeger-style query finds.</summary>
     public async Task<IReadOnlyList<TraceSummary>> SearchAsync(string tenant, TraceQuery query, CancellationToken cancellationToken)
     {
-        var traces = await spans.FindTracesAsync(tenant, query with { Limit = Math.Min(query.Limit, MaxResults) }, cancellationToken);
+        var traces = await regions.FindTracesAsync(tenant, query with { Limit = Math.Min(query.Limit, MaxResults) }, cancellationToken);
         return traces.Select(t => TraceSummary.From(TraceTree.Build(t))).ToList();
     }
 

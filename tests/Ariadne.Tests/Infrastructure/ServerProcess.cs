@@ -37,11 +37,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <param name="arguments">More flags for `ariadne serve` (storage, cluster).</param>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, string shellSetup = "", string arguments = "")
+    /// <param name="queryPort">The query port, when others must know it before the server starts (regions); 0: a free one.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, string shellSetup = "", string arguments = "", int queryPort = 0)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "ariadne.dll");
         var command = $"{shellSetup} exec dotnet '{dll}' serve --data '{dataDirectory}' --listen-address 127.0.0.1 " +
-            "--otlp-grpc-port 0 --otlp-http-port 0 --zipkin-port 0 --query-port 0 --sampling-port 0 " +
+            $"--otlp-grpc-port 0 --otlp-http-port 0 --zipkin-port 0 --query-port {queryPort} --sampling-port 0 " +
             $"--jaeger-thrift-http-port 0 --jaeger-grpc-port 0 --jaeger-compact-port 0 --jaeger-binary-port 0 --tempo-port 0 {arguments}";
         var start = new ProcessStartInfo("/bin/bash", ["-c", command])
         {

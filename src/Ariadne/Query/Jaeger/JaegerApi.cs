@@ -404,7 +404,10 @@ internal static class JaegerApi
         });
     }
 
-    /// <summary>Jaeger's structuredResponse; <c>total</c> is set only by the services and operations lists.</summary>
+    /// <summary>
+    /// Jaeger's structuredResponse; <c>total</c> is set only by the services and operations lists. <c>errors</c> names
+    /// the regions a federated read answered without (503 each, as Jaeger reports a partial answer).
+    /// </summary>
     private static Task WriteEnvelopeAsync(HttpContext context, int total, Action<Utf8JsonWriter> writeData) =>
         JaegerHttp.WriteJsonAsync(context, StatusCodes.Status200OK, "application/json", JaegerHttp.WantsPrettyPrint(context.Request), w =>
         {
@@ -414,7 +417,24 @@ internal static class JaegerApi
             w.WriteNumber("total", total);
             w.WriteNumber("limit", 0);
             w.WriteNumber("offset", 0);
-            w.WriteNull("errors");
+            if (Regions.RegionReadScope.Current?.Warnings is { Count: > 0 } warnings)
+            {
+                w.WriteStartArray("errors");
+                foreach (var warning in warnings)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("code", StatusCodes.Status503ServiceUnavailable);
+                    w.WriteString("msg", warning);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteNull("errors");
+            }
+
             w.WriteEndObject();
         });
 
