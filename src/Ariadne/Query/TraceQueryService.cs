@@ -11,7 +11,8 @@ namespace Ariadne.Query;
 /// <param name="Tree">Null when no span of the trace is stored.</param>
 /// <param name="Logs">The trace's log records, oldest first; read only when the trace is stored.</param>
 /// <param name="Sampling">What tail sampling did with the trace, as far as it remembers: why a trace is missing.</param>
-public sealed record TraceView(TraceId TraceId, TraceTree? Tree, IReadOnlyList<LogRecord> Logs, TailOutcome Sampling);
+/// <param name="RegionWarnings">The regions that did not answer (<see cref="RegionReadScope.Warnings"/>): the tree may be partial.</param>
+public sealed record TraceView(TraceId TraceId, TraceTree? Tree, IReadOnlyList<LogRecord> Logs, TailOutcome Sampling, IReadOnlyList<string> RegionWarnings);
 
 /// <summary>A trace a query matched, whole, with the spans it selected (in tree order).</summary>
 public sealed record TraceMatch(TraceTree Tree, IReadOnlyList<TraceNode> Matched);
@@ -86,9 +87,10 @@ public sealed class TraceQueryService(ISpanStore spans, RegionFederation regions
         // not stored yet is then reported held or kept, never unknown because it was stored and its decision
         // forgotten between the two reads.
         var outcome = sampler.OutcomeOf(tenant, traceId);
+        using var regionRead = RegionReadScope.Begin(localOnly: RegionReadScope.Current?.LocalOnly == true);
         var tree = await GetTreeAsync(tenant, traceId, cancellationToken);
         var records = tree is null ? [] : await logs.GetTraceLogsAsync(tenant, traceId, cancellationToken);
-        return new TraceView(traceId, tree, records, outcome);
+        return new TraceView(traceId, tree, records, outcome, regionRead.Warnings);
     }
 
     /// <summary>The log records of a trace, oldest first (empty when none).</summary>

@@ -9,7 +9,7 @@ namespace Ariadne.Tests.Cluster;
 /// Issue 14's regions test: two regions on this machine, each one real `ariadne serve` node with its own ClickHouse
 /// server (the cluster fixture's two servers, used here as two standalone stores, no Distributed table between them),
 /// each told the other's query port (`--region`, `--region-peers`). A trace whose spans went half to each region is
-/// read whole from either; with one region stopped, the other answers with its half and says so.
+/// read whole from either; with one region stopped, the other answers with its half and says so (Jaeger API and UI).
 /// </summary>
 public sealed class RegionsTests(ClickHouseClusterFixture clickHouse, ITestOutputHelper output) : IClassFixture<ClickHouseClusterFixture>
 {
@@ -71,6 +71,14 @@ public sealed class RegionsTests(ClickHouseClusterFixture clickHouse, ITestOutpu
             var partialSearch = await ReadAsync(us, $"/api/traces?service=frontend&{window}");
             Assert.True(partialSearch is { Traces: 1, Spans: 3, Errors: not null }, $"search with eu down: {partialSearch}");
             output.WriteLine($"with eu down: {partial.Errors}");
+
+            // The UI's trace and search pages (their server-rendered HTML) show the warning above what they found.
+            using var ui = new HttpClient { BaseAddress = us.Query };
+            foreach (var page in new[] { $"/trace/{id}", "/search?service=frontend&lookback=1h" })
+            {
+                var html = await ui.GetStringAsync(page);
+                Assert.True(html.Contains("region eu unreachable", StringComparison.Ordinal), $"{page} shows no warning for eu:{Environment.NewLine}{html}");
+            }
         }
         finally
         {

@@ -31,8 +31,8 @@ public sealed class RegionFederation(ISpanStore store, ClusterOptions options, T
     private readonly IReadOnlyList<(string Name, Uri Query)> _regions = options.RegionPeerList();
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>The other regions are asked: some are configured and this read did not come from one of them.</summary>
-    private bool Federating => _regions.Count > 0 && RegionReadScope.Current is { LocalOnly: false };
+    /// <summary>The other regions are asked: some are configured and this read did not come from one of them (UI circuits read outside a request, with no scope).</summary>
+    private bool Federating => _regions.Count > 0 && RegionReadScope.Current?.LocalOnly != true;
 
     /// <summary>A trace's spans from every region, unordered; empty when no region stores any.</summary>
     public async Task<IReadOnlyList<Span>> GetTraceAsync(string tenant, TraceId traceId, CancellationToken cancellationToken)

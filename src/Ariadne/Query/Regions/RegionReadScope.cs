@@ -6,6 +6,7 @@ namespace Ariadne.Query.Regions;
 /// One query request as region federation sees it: whether it came from another region (then it reads this region
 /// only, so a read never fans out twice), and which regions it had to answer without. The query listener opens one
 /// per request (<see cref="RegionReadMiddleware"/>); the API that writes the answer reads <see cref="Warnings"/>.
+/// UI pages run outside a request and open their own around a read.
 /// </summary>
 public sealed class RegionReadScope : IDisposable
 {
@@ -37,5 +38,14 @@ public sealed class RegionReadScope : IDisposable
     public void ReportUnreachable(string region, string reason) =>
         _unreachable.TryAdd(region, $"region {region} unreachable: {reason}; results may be partial");
 
-    public void Dispose() => s_current.Value = _outer;
+    /// <summary>Ends the scope; the regions it found unreachable are reported to the scope around it too.</summary>
+    public void Dispose()
+    {
+        foreach (var (region, message) in _unreachable)
+        {
+            _outer?._unreachable.TryAdd(region, message);
+        }
+
+        s_current.Value = _outer;
+    }
 }
