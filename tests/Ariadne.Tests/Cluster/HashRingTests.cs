@@ -85,6 +85,10 @@ public sealed class HashRingTests
     [InlineData("Cluster:Peers=a:4319,b:4319", "Cluster:Self=c:4319", "Cluster:Self: 'c:4319' is not in Cluster:Peers")]
     [InlineData("Cluster:Peers=a:4319,b:4319", "Storage=embedded", "cluster mode needs storage every node reads")]
     [InlineData("Cluster:Peers=dns:", "Storage=clickhouse", "must be dns:NAME:PORT")]
+    [InlineData("Cluster:RegionPeers=eu", "Cluster:Region=us", "Cluster:RegionPeers: 'eu' must be name=http://host:port")]
+    [InlineData("Cluster:RegionPeers=eu=ftp://eu:16686", "Cluster:Region=us", "'eu=ftp://eu:16686' must be name=http://host:port")]
+    [InlineData("Cluster:RegionPeers=eu=http://eu:16686,us=http://us:16686", "Cluster:Region=us", "names this node's own region (us)")]
+    [InlineData("Cluster:RegionTimeout=00:00:00", "Cluster:Region=us", "Cluster:RegionTimeout: 00:00:00 must be between")]
     public void Bad_cluster_settings_are_refused_at_start_naming_the_key(string setting, string other, string expected)
     {
         var overrides = new Dictionary<string, string?>();
