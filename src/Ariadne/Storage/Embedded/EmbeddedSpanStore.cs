@@ -357,7 +357,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         var kept = 0;
         for (var i = 0; i < result.Count; i++)
         {
-            if (kept == 0 || !IsCopy(result[kept - 1], result[i]))
+            if (kept == 0 || ByStartThenIdentity(result[kept - 1], result[i]) != 0)
             {
                 result[kept++] = result[i];
             }
@@ -367,6 +367,7 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
         return result;
     }
 
+    /// <summary>Start, then what makes a copy of a span (span id, kind, service): 0 for two copies of one span.</summary>
     private static readonly Comparison<Span> ByStartThenIdentity = static (a, b) =>
     {
         var c = a.StartTimeUnixNano.CompareTo(b.StartTimeUnixNano);
@@ -382,11 +383,6 @@ public sealed partial class EmbeddedSpanStore : ISpanStore, ILogFedStore
 
         return c != 0 ? c : string.CompareOrdinal(a.ServiceName, b.ServiceName);
     };
-
-    /// <summary>Copies of one span: same span id, kind, start and service.</summary>
-    private static bool IsCopy(Span x, Span y) =>
-        x.SpanId == y.SpanId && x.Kind == y.Kind && x.StartTimeUnixNano == y.StartTimeUnixNano
-        && string.Equals(x.ServiceName, y.ServiceName, StringComparison.Ordinal);
 
     private LogPosition ReadCheckpoint()
     {

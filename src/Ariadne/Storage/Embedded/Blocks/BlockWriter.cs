@@ -253,9 +253,7 @@ public sealed class BlockWriter : IDisposable
         {
             if (!_resourceBytes.TryGetValue(span.Resource, out var bytes))
             {
-                _scratch.ResetWrittenCount();
-                SpanCodec.WriteResource(_scratch, span.Resource);
-                bytes = _scratch.WrittenSpan.ToArray();
+                bytes = Encode(span.Resource, SpanCodec.WriteResource);
                 _resourceBytes.Add(span.Resource, bytes);
             }
 
@@ -266,9 +264,7 @@ public sealed class BlockWriter : IDisposable
         {
             if (!_scopeBytes.TryGetValue(span.Scope, out var bytes))
             {
-                _scratch.ResetWrittenCount();
-                SpanCodec.WriteScope(_scratch, span.Scope);
-                bytes = _scratch.WrittenSpan.ToArray();
+                bytes = Encode(span.Scope, SpanCodec.WriteScope);
                 _scopeBytes.Add(span.Scope, bytes);
             }
 
@@ -318,6 +314,14 @@ public sealed class BlockWriter : IDisposable
     /// <summary>Three 21-bit counters in one column: almost always zero, so the column costs nearly nothing.</summary>
     internal static long PackDropped(uint attributes, uint events, uint links) =>
         Math.Min(attributes, 0x1FFFFF) | ((long)Math.Min(events, 0x1FFFFF) << 21) | ((long)Math.Min(links, 0x1FFFFF) << 42);
+
+    /// <summary>A resource's or scope's encoding, through the writer's scratch buffer (a static method group: no closure).</summary>
+    private byte[] Encode<T>(T value, Action<IBufferWriter<byte>, T> write)
+    {
+        _scratch.ResetWrittenCount();
+        write(_scratch, value);
+        return _scratch.WrittenSpan.ToArray();
+    }
 
     private void FlushRowGroup()
     {
